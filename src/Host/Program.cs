@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using Gatehouse.Host.Commands;
+
+var root = new RootCommand("Gatehouse: a database access gateway that identifies, enforces and records every session.");
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,121 @@
+namespace Gatehouse.Host.Configuration;
+
+// The YAML model, one class per section; keys are snake_case in the file (UnderscoredNamingConvention).
+// Every property is optional here so that validation, not deserialisation, names what is missing.
+
+/// <summary>The whole configuration file.</summary>
+public sealed class GatehouseConfig
+{
+    public List<ListenerConfig> Listeners { get; set; } = [];
+
+    public List<UpstreamConfig> Upstreams { get; set; } = [];
+
+    public IdentityConfig? Identity { get; set; }
+
+    public Dictionary<string, RoleConfig> Roles { get; set; } = [];
+
+    public HttpConfig Http { get; set; } = new();
+
+    public LimitsConfig Limits { get; set; } = new();
+}
+
+public sealed class ListenerConfig
+{
+    public string? Name { get; set; }
+
+    public string? Protocol { get; set; }
+
+    public string? Bind { get; set; }
+
+    public string? Upstream { get; set; }
+
+    public TlsServerConfig? Tls { get; set; }
+
+    public bool AllowPlaintextOnLoopback { get; set; }
+
+    public string? LoginTimeout { get; set; }
+
+    public int? MaxStatementBytes { get; set; }
+}
+
+public sealed class TlsServerConfig
+{
+    public string? Certificate { get; set; }
+
+    public string? Key { get; set; }
+}
+
+public sealed class UpstreamConfig
+{
+    public string? Name { get; set; }
+
+    public string? Protocol { get; set; }
+
+    public string? Host { get; set; }
+
+    public int? Port { get; set; }
+
+    public string? Database { get; set; }
+
+    public List<string> Databases { get; set; } = [];
+
+    public string? User { get; set; }
+
+    public string? Password { get; set; }
+
+    public string? PasswordFile { get; set; }
+
+    public string? PasswordEnv { get; set; }
+
+    public string? Auth { get; set; }
+
+    public string? Tls { get; set; }
+
+    public string? CaCertificate { get; set; }
+
+    public string? ServerName { get; set; }
+
+    public string? ChannelBinding { get; set; }
+
+    public string? ConnectTimeout { get; set; }
+}
+
+public sealed class IdentityConfig
+{
+    public string? Issuer { get; set; }
+
+    public List<string> Audiences { get; set; } = [];
+
+    public string? Audience { get; set; }
+
+    public string? DiscoveryUrl { get; set; }
+
+    public string? JwksUrl { get; set; }
+
+    public string? JwksFile { get; set; }
+
+    public string? DevSigningKey { get; set; }
+
+    public string? GroupsClaim { get; set; }
+
+    public string? ClockSkew { get; set; }
+
+    public List<string> Algorithms { get; set; } = [];
+}
+
+public sealed class RoleConfig
+{
+    public List<string> Groups { get; set; } = [];
+
+    public List<string> Upstreams { get; set; } = [];
+}
+
+public sealed class HttpConfig
+{
+    public string? Bind { get; set; } = "127.0.0.1:9187";
+}
+
+public sealed class LimitsConfig
+{
+    public int MaxConnections { get; set; } = 10_000;
+}

@@ -1,0 +1,339 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Protocols.Postgres;
+using Gatehouse.Proxy.Core.Identity;
+using Gatehouse.Proxy.Core.Transport;
+
+namespace Gatehouse.Host.Configuration;
+
+/// <summary>A listener ready to bind.</summary>
+public sealed record ListenerPlan(IPEndPoint Endpoint, PgListenerOptions Postgres);
+
+/// <summary>
+/// The validated, resolved configuration: every error is collected with the key it concerns (for example
+/// <c>listeners[0].bind</c>) so one run shows them all. Relative paths resolve against the file's folder.
+/// </summary>
+public sealed class GatehouseSettings
+{
+    private readonly List<string> _errors = [];
+    private readonly string _baseDirectory;
+
+    private GatehouseSettings(string baseDirectory) => _baseDirectory = baseDirectory;
+
+    public List<ListenerPlan> Listeners { get; } = [];
+
+    public IdentityOptions Identity { get; private set; } = new();
+
+    public RoleMap Roles { get; private set; } = new(new Dictionary<string, RoleDefinition>());
+
+    public IPEndPoint? Http { get; private set; }
+
+    public int MaxConnections { get; private set; }
+
+    public static GatehouseSettings FromFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return From(ConfigLoader.Load(full), Path.GetDirectoryName(full)!);
+    }
+
+    /// <summary>Validates and resolves; throws <see cref="ConfigException"/> listing every error.</summary>
+    public static GatehouseSettings From(GatehouseConfig config, string baseDirectory)
+    {
+        var s = new GatehouseSettings(baseDirectory);
+        s.Resolve(config);
+        if (s._errors.Count > 0)
+        {
+            throw new ConfigException(s._errors);
+        }
+
+        return s;
+    }
+
+    private void Error(string key, string message) => _errors.Add($"{key}: {message}");
+
+    private string PathOf(string p) => Path.GetFullPath(p, _baseDirectory);
+
+    private void Resolve(GatehouseConfig config)
+    {
+        var upstreams = ResolveUpstreams(config.Upstreams);
+        ResolveListeners(config.Listeners, upstreams);
+        ResolveIdentity(config.Identity);
+        ResolveRoles(config.Roles, upstreams);
+        if (config.Http.Bind is { } http)
+        {
+            if (ConfigValues.TryParseEndpoint(http, out var ep))
+            {
+                Http = ep;
+            }
+            else
+            {
+                Error("http.bind", $"\"{http}\" is not host:port");
+            }
+        }
+
+        if (config.Limits.MaxConnections < 1)
+        {
+            Error("limits.max_connections", "must be at least 1");
+        }
+
+        MaxConnections = config.Limits.MaxConnections;
+    }
+
+    private Dictionary<string, PgUpstreamOptions> ResolveUpstreams(List<UpstreamConfig> list)
+    {
+        var result = new Dictionary<string, PgUpstreamOptions>(StringComparer.Ordinal);
+        for (var i = 0; i < list.Count; i++)
+        {
+            var u = list[i];
+            var key = $"upstreams[{i}]";
+            if (string.IsNullOrWhiteSpace(u.Name))
+            {
+                Error(key + ".name", "required");
+                continue;
+            }
+
+            key = $"upstreams[{i}] ({u.Name})";
+            if (result.ContainsKey(u.Name))
+            {
+                Error(key + ".name", "duplicate upstream name");
+            }
+
+            if ((u.Protocol ?? "postgres") != "postgres")
+            {
+                Error(key + ".protocol", $"\"{u.Protocol}\" is not supported; use postgres");
+            }
+
+            if (string.IsNullOrWhiteSpace(u.Host)) Error(key + ".host", "required");
+            if (string.IsNullOrWhiteSpace(u.Database)) Error(key + ".database", "required");
+            if (string.IsNullOrWhiteSpace(u.User)) Error(key + ".user", "required");
+            if (u.Port is < 1 or > 65535) Error(key + ".port", "must be 1-65535");
+            var secrets = (u.Password is null ? 0 : 1) + (u.PasswordFile is null ? 0 : 1) + (u.PasswordEnv is null ? 0 : 1);
+            if (secrets != 1)
+            {
+                Error(key + ".password", "set exactly one of password, password_file, password_env");
+            }
+
+            if (u.PasswordFile is { } pf && !File.Exists(PathOf(pf)))
+            {
+                Error(key + ".password_file", $"{PathOf(pf)} does not exist");
+            }
+
+            var auth = u.Auth ?? "scram-sha-256";
+            PgAuthMethod method = default;
+            if (auth switch { "scram-sha-256" => PgAuthMethod.ScramSha256, "md5" => PgAuthMethod.Md5, "password" => PgAuthMethod.Password, _ => (PgAuthMethod?)null } is { } m)
+            {
+                method = m;
+            }
+            else
+            {
+                Error(key + ".auth", $"\"{auth}\" is not one of scram-sha-256, md5, password");
+            }
+
+            var tlsText = u.Tls ?? "verify-full";
+            UpstreamTlsMode tls = default;
+            if (tlsText switch { "disable" => UpstreamTlsMode.Disable, "require" => UpstreamTlsMode.Require, "verify-full" => UpstreamTlsMode.VerifyFull, _ => (UpstreamTlsMode?)null } is { } t)
+            {
+                tls = t;
+            }
+            else
+            {
+                Error(key + ".tls", $"\"{tlsText}\" is not one of disable, require, verify-full");
+            }
+
+            if (u.CaCertificate is { } ca && !File.Exists(PathOf(ca)))
+            {
+                Error(key + ".ca_certificate", $"{PathOf(ca)} does not exist");
+            }
+
+            if (u.ChannelBinding is not (null or "prefer" or "require"))
+            {
+                Error(key + ".channel_binding", "must be prefer or require");
+            }
+
+            var timeout = TimeSpan.FromSeconds(10);
+            if (u.ConnectTimeout is { } ct && !ConfigValues.TryParseDuration(ct, out timeout))
+            {
+                Error(key + ".connect_timeout", $"\"{ct}\" is not a duration like 10s");
+            }
+
+            result[u.Name] = new PgUpstreamOptions
+            {
+                Name = u.Name,
+                Host = u.Host ?? "",
+                Port = u.Port ?? 5432,
+                Database = u.Database ?? "",
+                AllowedDatabases = u.Databases,
+                User = u.User ?? "",
+                Password = ConfigValues.Secret(u.Password, u.PasswordFile is null ? null : PathOf(u.PasswordFile), u.PasswordEnv),
+                MinimumAuth = method,
+                Tls = tls,
+                CaCertificatePath = u.CaCertificate is null ? null : PathOf(u.CaCertificate),
+                ServerName = u.ServerName,
+                RequireChannelBinding = u.ChannelBinding == "require",
+                ConnectTimeout = timeout,
+            };
+        }
+
+        return result;
+    }
+
+    private void ResolveListeners(List<ListenerConfig> list, Dictionary<string, PgUpstreamOptions> upstreams)
+    {
+        if (list.Count == 0)
+        {
+            Error("listeners", "at least one listener is required");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < list.Count; i++)
+        {
+            var l = list[i];
+            var key = $"listeners[{i}]";
+            if (string.IsNullOrWhiteSpace(l.Name) || !names.Add(l.Name))
+            {
+                Error(key + ".name", "required and unique");
+            }
+
+            if ((l.Protocol ?? "postgres") != "postgres")
+            {
+                Error(key + ".protocol", $"\"{l.Protocol}\" is not supported; use postgres");
+            }
+
+            if (!ConfigValues.TryParseEndpoint(l.Bind, out var endpoint))
+            {
+                Error(key + ".bind", $"\"{l.Bind}\" is not host:port");
+            }
+
+            PgUpstreamOptions? upstream = null;
+            if (l.Upstream is null || !upstreams.TryGetValue(l.Upstream, out upstream))
+            {
+                Error(key + ".upstream", l.Upstream is null ? "required" : $"no upstream named \"{l.Upstream}\"");
+            }
+
+            X509Certificate2? certificate = null;
+            if (l.Tls is { } tls)
+            {
+                if (tls.Certificate is null || tls.Key is null)
+                {
+                    Error(key + ".tls", "certificate and key are both required");
+                }
+                else
+                {
+                    try
+                    {
+                        certificate = LoadCertificate(PathOf(tls.Certificate), PathOf(tls.Key));
+                    }
+                    catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException or ArgumentException)
+                    {
+                        Error(key + ".tls", $"cannot load the certificate and key: {ex.Message}");
+                    }
+                }
+            }
+
+            var loginTimeout = TimeSpan.FromSeconds(15);
+            if (l.LoginTimeout is { } lt && (!ConfigValues.TryParseDuration(lt, out loginTimeout) || loginTimeout <= TimeSpan.Zero))
+            {
+                Error(key + ".login_timeout", $"\"{lt}\" is not a positive duration like 15s");
+            }
+
+            if (l.MaxStatementBytes is < 1024 or > PgFrameDecoder.LargeMessageLimit)
+            {
+                Error(key + ".max_statement_bytes", $"must be between 1024 and {PgFrameDecoder.LargeMessageLimit}");
+            }
+
+            if (upstream is null)
+            {
+                continue;
+            }
+
+            Listeners.Add(new ListenerPlan(endpoint, new PgListenerOptions
+            {
+                Name = l.Name ?? "",
+                Upstream = upstream,
+                Certificate = certificate,
+                AllowPlaintextOnLoopback = l.AllowPlaintextOnLoopback,
+                LoginTimeout = loginTimeout,
+                MaxStatementBytes = l.MaxStatementBytes ?? 16 * 1024 * 1024,
+            }));
+        }
+    }
+
+    /// <summary>PEM certificate and key; re-exported so SslStream on Linux can use the ephemeral key.</summary>
+    internal static X509Certificate2 LoadCertificate(string certificatePath, string keyPath)
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private void ResolveIdentity(IdentityConfig? c)
+    {
+        if (c is null)
+        {
+            Error("identity", "required: clients log in with tokens from this issuer");
+            return;
+        }
+
+        var options = new IdentityOptions
+        {
+            Issuer = c.Issuer ?? "",
+            Audiences = c.Audience is { } one ? [one, .. c.Audiences] : c.Audiences,
+            GroupsClaim = c.GroupsClaim ?? "groups",
+            DiscoveryUrl = c.DiscoveryUrl is null ? null : new Uri(c.DiscoveryUrl),
+            JwksUrl = c.JwksUrl is null ? null : new Uri(c.JwksUrl),
+            JwksFile = c.JwksFile is null ? null : PathOf(c.JwksFile),
+            DevSigningKeyFile = c.DevSigningKey is null ? null : PathOf(c.DevSigningKey),
+        };
+        if (c.Algorithms.Count > 0)
+        {
+            options.Algorithms = c.Algorithms;
+        }
+
+        if (c.ClockSkew is { } skew)
+        {
+            if (ConfigValues.TryParseDuration(skew, out var s))
+            {
+                options.ClockSkew = s;
+            }
+            else
+            {
+                Error("identity.clock_skew", $"\"{skew}\" is not a duration");
+            }
+        }
+
+        foreach (var e in options.Validate())
+        {
+            _errors.Add("identity." + e);
+        }
+
+        Identity = options;
+    }
+
+    private void ResolveRoles(Dictionary<string, RoleConfig> roles, Dictionary<string, PgUpstreamOptions> upstreams)
+    {
+        if (roles.Count == 0)
+        {
+            Error("roles", "at least one role is required: without one no identity may use any upstream");
+        }
+
+        var definitions = new Dictionary<string, RoleDefinition>(StringComparer.Ordinal);
+        foreach (var (name, role) in roles)
+        {
+            if (role.Groups.Count == 0)
+            {
+                Error($"roles.{name}.groups", "at least one group is required");
+            }
+
+            foreach (var u in role.Upstreams)
+            {
+                if (u != RoleMap.AllUpstreams && !upstreams.ContainsKey(u))
+                {
+                    Error($"roles.{name}.upstreams", $"no upstream named \"{u}\"");
+                }
+            }
+
+            definitions[name] = new RoleDefinition(role.Groups, role.Upstreams);
+        }
+
+        Roles = new RoleMap(definitions);
+    }
+}

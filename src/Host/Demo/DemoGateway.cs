@@ -1,0 +1,88 @@
+using System.Globalization;
+using Gatehouse.Proxy.Core.Identity;
+
+namespace Gatehouse.Host.Demo;
+
+/// <summary>
+/// Writes a complete gateway configuration in front of a <see cref="LocalPostgres"/>: a TLS certificate for
+/// the listener, a development signing key for tokens, the upstream password in a 0600 file, and the YAML.
+/// Used by <c>gatehouse demo</c> and by the end-to-end tests, so both exercise the same file a user would write.
+/// </summary>
+public sealed class DemoGateway
+{
+    public const string Issuer = "https://gatehouse.demo/";
+    public const string Audience = "gatehouse";
+
+    public required string Directory { get; init; }
+
+    public required string ConfigPath { get; init; }
+
+    public required string CertificatePath { get; init; }
+
+    public required string SigningKeyPath { get; init; }
+
+    public static DemoGateway Write(string directory, LocalPostgres postgres, int listenerPort, int httpPort, string upstreamUser = LocalPostgres.ScramUser,
+        string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", bool allowPlaintextOnLoopback = false, string extraListenerYaml = "")
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var certificate = Path.Combine(directory, "gateway.crt");
+        var key = Path.Combine(directory, "gateway.key");
+        var signingKey = Path.Combine(directory, "dev-signing-key.pem");
+        var password = Path.Combine(directory, "upstream-password");
+        if (!File.Exists(certificate))
+        {
+            SelfSignedCertificate.WritePem(certificate, key);
+            DevTokens.WriteNewKeyPem(signingKey);
+        }
+
+        File.Delete(password);
+        SecretFile.Write(password, postgres.Passwords[upstreamUser]);
+        var config = Path.Combine(directory, "gatehouse.yaml");
+        var yaml = string.Create(CultureInfo.InvariantCulture, $"""
+            # Written by `gatehouse demo`: a throwaway PostgreSQL behind the gateway.
+            listeners:
+              - name: demo
+                protocol: postgres
+                bind: 127.0.0.1:{listenerPort}
+                upstream: demo-db
+                tls:
+                  certificate: {certificate}
+                  key: {key}
+                allow_plaintext_on_loopback: {(allowPlaintextOnLoopback ? "true" : "false")}
+                login_timeout: 15s
+            {extraListenerYaml}
+            upstreams:
+              - name: demo-db
+                protocol: postgres
+                host: {postgres.Host}
+                port: {postgres.Port}
+                database: {LocalPostgres.AppDatabase}
+                user: {upstreamUser}
+                password_file: {password}
+                auth: {upstreamAuth}
+                tls: {upstreamTls}
+                ca_certificate: {postgres.CertificatePath}
+                server_name: localhost
+
+            identity:
+              issuer: {Issuer}
+              audience: {Audience}
+              # Development only: `gatehouse token` signs with this key. Production names discovery_url or jwks_url.
+              dev_signing_key: {signingKey}
+              groups_claim: groups
+
+            roles:
+              analyst:
+                groups: [analysts]
+                upstreams: [demo-db]
+              dba:
+                groups: [dba]
+                upstreams: ["*"]
+
+            http:
+              bind: 127.0.0.1:{httpPort}
+            """);
+        File.WriteAllText(config, yaml);
+        return new DemoGateway { Directory = directory, ConfigPath = config, CertificatePath = certificate, SigningKeyPath = signingKey };
+    }
+}

@@ -1,0 +1,145 @@
+using Gatehouse.Host.Configuration;
+using Gatehouse.Host.Metrics;
+using Gatehouse.Protocols.Postgres;
+using Gatehouse.Proxy.Core.Identity;
+using Gatehouse.Proxy.Core.Metrics;
+using Gatehouse.Proxy.Core.Sessions;
+using Gatehouse.Proxy.Core.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Host;
+
+/// <summary>
+/// The composition root: Kestrel listens on each database port through a connection handler, and on the HTTP
+/// port for <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.
+/// </summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly JwtIdentityValidator _validator;
+    private readonly UpstreamDialer _dialer;
+    private readonly PrometheusExporter _exporter;
+    private List<(string Name, ListenOptions Options)> _bound = [];
+
+    private GatewayHost(WebApplication app, JwtIdentityValidator validator, UpstreamDialer dialer, PrometheusExporter exporter, GatehouseSettings settings)
+    {
+        _app = app;
+        _validator = validator;
+        _dialer = dialer;
+        _exporter = exporter;
+        Settings = settings;
+    }
+
+    public GatehouseSettings Settings { get; }
+
+    /// <summary>The HTTP endpoint actually bound (port 0 in the file becomes a real port).</summary>
+    public Uri? HttpAddress { get; private set; }
+
+    /// <summary>Listener name → the port actually bound.</summary>
+    public Dictionary<string, int> BoundPorts { get; } = [];
+
+    public static GatewayHost Create(GatehouseSettings settings, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<GatehouseMetrics>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        var exporter = new PrometheusExporter();
+        var dialer = new UpstreamDialer();
+        var cancels = new PgCancelRegistry();
+        JwtIdentityValidator? validator = null;
+        var bound = new List<(string Name, ListenOptions Options)>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Limits for database connections are the gateway's own (clean protocol errors); Kestrel's HTTP
+            // limits only concern the small admin port.
+            foreach (var plan in settings.Listeners)
+            {
+                kestrel.Listen(plan.Endpoint, listen =>
+                {
+                    bound.Add((plan.Postgres.Name, listen));
+                    PgListener? listener = null;
+                    listen.Run(connection =>
+                    {
+                        listener ??= CreateListener(listen.ApplicationServices, plan);
+                        return listener.HandleAsync(connection);
+                    });
+                });
+            }
+
+            if (settings.Http is { } http)
+            {
+                kestrel.Listen(http, listen => bound.Add(("http", listen)));
+            }
+        });
+
+        PgListener CreateListener(IServiceProvider services, ListenerPlan plan)
+        {
+            validator ??= services.GetRequiredService<JwtIdentityValidator>();
+            return new PgListener(plan.Postgres, new TokenClientAuthenticator(validator, settings.Roles), cancels, dialer,
+                services.GetRequiredService<GatehouseMetrics>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Postgres"),
+                TimeProvider.System, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        }
+
+        builder.Services.AddSingleton(sp => new JwtIdentityValidator(settings.Identity, TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Identity")));
+        var app = builder.Build();
+        var jwt = app.Services.GetRequiredService<JwtIdentityValidator>();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () => Results.Text("ready\n"));
+        app.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        return new GatewayHost(app, jwt, dialer, exporter, settings) { _bound = bound };
+    }
+
+    /// <summary>Binds every port; after this the gateway accepts connections.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (name, options) in _bound)
+        {
+            // Kestrel writes the bound port back into the options, so port 0 in the file works.
+            var port = options.IPEndPoint!.Port;
+            if (name == "http")
+            {
+                HttpAddress = new Uri($"http://127.0.0.1:{port}/");
+            }
+            else
+            {
+                BoundPorts[name] = port;
+            }
+        }
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _validator.Dispose();
+        _dialer.Dispose();
+        _exporter.Dispose();
+    }
+}

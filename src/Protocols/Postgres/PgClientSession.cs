@@ -1,0 +1,176 @@
+using System.IO.Pipelines;
+using System.Net;
+using Gatehouse.Proxy.Core.Relay;
+using Gatehouse.Proxy.Core.Transport;
+using Microsoft.AspNetCore.Connections;
+
+namespace Gatehouse.Protocols.Postgres;
+
+/// <summary>
+/// One client connection on a PostgreSQL listener, from the first byte to the end of its session: startup
+/// and TLS (<c>.Startup.cs</c>), the token login and the upstream login (<c>.Login.cs</c>), cancel requests
+/// (<c>.Cancel.cs</c>), then the relay. Whatever happens, it ends with one recorded reason.
+/// </summary>
+internal sealed partial class PgClientSession
+{
+    private static readonly string[] ReasonLabels = Enum.GetNames<SessionEndReason>().Select(ToSnakeCase).ToArray();
+
+    private readonly PgListener _listener;
+    private readonly ConnectionContext _connection;
+    private readonly string _id;
+    private IDuplexPipe _client;
+    private StreamDuplexPipe? _clientTls;
+    private PgUpstreamConnection? _upstream;
+    private SessionEndReason _endReason = SessionEndReason.ClientClosed;
+    private string? _endDetail;
+    private (int ProcessId, int Secret)? _mintedKey;
+    private SessionRelay? _relay;
+    private bool _isCancelRequest;
+
+    public PgClientSession(PgListener listener, ConnectionContext connection)
+    {
+        _listener = listener;
+        _connection = connection;
+        _client = connection.Transport;
+        _id = connection.ConnectionId;
+    }
+
+    private PgListenerOptions Options => _listener.Options;
+
+    private string? Remote => _connection.RemoteEndPoint?.ToString();
+
+    private bool IsLoopback => _connection.RemoteEndPoint is IPEndPoint ip && IPAddress.IsLoopback(ip.Address);
+
+    public async Task RunAsync()
+    {
+        var metrics = _listener.Metrics;
+        metrics?.Connections.Add(1, _listener.ListenerTag);
+        metrics?.ActiveConnections.Add(1, _listener.ListenerTag);
+        try
+        {
+            var started = _listener.Time.GetTimestamp();
+            if (!await LoginWithDeadlineAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+
+            metrics?.LoginDuration.Record(_listener.Time.GetElapsedTime(started).TotalSeconds, _listener.ListenerTag);
+            await RelayAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        {
+            _endReason = SessionEndReason.TransportError;
+            _endDetail = ex.Message;
+            PgLog.TransportError(_listener.Logger, _id, ex.Message);
+        }
+        finally
+        {
+            await CleanupAsync().ConfigureAwait(false);
+            metrics?.ActiveConnections.Add(-1, _listener.ListenerTag);
+            if (!_isCancelRequest)
+            {
+                metrics?.SessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabels[(int)_endReason]), _listener.ListenerTag);
+            }
+
+            PgLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail,
+                _relay?.ClientFrames ?? 0, _relay?.ClientBytes ?? 0, _relay?.UpstreamFrames ?? 0, _relay?.UpstreamBytes ?? 0);
+        }
+    }
+
+    private async Task RelayAsync()
+    {
+        var upstream = _upstream!;
+        using var clientOutput = new SessionOutput(_client.Output);
+        using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
+        _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
+            PgFrameDecoder.ForFrontend(Options.MaxStatementBytes), PgFrameDecoder.ForBackend(), new PgSessionRewriter(),
+            _listener.Limits, _listener.Meter);
+        var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        _endReason = outcome.Reason;
+        _endDetail = outcome.Detail;
+        switch (outcome.Reason)
+        {
+            case SessionEndReason.ProtocolViolation when outcome.Side == Direction.ClientToUpstream:
+                PgLog.ProtocolViolation(_listener.Logger, _id, Options.Name, Remote, outcome.Detail ?? "");
+                await SendFatalAsync(SqlState.ProtocolViolation, outcome.Detail ?? "protocol violation").ConfigureAwait(false);
+                break;
+            case SessionEndReason.ProtocolViolation:
+                await SendFatalAsync(SqlState.ProtocolViolation, "the upstream database broke the protocol; the session was ended").ConfigureAwait(false);
+                break;
+            case SessionEndReason.Enforced:
+                await SendFatalAsync(SqlState.FeatureNotSupported, outcome.Detail ?? "the session was ended by the gateway").ConfigureAwait(false);
+                break;
+            case SessionEndReason.Shutdown:
+                await SendFatalAsync(SqlState.AdminShutdown, "terminating connection because the gateway is shutting down").ConfigureAwait(false);
+                break;
+        }
+
+        if (outcome.Reason != SessionEndReason.UpstreamClosed)
+        {
+            await TryTerminateUpstreamAsync(upstream).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task TryTerminateUpstreamAsync(PgUpstreamConnection upstream)
+    {
+        try
+        {
+            PgWriter.Terminate(upstream.Transport.Output);
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await upstream.Transport.Output.FlushAsync(quick.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or ConnectionResetException)
+        {
+            // Best effort: the connection is being torn down anyway.
+        }
+    }
+
+    /// <summary>Sends a FATAL ErrorResponse to the client, best effort: it may already be gone.</summary>
+    private async Task SendFatalAsync(string sqlState, string message, string? hint = null)
+    {
+        try
+        {
+            PgWriter.ErrorResponse(_client.Output, "FATAL", sqlState, message, hint: hint);
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _client.Output.FlushAsync(quick.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or ConnectionResetException)
+        {
+        }
+    }
+
+    private async Task CleanupAsync()
+    {
+        if (_mintedKey is { } key)
+        {
+            _listener.Cancels.Unregister(key.ProcessId, key.Secret);
+        }
+
+        if (_upstream is not null)
+        {
+            await DisposeQuietlyAsync(_upstream).ConfigureAwait(false);
+        }
+
+        if (_clientTls is not null)
+        {
+            await DisposeQuietlyAsync(_clientTls).ConfigureAwait(false);
+        }
+
+        await _connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
+        await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static async Task DisposeQuietlyAsync(IAsyncDisposable disposable)
+    {
+        try
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException)
+        {
+        }
+    }
+
+    private static string ToSnakeCase(string name)
+        => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

@@ -1,0 +1,100 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Gatehouse.Proxy.Core.Framing;
+
+namespace Gatehouse.Protocols.Postgres;
+
+/// <summary>
+/// Frames regular PostgreSQL messages: one type byte, then a big-endian int32 length that counts itself
+/// but not the type byte (55.7). Each direction has its own instance, which knows the valid type bytes of
+/// that direction and a cap per type, so an unknown type or an absurd length ends the session before a
+/// byte of its body is awaited.
+/// </summary>
+internal sealed class PgFrameDecoder : IFrameDecoder
+{
+    /// <summary>
+    /// The server's own ceiling on a message (PQ_LARGE_MESSAGE_LIMIT, 1 GiB - 1): DataRow and CopyData are
+    /// streamed, never buffered, so this is the only bound they need.
+    /// </summary>
+    public const int LargeMessageLimit = 0x3FFFFFFF;
+
+    private readonly int[] _maxLength = new int[256]; // 0 = type not valid in this direction
+
+    private PgFrameDecoder()
+    {
+    }
+
+    /// <summary>Decoder for messages from the client; Query, Parse, Bind and FunctionCall are capped at <paramref name="maxStatement"/>.</summary>
+    public static PgFrameDecoder ForFrontend(int maxStatement)
+    {
+        var d = new PgFrameDecoder();
+        d.Allow(FrontendCode.Query, maxStatement);
+        d.Allow(FrontendCode.Parse, maxStatement);
+        d.Allow(FrontendCode.Bind, maxStatement);
+        d.Allow(FrontendCode.FunctionCall, maxStatement);
+        d.Allow(FrontendCode.CopyData, LargeMessageLimit);
+        d.Allow(FrontendCode.CopyFail, 65536);
+        d.Allow(FrontendCode.Describe, 65536);
+        d.Allow(FrontendCode.Close, 65536);
+        d.Allow(FrontendCode.Execute, 65536);
+        // Messages with no body: anything but exactly 4 is a violation (PostgreSQL checks the same).
+        d.Allow(FrontendCode.CopyDone, 4);
+        d.Allow(FrontendCode.Flush, 4);
+        d.Allow(FrontendCode.Sync, 4);
+        d.Allow(FrontendCode.Terminate, 4);
+        return d;
+    }
+
+    /// <summary>Decoder for messages from the database after login.</summary>
+    public static PgFrameDecoder ForBackend()
+    {
+        var d = new PgFrameDecoder();
+        foreach (var code in Enum.GetValues<BackendCode>())
+        {
+            d._maxLength[(byte)code] = LargeMessageLimit;
+        }
+
+        return d;
+    }
+
+    private void Allow(FrontendCode code, int max) => _maxLength[(byte)code] = max;
+
+    public FrameStatus TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header, out string? error)
+    {
+        header = default;
+        error = null;
+        scoped ReadOnlySpan<byte> head;
+        Span<byte> scratch = stackalloc byte[5];
+        if (buffer.FirstSpan.Length >= 5)
+        {
+            head = buffer.FirstSpan[..5];
+        }
+        else if (buffer.Length >= 5)
+        {
+            buffer.Slice(0, 5).CopyTo(scratch);
+            head = scratch;
+        }
+        else
+        {
+            return FrameStatus.Incomplete;
+        }
+
+        var type = head[0];
+        var length = BinaryPrimitives.ReadInt32BigEndian(head[1..]);
+        var max = _maxLength[type];
+        if (max == 0)
+        {
+            error = $"unexpected message type 0x{type:X2}";
+            return FrameStatus.Invalid;
+        }
+
+        if (length < 4 || length > max)
+        {
+            error = $"invalid length {length} for message type '{(char)type}'";
+            return FrameStatus.Invalid;
+        }
+
+        header = new FrameHeader(type, 5, 1L + length);
+        return FrameStatus.Complete;
+    }
+}

@@ -1,0 +1,53 @@
+using Gatehouse.Proxy.Core.Metrics;
+using Gatehouse.Proxy.Core.Relay;
+using Gatehouse.Proxy.Core.Sessions;
+using Gatehouse.Proxy.Core.Transport;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Protocols.Postgres;
+
+/// <summary>One configured PostgreSQL listener: the services its sessions share.</summary>
+public sealed class PgListener
+{
+    public PgListener(PgListenerOptions options, IClientAuthenticator authenticator, PgCancelRegistry cancels, UpstreamDialer dialer,
+        GatehouseMetrics? metrics, ILogger logger, TimeProvider? time = null, CancellationToken shutdown = default)
+    {
+        Options = options;
+        Authenticator = authenticator;
+        Cancels = cancels;
+        Connector = new PgUpstreamConnector(dialer);
+        Metrics = metrics;
+        Meter = new RelayMeter(metrics);
+        Logger = logger;
+        Time = time ?? TimeProvider.System;
+        Shutdown = shutdown;
+        ListenerTag = new("listener", options.Name);
+        Limits = new RelayLimits { MaxInspectedFrame = Math.Max(options.MaxStatementBytes + 1L, 64 * 1024) };
+    }
+
+    public PgListenerOptions Options { get; }
+
+    internal IClientAuthenticator Authenticator { get; }
+
+    internal PgCancelRegistry Cancels { get; }
+
+    internal PgUpstreamConnector Connector { get; }
+
+    internal GatehouseMetrics? Metrics { get; }
+
+    internal RelayMeter Meter { get; }
+
+    internal RelayLimits Limits { get; }
+
+    internal ILogger Logger { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal CancellationToken Shutdown { get; }
+
+    internal KeyValuePair<string, object?> ListenerTag { get; }
+
+    /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
+    public Task HandleAsync(ConnectionContext connection) => new PgClientSession(this, connection).RunAsync();
+}

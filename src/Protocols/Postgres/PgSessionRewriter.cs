@@ -1,0 +1,42 @@
+using System.Buffers;
+using Gatehouse.Proxy.Core.Framing;
+using Gatehouse.Proxy.Core.Relay;
+
+namespace Gatehouse.Protocols.Postgres;
+
+/// <summary>
+/// The PostgreSQL session's own rules on the relay: the gateway reads SQL as UTF-8 with standard conforming
+/// strings, so a ParameterStatus reporting anything else ends the session rather than letting later
+/// statements be read one way by the gateway and another by the server (DESIGN §3). Every other frame
+/// streams through untouched.
+/// </summary>
+internal sealed class PgSessionRewriter : IFrameRewriter
+{
+    public FrameInterest OnHeader(Direction direction, in FrameHeader header)
+        => direction == Direction.UpstreamToClient && header.Type == (byte)BackendCode.ParameterStatus
+            ? FrameInterest.Inspect
+            : FrameInterest.Pass;
+
+    public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
+    {
+        var body = frame.Slice(header.HeaderLength);
+        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        var reader = new PgSpanReader(bytes);
+        if (!reader.TryReadCString(out var name) || !reader.TryReadCString(out var value))
+        {
+            return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed ParameterStatus from the upstream");
+        }
+
+        if (name == "client_encoding" && !value.Equals("UTF8", StringComparison.OrdinalIgnoreCase))
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, $"client_encoding changed to {value}; the gateway only relays UTF8 sessions");
+        }
+
+        if (name == "standard_conforming_strings" && !value.Equals("on", StringComparison.OrdinalIgnoreCase))
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, "standard_conforming_strings was turned off; the gateway only relays sessions where it is on");
+        }
+
+        return RewriteDecision.Pass;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics.Metrics;
+
+namespace Gatehouse.Proxy.Core.Metrics;
+
+/// <summary>
+/// The gateway's instruments, created through <see cref="IMeterFactory"/> with OpenTelemetry-style names
+/// (Kestrel <c>KestrelMetrics</c>). Recording on an instrument nobody listens to costs a branch.
+/// </summary>
+public sealed class GatehouseMetrics
+{
+    /// <summary>The meter's name, for listeners.</summary>
+    public const string MeterName = "Gatehouse";
+
+    /// <summary>Creates the instruments.</summary>
+    public GatehouseMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        ActiveConnections = meter.CreateUpDownCounter<long>("gatehouse.connections.active", "{connection}", "Client connections open now.");
+        Connections = meter.CreateCounter<long>("gatehouse.connections", "{connection}", "Client connections accepted.");
+        Rejected = meter.CreateCounter<long>("gatehouse.connections.rejected", "{connection}", "Client connections refused, by reason.");
+        Bytes = meter.CreateCounter<long>("gatehouse.relay.bytes", "By", "Bytes relayed after login, by direction.");
+        Messages = meter.CreateCounter<long>("gatehouse.relay.messages", "{message}", "Protocol messages relayed after login, by direction.");
+        SessionsEnded = meter.CreateCounter<long>("gatehouse.sessions.ended", "{session}", "Sessions ended, by reason.");
+        LoginDuration = meter.CreateHistogram<double>("gatehouse.login.duration", "s", "Time from accept to a relaying session, including the upstream login.");
+    }
+
+    /// <summary>Client connections open now.</summary>
+    public UpDownCounter<long> ActiveConnections { get; }
+
+    /// <summary>Client connections accepted.</summary>
+    public Counter<long> Connections { get; }
+
+    /// <summary>Client connections refused; tag <c>reason</c>.</summary>
+    public Counter<long> Rejected { get; }
+
+    /// <summary>Relayed bytes; tag <c>direction</c>.</summary>
+    public Counter<long> Bytes { get; }
+
+    /// <summary>Relayed messages; tag <c>direction</c>.</summary>
+    public Counter<long> Messages { get; }
+
+    /// <summary>Ended sessions; tag <c>reason</c>.</summary>
+    public Counter<long> SessionsEnded { get; }
+
+    /// <summary>Login latency.</summary>
+    public Histogram<double> LoginDuration { get; }
+}

@@ -1,0 +1,250 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Gatehouse.Proxy.Core.Framing;
+
+namespace Gatehouse.Proxy.Core.Relay;
+
+/// <summary>
+/// Relays one direction of a session frame by frame. The async loop only reads, flushes and waits; framing
+/// and rewriting happen synchronously in <see cref="Process"/> (Kestrel <c>Http1Connection</c>). Untouched
+/// frames are forwarded as runs of the read buffer, a frame the rewriter does not inspect streams through
+/// however large it is, and only inspected frames are held whole (bounded by <see cref="RelayLimits"/>).
+/// </summary>
+public sealed class FrameRelay
+{
+    private readonly Direction _direction;
+    private readonly PipeReader _source;
+    private readonly SessionOutput _target;
+    private readonly SessionOutput _replyTarget;
+    private readonly IFrameDecoder _decoder;
+    private readonly IFrameRewriter _rewriter;
+    private readonly RelayLimits _limits;
+    private readonly RelayMeter _meter;
+    private readonly ArrayBufferWriter<byte> _forwardScratch = new(256);
+    private readonly ArrayBufferWriter<byte> _reply = new(256);
+    private readonly RewriteContext _context;
+
+    // Bytes of an untouched frame's body that have not arrived yet: the next read forwards them first
+    // without rescanning (StackExchange.Redis RespScanState: resume, don't rescan).
+    private long _streamRemaining;
+    private Task? _hold;
+
+    /// <summary>Creates the relay for one direction.</summary>
+    public FrameRelay(Direction direction, PipeReader source, SessionOutput target, SessionOutput replyTarget,
+        IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter)
+    {
+        _direction = direction;
+        _source = source;
+        _target = target;
+        _replyTarget = replyTarget;
+        _decoder = decoder;
+        _rewriter = rewriter;
+        _limits = limits;
+        _meter = meter;
+        _context = new RewriteContext(_forwardScratch, _reply);
+    }
+
+    /// <summary>Frames relayed so far.</summary>
+    public long Frames { get; private set; }
+
+    /// <summary>Bytes read from the source so far.</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>Runs until the source ends, the target goes away, a violation is found or a rewriter ends the session.</summary>
+    public async Task<RelayOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        var closed = _direction == Direction.ClientToUpstream ? SessionEndReason.ClientClosed : SessionEndReason.UpstreamClosed;
+        while (true)
+        {
+            if (_hold is { } hold)
+            {
+                _hold = null;
+                await hold.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var read = await _source.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (read.IsCanceled)
+            {
+                return new RelayOutcome(SessionEndReason.Shutdown, _direction);
+            }
+
+            var buffer = read.Buffer;
+            Step step;
+            await _target.EnterAsync(cancellationToken).ConfigureAwait(false);
+            FlushResult flush;
+            try
+            {
+                step = Process(buffer, out var consumed, out var examined);
+                _source.AdvanceTo(consumed, examined);
+                flush = await _target.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _target.Exit();
+            }
+
+            if (_reply.WrittenCount > 0)
+            {
+                var replyFlush = await _replyTarget.WriteAndFlushAsync(_reply.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                _reply.ResetWrittenCount();
+                if (replyFlush.IsCompleted)
+                {
+                    return new RelayOutcome(closed, _direction);
+                }
+            }
+
+            if (step.Outcome is { } outcome)
+            {
+                return outcome;
+            }
+
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                // The other side's writer is gone: the other direction reports why.
+                return new RelayOutcome(_direction == Direction.ClientToUpstream ? SessionEndReason.UpstreamClosed : SessionEndReason.ClientClosed, _direction);
+            }
+
+            if (read.IsCompleted && _hold is null && !step.MadeProgress)
+            {
+                return step.PendingBytes
+                    ? new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, "connection closed in the middle of a message")
+                    : new RelayOutcome(closed, _direction);
+            }
+        }
+    }
+
+    private readonly record struct Step(RelayOutcome? Outcome, bool MadeProgress, bool PendingBytes);
+
+    /// <summary>
+    /// Frames and forwards everything complete in <paramref name="buffer"/>. Never awaits. consumed = start of
+    /// the first frame not yet forwarded; examined = buffer end, unless a frame must be decided again after a
+    /// hold, in which case nothing past it counts as examined so the next read returns at once.
+    /// </summary>
+    private Step Process(ReadOnlySequence<byte> buffer, out SequencePosition consumed, out SequencePosition examined)
+    {
+        var writer = _target.Writer;
+        var reader = new SequenceReader<byte>(buffer);
+        var runStart = reader.Position; // first byte of the current run of untouched bytes
+        long frames = 0;
+        RelayOutcome? outcome = null;
+        SequencePosition? stop = null; // where forwarding stops when the loop ends early
+        examined = buffer.End;
+
+        while (true)
+        {
+            if (_streamRemaining > 0)
+            {
+                var take = Math.Min(_streamRemaining, reader.Remaining);
+                reader.Advance(take);
+                _streamRemaining -= take;
+                if (_streamRemaining > 0)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (reader.End)
+            {
+                break;
+            }
+
+            var frameStart = reader.Position;
+            var status = _decoder.TryReadHeader(reader.UnreadSequence, out var header, out var error);
+            if (status == FrameStatus.Incomplete)
+            {
+                break;
+            }
+
+            if (status == FrameStatus.Invalid)
+            {
+                outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, error);
+                stop = frameStart;
+                break;
+            }
+
+            frames++;
+            if (_rewriter.OnHeader(_direction, header) == FrameInterest.Pass)
+            {
+                var available = Math.Min(header.TotalLength, reader.Remaining);
+                reader.Advance(available);
+                _streamRemaining = header.TotalLength - available;
+                continue;
+            }
+
+            if (header.TotalLength > _limits.MaxInspectedFrame)
+            {
+                outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction,
+                    $"message of {header.TotalLength} bytes exceeds the gateway's limit of {_limits.MaxInspectedFrame}");
+                stop = frameStart;
+                break;
+            }
+
+            if (reader.Remaining < header.TotalLength)
+            {
+                frames--; // counted again when it is complete
+                break;
+            }
+
+            var frame = reader.UnreadSequence.Slice(0, header.TotalLength);
+            _forwardScratch.ResetWrittenCount();
+            var decision = _rewriter.OnFrame(_direction, header, frame, _context);
+            if (decision.Action == RewriteAction.Hold)
+            {
+                frames--;
+                WriteRun(writer, buffer.Slice(runStart, frameStart));
+                runStart = frameStart;
+                _hold = decision.HoldUntil ?? Task.CompletedTask;
+                examined = frameStart;
+                stop = frameStart;
+                break;
+            }
+
+            // Whatever the rewriter wrote goes out before (Pass) or instead of (Replace/Drop) the frame.
+            if (_forwardScratch.WrittenCount > 0 || decision.Action != RewriteAction.Pass)
+            {
+                WriteRun(writer, buffer.Slice(runStart, frameStart));
+                writer.Write(_forwardScratch.WrittenSpan);
+                runStart = decision.Action == RewriteAction.Pass ? frameStart : frame.End;
+            }
+
+            reader.Advance(header.TotalLength);
+            if (decision.Action == RewriteAction.End)
+            {
+                runStart = frame.End;
+                stop = frame.End;
+                outcome = new RelayOutcome(decision.EndReason, _direction, decision.Message);
+                break;
+            }
+        }
+
+        consumed = stop ?? reader.Position;
+        WriteRun(writer, buffer.Slice(runStart, consumed));
+
+        var progressed = buffer.Slice(buffer.Start, consumed).Length;
+        Frames += frames;
+        Bytes += progressed;
+        _meter.Record(_direction, frames, progressed);
+        var pending = buffer.Length - progressed > 0 || _streamRemaining > 0;
+        return new Step(outcome, progressed > 0 || _hold is not null, pending);
+    }
+
+    private static void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)
+    {
+        if (run.IsSingleSegment)
+        {
+            if (!run.FirstSpan.IsEmpty)
+            {
+                writer.Write(run.FirstSpan);
+            }
+
+            return;
+        }
+
+        foreach (var segment in run)
+        {
+            writer.Write(segment.Span);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Buffers;
+using Gatehouse.Proxy.Core.Framing;
+
+namespace Gatehouse.Proxy.Core.Relay;
+
+/// <summary>
+/// The seam that policy, masking and recording plug into. One instance serves one session and sees every
+/// frame in both directions; the two directions run concurrently, so state shared between them must be
+/// synchronised by the implementation.
+/// </summary>
+public interface IFrameRewriter
+{
+    /// <summary>
+    /// Called once per frame with its header only. <see cref="FrameInterest.Pass"/> streams the frame through
+    /// untouched however large it is; <see cref="FrameInterest.Inspect"/> buffers the whole frame (up to the
+    /// relay's inspection limit) and calls <see cref="OnFrame"/>.
+    /// </summary>
+    FrameInterest OnHeader(Direction direction, in FrameHeader header);
+
+    /// <summary>
+    /// Decides what happens to an inspected frame. Bytes written to <see cref="RewriteContext.Forward"/> go out
+    /// in the frame's direction before it (Pass) or instead of it (Replace); bytes written to
+    /// <see cref="RewriteContext.Reply"/> go back to the frame's sender. After a Hold completes, the relay calls
+    /// this again for the same frame, so the second answer is the final one.
+    /// </summary>
+    RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context);
+}
+
+/// <summary>Whether a rewriter needs to see a frame whole.</summary>
+public enum FrameInterest : byte
+{
+    /// <summary>Forward untouched, streaming; <see cref="IFrameRewriter.OnFrame"/> is not called.</summary>
+    Pass,
+    /// <summary>Buffer the whole frame and call <see cref="IFrameRewriter.OnFrame"/>.</summary>
+    Inspect,
+}
+
+/// <summary>Where a rewriter writes frames it creates; valid only during <see cref="IFrameRewriter.OnFrame"/>.</summary>
+public sealed class RewriteContext
+{
+    internal RewriteContext(IBufferWriter<byte> forward, IBufferWriter<byte> reply)
+    {
+        Forward = forward;
+        Reply = reply;
+    }
+
+    /// <summary>Bytes that continue in the frame's direction (injected before it, or replacing it).</summary>
+    public IBufferWriter<byte> Forward { get; internal set; }
+
+    /// <summary>Bytes sent back to the frame's sender, after the frames already relayed to it.</summary>
+    public IBufferWriter<byte> Reply { get; }
+}

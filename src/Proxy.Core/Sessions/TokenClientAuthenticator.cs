@@ -1,0 +1,42 @@
+using Gatehouse.Proxy.Core.Identity;
+
+namespace Gatehouse.Proxy.Core.Sessions;
+
+/// <summary>
+/// Clients log in with an OIDC token as their password: the token is validated, its groups become roles,
+/// and a role must grant the upstream. A valid token without such a role is "not authorized", not "bad
+/// password", so the person sees which of the two to fix.
+/// </summary>
+public sealed class TokenClientAuthenticator : IClientAuthenticator
+{
+    private readonly JwtIdentityValidator _validator;
+    private readonly RoleMap _roles;
+
+    /// <summary>Creates the authenticator.</summary>
+    public TokenClientAuthenticator(JwtIdentityValidator validator, RoleMap roles)
+    {
+        _validator = validator;
+        _roles = roles;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ClientAuthResult> AuthenticateAsync(string credential, string upstream, CancellationToken cancellationToken)
+    {
+        var outcome = await _validator.ValidateAsync(credential, cancellationToken).ConfigureAwait(false);
+        if (!outcome.Succeeded || outcome.Identity is not { } identity)
+        {
+            return ClientAuthResult.Refused("token_" + ToLabel(outcome.Reason), "token rejected: " + outcome.Message);
+        }
+
+        var roles = _roles.RolesFor(identity);
+        if (!_roles.MayUse(roles, upstream))
+        {
+            return ClientAuthResult.Refused("not_authorized",
+                $"\"{identity.Subject}\" has no role that grants upstream \"{upstream}\" (groups: {string.Join(", ", identity.Groups)})", notAuthorized: true);
+        }
+
+        return new ClientAuthResult(identity.Subject, identity.Groups, roles);
+    }
+
+    private static string ToLabel(TokenRejection reason) => reason.ToString().ToLowerInvariant();
+}
