@@ -17,7 +17,8 @@ internal static class DemoCommand
         var port = new Option<int>("--port") { Description = "Gateway port for PostgreSQL clients (0 = any free port).", DefaultValueFactory = _ => 6432 };
         var httpPort = new Option<int>("--http-port") { Description = "Port for /metrics, /healthz, /readyz.", DefaultValueFactory = _ => 9187 };
         var exitAfter = new Option<string?>("--exit-after") { Description = "Stop after this long (e.g. 30s), for scripted checks." };
-        var command = new Command("demo", "Start a throwaway PostgreSQL behind the gateway and print how to connect.") { port, httpPort, exitAfter };
+        var maxConnections = new Option<int>("--pg-max-connections") { Description = "max_connections of the throwaway PostgreSQL.", DefaultValueFactory = _ => 300 };
+        var command = new Command("demo", "Start a throwaway PostgreSQL behind the gateway and print how to connect.") { port, httpPort, exitAfter, maxConnections };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -27,7 +28,7 @@ internal static class DemoCommand
             }
 
             Console.WriteLine("Starting a throwaway PostgreSQL 15 ...");
-            await using var postgres = await LocalPostgres.StartAsync(new LocalPostgresOptions(), stop.Token).ConfigureAwait(false);
+            await using var postgres = await LocalPostgres.StartAsync(new LocalPostgresOptions { MaxConnections = parse.GetValue(maxConnections) }, stop.Token).ConfigureAwait(false);
             var directory = Path.Combine(postgres.RootDirectory + "-gateway");
             var demo = DemoGateway.Write(directory, postgres, FreeOr(parse.GetValue(port)), FreeOr(parse.GetValue(httpPort)));
             {
@@ -41,6 +42,8 @@ internal static class DemoCommand
 
                     Gatehouse is running in front of a throwaway PostgreSQL.
                       config:   {demo.ConfigPath}
+                      upstream: postgresql://{LocalPostgres.ScramUser}@{postgres.Host}:{postgres.Port}/{LocalPostgres.AppDatabase} (password in {demo.Directory}/upstream-password)
+                      gateway pid: {Environment.ProcessId}
                       metrics:  {gateway.HttpAddress}metrics
 
                     Connect as alice (group "analysts") with a token minted just now, valid for 1 hour:

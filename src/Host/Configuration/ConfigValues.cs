@@ -54,7 +54,7 @@ public static class ConfigValues
             text = "127.0.0.1" + text["localhost".Length..];
         }
 
-        return IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port > 0;
+        return IPEndPoint.TryParse(text, out endpoint!) && text.Contains(':', StringComparison.Ordinal); // port 0: any free port
     }
 
     /// <summary>

@@ -1,0 +1,164 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Gatehouse.Tests.Postgres;
+
+/// <summary>Speaks the PostgreSQL wire protocol by hand, for the edges no driver reaches.</summary>
+public sealed class PgRawClient : IAsyncDisposable
+{
+    private readonly TcpClient _tcp;
+
+    private PgRawClient(TcpClient tcp, Stream stream)
+    {
+        _tcp = tcp;
+        Stream = stream;
+    }
+
+    public Stream Stream { get; set; }
+
+    public static async Task<PgRawClient> ConnectAsync(int port)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync("127.0.0.1", port);
+        return new PgRawClient(tcp, tcp.GetStream());
+    }
+
+    public static byte[] Startup(int minor = 0, params (string Key, string Value)[] parameters)
+    {
+        var body = new MemoryStream();
+        foreach (var (k, v) in parameters)
+        {
+            body.Write(Encoding.UTF8.GetBytes(k + "\0" + v + "\0"));
+        }
+
+        body.WriteByte(0);
+        var packet = new byte[8 + body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(packet, packet.Length);
+        BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(4), (3 << 16) | minor);
+        body.ToArray().CopyTo(packet, 8);
+        return packet;
+    }
+
+    public static byte[] Request(int code)
+    {
+        var packet = new byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(packet, 8);
+        BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(4), code);
+        return packet;
+    }
+
+    public static byte[] Message(char type, byte[] body, int? lengthOverride = null)
+    {
+        var m = new byte[5 + body.Length];
+        m[0] = (byte)type;
+        BinaryPrimitives.WriteInt32BigEndian(m.AsSpan(1), lengthOverride ?? body.Length + 4);
+        body.CopyTo(m, 5);
+        return m;
+    }
+
+    public static byte[] CString(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    public Task SendAsync(byte[] bytes) => Stream.WriteAsync(bytes).AsTask();
+
+    /// <summary>Reads one typed message, or null when the connection closed.</summary>
+    public async Task<(char Type, byte[] Body)?> ReadAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var head = new byte[5];
+        if (!await FillAsync(head, cts.Token))
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(1));
+        var body = new byte[length - 4];
+        if (!await FillAsync(body, cts.Token))
+        {
+            return null;
+        }
+
+        return ((char)head[0], body);
+    }
+
+    /// <summary>Reads one raw byte (the answer to SSLRequest), or -1 when closed.</summary>
+    public async Task<int> ReadByteAsync()
+    {
+        var one = new byte[1];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        return await Stream.ReadAsync(one, cts.Token) == 0 ? -1 : one[0];
+    }
+
+    private async Task<bool> FillAsync(byte[] buffer, CancellationToken ct)
+    {
+        var at = 0;
+        while (at < buffer.Length)
+        {
+            int n;
+            try
+            {
+                n = await Stream.ReadAsync(buffer.AsMemory(at), ct);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+
+            if (n == 0)
+            {
+                return false;
+            }
+
+            at += n;
+        }
+
+        return true;
+    }
+
+    /// <summary>Logs in on a plaintext loopback listener and reads up to the first ReadyForQuery.</summary>
+    public async Task<List<(char Type, byte[] Body)>> LoginAsync(string token, string user = "alice", string database = "app")
+    {
+        await SendAsync(Startup(0, ("user", user), ("database", database)));
+        var auth = await ReadAsync() ?? throw new InvalidOperationException("closed before the auth request");
+        Assert.Equal('R', auth.Type);
+        Assert.Equal(3, BinaryPrimitives.ReadInt32BigEndian(auth.Body));
+        await SendAsync(Message('p', CString(token)));
+        var seen = new List<(char, byte[])>();
+        while (true)
+        {
+            var m = await ReadAsync() ?? throw new InvalidOperationException("closed during login: " + string.Join(",", seen.Select(s => s.Item1)));
+            seen.Add(m);
+            if (m.Type == 'E')
+            {
+                throw new InvalidOperationException("login refused: " + ErrorText(m.Body));
+            }
+
+            if (m.Type == 'Z')
+            {
+                return seen;
+            }
+        }
+    }
+
+    /// <summary>"SEVERITY SQLSTATE message" of an ErrorResponse body.</summary>
+    public static string ErrorText(byte[] body)
+    {
+        var fields = new Dictionary<char, string>();
+        var at = 0;
+        while (at < body.Length && body[at] != 0)
+        {
+            var code = (char)body[at++];
+            var end = Array.IndexOf(body, (byte)0, at);
+            fields[code] = Encoding.UTF8.GetString(body, at, end - at);
+            at = end + 1;
+        }
+
+        return $"{fields.GetValueOrDefault('S')} {fields.GetValueOrDefault('C')} {fields.GetValueOrDefault('M')}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Stream.DisposeAsync();
+        _tcp.Dispose();
+    }
+}
