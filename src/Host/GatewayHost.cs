@@ -70,6 +70,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var exporter = new PrometheusExporter();
         var dialer = new UpstreamDialer();
         var cancels = new PgCancelRegistry();
+        var limiter = new ConnectionLimiter(settings.MaxConnections);
         JwtIdentityValidator? validator = null;
         var bound = new List<(string Name, ListenOptions Options)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -101,14 +102,18 @@ public sealed class GatewayHost : IAsyncDisposable
             validator ??= services.GetRequiredService<JwtIdentityValidator>();
             return new PgListener(plan.Postgres, new TokenClientAuthenticator(validator, settings.Roles), cancels, dialer,
                 services.GetRequiredService<GatehouseMetrics>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Postgres"),
-                TimeProvider.System, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                TimeProvider.System, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping, limiter);
         }
 
         builder.Services.AddSingleton(sp => new JwtIdentityValidator(settings.Identity, TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Identity")));
         var app = builder.Build();
         var jwt = app.Services.GetRequiredService<JwtIdentityValidator>();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () => Results.Text("ready\n"));
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        // Ready once every port is bound, until shutdown starts draining: a load balancer stops sending then.
+        app.MapGet("/readyz", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+            ? Results.Text("ready\n")
+            : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         return new GatewayHost(app, jwt, dialer, exporter, settings) { _bound = bound };
     }
@@ -138,7 +143,7 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        _validator.Dispose();
+        // The validator belongs to the app's service container, which disposed it.
         _dialer.Dispose();
         _exporter.Dispose();
     }

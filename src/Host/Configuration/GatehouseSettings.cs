@@ -302,7 +302,10 @@ public sealed class GatehouseSettings
 
         foreach (var e in options.Validate())
         {
-            _errors.Add("identity." + e);
+            // The options speak C# (ClockSkew); the file speaks snake_case (clock_skew).
+            var key = System.Text.RegularExpressions.Regex.Match(e, "^[A-Z][A-Za-z]+").Value;
+            var yamlKey = System.Text.RegularExpressions.Regex.Replace(key, "(?<=[a-z])([A-Z])", "_$1").ToLowerInvariant();
+            _errors.Add(key.Length > 0 ? $"identity.{yamlKey}: {e}" : "identity: " + e);
         }
 
         Identity = options;

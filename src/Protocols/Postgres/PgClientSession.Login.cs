@@ -37,6 +37,14 @@ internal sealed partial class PgClientSession
             return false;
         }
 
+        // Counted once the startup packet is in, as PostgreSQL does, so the refusal reaches the client as a
+        // normal ErrorResponse over the TLS it negotiated; cancel requests never take a slot.
+        if (!(_holdsSlot = _listener.Limiter.TryAcquire()))
+        {
+            return await RefuseAsync(SessionEndReason.Enforced, "too_many_connections", SqlState.TooManyConnections,
+                "sorry, too many clients already (gateway limit)").ConfigureAwait(false);
+        }
+
         var forwarded = new List<KeyValuePair<string, string>>();
         var unrecognised = new List<string>();
         foreach (var (name, value) in startup.Parameters)

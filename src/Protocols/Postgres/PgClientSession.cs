@@ -26,6 +26,7 @@ internal sealed partial class PgClientSession
     private (int ProcessId, int Secret)? _mintedKey;
     private SessionRelay? _relay;
     private bool _isCancelRequest;
+    private bool _holdsSlot;
 
     public PgClientSession(PgListener listener, ConnectionContext connection)
     {
@@ -66,6 +67,11 @@ internal sealed partial class PgClientSession
         finally
         {
             await CleanupAsync().ConfigureAwait(false);
+            if (_holdsSlot)
+            {
+                _listener.Limiter.Release();
+            }
+
             metrics?.ActiveConnections.Add(-1, _listener.ListenerTag);
             if (!_isCancelRequest)
             {

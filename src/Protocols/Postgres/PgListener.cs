@@ -11,8 +11,9 @@ namespace Gatehouse.Protocols.Postgres;
 public sealed class PgListener
 {
     public PgListener(PgListenerOptions options, IClientAuthenticator authenticator, PgCancelRegistry cancels, UpstreamDialer dialer,
-        GatehouseMetrics? metrics, ILogger logger, TimeProvider? time = null, CancellationToken shutdown = default)
+        GatehouseMetrics? metrics, ILogger logger, TimeProvider? time = null, CancellationToken shutdown = default, ConnectionLimiter? limiter = null)
     {
+        Limiter = limiter ?? new ConnectionLimiter(int.MaxValue);
         Options = options;
         Authenticator = authenticator;
         Cancels = cancels;
@@ -47,6 +48,8 @@ public sealed class PgListener
     internal CancellationToken Shutdown { get; }
 
     internal KeyValuePair<string, object?> ListenerTag { get; }
+
+    internal ConnectionLimiter Limiter { get; }
 
     /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
     public Task HandleAsync(ConnectionContext connection) => new PgClientSession(this, connection).RunAsync();

@@ -178,11 +178,19 @@ internal sealed class SigningKeyStore : IDisposable
         }
     }
 
+    private int _disposeCalled;
+
     private bool IsUsable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] Snapshot? snapshot) =>
         snapshot is not null && _time.GetUtcNow() - snapshot.FetchedAt <= _maxStaleness;
 
     public void Dispose()
     {
+        // Idempotent: a host container and its owner may both dispose it.
+        if (Interlocked.Exchange(ref _disposeCalled, 1) != 0)
+        {
+            return;
+        }
+
         _disposed.Cancel();
         _source?.Dispose();
         _disposed.Dispose();

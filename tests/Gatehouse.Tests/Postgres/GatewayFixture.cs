@@ -51,6 +51,19 @@ public sealed class GatewayFixture : IAsyncLifetime
         await Gateway.StartAsync();
     }
 
+    /// <summary>A second gateway in front of the same database, configured differently; the caller disposes it.</summary>
+    public async Task<(GatewayHost Host, GatehouseSettings Settings)> StartGatewayAsync(string upstreamUser = LocalPostgres.ScramUser,
+        string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", string appendYaml = "", Func<string, string>? edit = null)
+    {
+        var demo = DemoGateway.Write(Path.Combine(_directory, Guid.NewGuid().ToString("N")[..8]), Postgres, 0, 0, upstreamUser, upstreamAuth, upstreamTls);
+        var yaml = File.ReadAllText(demo.ConfigPath) + "\n" + appendYaml;
+        File.WriteAllText(demo.ConfigPath, edit is null ? yaml : edit(yaml));
+        var settings = GatehouseSettings.FromFile(demo.ConfigPath);
+        var host = GatewayHost.Create(settings, logging => logging.AddProvider(new CollectingLoggerProvider(Logs)));
+        await host.StartAsync();
+        return (host, settings);
+    }
+
     public string Token(string subject = "alice", string[]? groups = null, TimeSpan? ttl = null)
         => TokenCommand.Mint(Settings.Identity, subject, groups ?? ["analysts"], ttl ?? TimeSpan.FromMinutes(10));
 

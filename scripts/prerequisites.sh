@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse's demo and tests need on a fresh Debian machine: PostgreSQL 15 server binaries
+# (initdb, postgres, pgbench) and psql. Idempotent; does nothing when they are present.
+set -euo pipefail
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client-15)
+command -v pgbench >/dev/null 2>&1 || need+=(postgresql-15)
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing ${need[*]} ..."
+  $sudo apt-get update -qq
+  # The package's own cluster is not used: tests and the demo start throwaway servers in temp dirs.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK (dotnet) is required." >&2; exit 1; }
