@@ -21,22 +21,10 @@ internal sealed class PgUpstreamConnector
     /// <summary>Throws <see cref="PgUpstreamException"/> with a reason that names what went wrong.</summary>
     public async Task<PgUpstreamConnection> ConnectAsync(PgUpstreamOptions options, string database, IReadOnlyList<KeyValuePair<string, string>> sessionParameters, CancellationToken cancellationToken)
     {
-        ConnectionContext socket;
+        var (socket, transport, certificate, tls) = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            socket = await _dialer.ConnectAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            throw new PgUpstreamException($"cannot reach {options.Host}:{options.Port}: {ex.SocketErrorCode}");
-        }
-
-        IAsyncDisposable? tls = null;
-        try
-        {
-            var (transport, certificate, tlsOwner) = await NegotiateTlsAsync(socket, options, cancellationToken).ConfigureAwait(false);
-            tls = tlsOwner;
-            var connection = new PgUpstreamConnection(socket, transport, tlsOwner);
+            var connection = new PgUpstreamConnection(socket, transport, tls);
             var parameters = new List<KeyValuePair<string, string>>
             {
                 new("user", options.User),
@@ -50,36 +38,19 @@ internal sealed class PgUpstreamConnector
             await ReadUntilReadyAsync(transport.Input, connection, cancellationToken).ConfigureAwait(false);
             return connection;
         }
-        catch (Exception ex) when (ex is PgProtocolException or IOException or System.Security.Authentication.AuthenticationException or ConnectionResetException)
+        catch (Exception ex)
         {
             await DisposeQuietly(tls, socket).ConfigureAwait(false);
-            throw new PgUpstreamException(ex.Message, ex);
-        }
-        catch
-        {
-            await DisposeQuietly(tls, socket).ConfigureAwait(false);
-            throw;
+            throw IsPeerFault(ex) ? new PgUpstreamException(ex.Message, ex) : ex;
         }
     }
 
     /// <summary>Sends a CancelRequest with the upstream's own key on a new connection (55.2.8).</summary>
     public async Task SendCancelAsync(PgUpstreamOptions options, int processId, int secret, CancellationToken cancellationToken)
     {
-        ConnectionContext socket;
+        var (socket, transport, _, tls) = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            socket = await _dialer.ConnectAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            throw new PgUpstreamException($"cannot reach {options.Host}:{options.Port}: {ex.SocketErrorCode}");
-        }
-
-        IAsyncDisposable? tls = null;
-        try
-        {
-            var (transport, _, tlsOwner) = await NegotiateTlsAsync(socket, options, cancellationToken).ConfigureAwait(false);
-            tls = tlsOwner;
             PgWriter.CancelRequest(transport.Output, processId, secret);
             await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
             // The server answers by closing; wait for that briefly so the cancel is not lost to our own close.
@@ -95,16 +66,42 @@ internal sealed class PgUpstreamConnector
                 }
             }
         }
-        catch (Exception ex) when (ex is PgProtocolException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException or ConnectionResetException)
+        catch (Exception ex) when (ex is OperationCanceledException || IsPeerFault(ex))
         {
-            if (ex is PgProtocolException or System.Security.Authentication.AuthenticationException)
-            {
-                throw new PgUpstreamException(ex.Message, ex);
-            }
+            // Sent or not, a cancel is best effort (55.2.8); the server closing first is the normal answer.
         }
         finally
         {
             await DisposeQuietly(tls, socket).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsPeerFault(Exception ex)
+        => ex is PgProtocolException or IOException or System.Security.Authentication.AuthenticationException or ConnectionResetException;
+
+    /// <summary>Connects and negotiates TLS as configured; failures become <see cref="PgUpstreamException"/>.</summary>
+    private async Task<(ConnectionContext Socket, IDuplexPipe Transport, X509Certificate2? Certificate, IAsyncDisposable? Tls)> OpenAsync(
+        PgUpstreamOptions options, CancellationToken cancellationToken)
+    {
+        ConnectionContext socket;
+        try
+        {
+            socket = await _dialer.ConnectAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new PgUpstreamException($"cannot reach {options.Host}:{options.Port}: {ex.SocketErrorCode}");
+        }
+
+        try
+        {
+            var (transport, certificate, tls) = await NegotiateTlsAsync(socket, options, cancellationToken).ConfigureAwait(false);
+            return (socket, transport, certificate, tls);
+        }
+        catch (Exception ex)
+        {
+            await DisposeQuietly(null, socket).ConfigureAwait(false);
+            throw IsPeerFault(ex) ? new PgUpstreamException(ex.Message, ex) : ex;
         }
     }
 
