@@ -118,6 +118,25 @@ public sealed class GatewayUpstreamTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Shutdown_ends_live_sessions_with_57P01_and_readiness_drops()
+    {
+        var (host, settings) = await fixture.StartGatewayAsync();
+        await using var live = new NpgsqlConnection(ConnectionTo(host, settings));
+        await live.OpenAsync();
+        using var http = new HttpClient();
+        Assert.Equal("ready\n", await http.GetStringAsync(new Uri(host.HttpAddress!, "readyz")));
+        await host.DisposeAsync();
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var command = new NpgsqlCommand("select 1", live);
+            await command.ExecuteScalarAsync();
+        });
+        var postgres = error as PostgresException ?? error.InnerException as PostgresException;
+        Assert.Equal("57P01", postgres?.SqlState);
+        Assert.Contains(fixture.Logs, l => l.Contains("ended: shutdown", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_pauses_the_upstream()
     {
         await using var client = await PgRawClient.ConnectAsync(fixture.RawPort);
