@@ -36,6 +36,10 @@ public sealed class ListenerConfig
     public string? LoginTimeout { get; set; }
 
     public int? MaxStatementBytes { get; set; }
+
+    public string? IdleTimeout { get; set; }
+
+    public string? MaxSessionDuration { get; set; }
 }
 
 public sealed class TlsServerConfig

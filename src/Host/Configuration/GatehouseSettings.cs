@@ -236,6 +236,25 @@ public sealed class GatehouseSettings
                 Error(key + ".login_timeout", $"\"{lt}\" is not a positive duration like 15s");
             }
 
+            TimeSpan? idleTimeout = null, maxSession = null;
+            if (l.IdleTimeout is { } it)
+            {
+                idleTimeout = ConfigValues.TryParseDuration(it, out var v) && v > TimeSpan.Zero ? v : null;
+                if (idleTimeout is null)
+                {
+                    Error(key + ".idle_timeout", $"\"{it}\" is not a positive duration like 30m");
+                }
+            }
+
+            if (l.MaxSessionDuration is { } ms)
+            {
+                maxSession = ConfigValues.TryParseDuration(ms, out var v) && v > TimeSpan.Zero ? v : null;
+                if (maxSession is null)
+                {
+                    Error(key + ".max_session_duration", $"\"{ms}\" is not a positive duration like 8h");
+                }
+            }
+
             if (l.MaxStatementBytes is < 1024 or > PgFrameDecoder.LargeMessageLimit)
             {
                 Error(key + ".max_statement_bytes", $"must be between 1024 and {PgFrameDecoder.LargeMessageLimit}");
@@ -253,6 +272,8 @@ public sealed class GatehouseSettings
                 Certificate = certificate,
                 AllowPlaintextOnLoopback = l.AllowPlaintextOnLoopback,
                 LoginTimeout = loginTimeout,
+                IdleTimeout = idleTimeout,
+                MaxSessionDuration = maxSession,
                 MaxStatementBytes = l.MaxStatementBytes ?? 16 * 1024 * 1024,
             }));
         }

@@ -90,7 +90,7 @@ internal sealed partial class PgClientSession
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             PgFrameDecoder.ForFrontend(Options.MaxStatementBytes), PgFrameDecoder.ForBackend(), new PgSessionRewriter(),
-            _listener.Limits, _listener.Meter);
+            _listener.Limits, _listener.Meter, _listener.Time);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         _endReason = outcome.Reason;
         _endDetail = outcome.Detail;
@@ -105,6 +105,12 @@ internal sealed partial class PgClientSession
                 break;
             case SessionEndReason.Enforced:
                 await SendFatalAsync(SqlState.FeatureNotSupported, outcome.Detail ?? "the session was ended by the gateway").ConfigureAwait(false);
+                break;
+            case SessionEndReason.IdleTimeout:
+                await SendFatalAsync(SqlState.IdleSessionTimeout, outcome.Detail!).ConfigureAwait(false);
+                break;
+            case SessionEndReason.SessionExpired:
+                await SendFatalAsync(SqlState.AdminShutdown, outcome.Detail!).ConfigureAwait(false);
                 break;
             case SessionEndReason.Shutdown:
                 await SendFatalAsync(SqlState.AdminShutdown, "terminating connection because the gateway is shutting down").ConfigureAwait(false);

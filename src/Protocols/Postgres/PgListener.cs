@@ -24,7 +24,12 @@ public sealed class PgListener
         Time = time ?? TimeProvider.System;
         Shutdown = shutdown;
         ListenerTag = new("listener", options.Name);
-        Limits = new RelayLimits { MaxInspectedFrame = Math.Max(options.MaxStatementBytes + 1L, 64 * 1024) };
+        Limits = new RelayLimits
+        {
+            MaxInspectedFrame = Math.Max(options.MaxStatementBytes + 1L, 64 * 1024),
+            IdleTimeout = options.IdleTimeout,
+            MaxSessionDuration = options.MaxSessionDuration,
+        };
     }
 
     public PgListenerOptions Options { get; }

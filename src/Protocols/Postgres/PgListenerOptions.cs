@@ -21,6 +21,12 @@ public sealed record PgListenerOptions
     /// <summary>From accept to a relaying session, the upstream login included.</summary>
     public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>A session with no traffic for this long is ended with 57P05; null = never.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>A session is ended with 57P01 after this long, however busy; null = never.</summary>
+    public TimeSpan? MaxSessionDuration { get; init; }
+
     /// <summary>Query, Parse, Bind and FunctionCall messages larger than this end the session.</summary>
     public int MaxStatementBytes { get; init; } = 16 * 1024 * 1024;
 

@@ -10,12 +10,33 @@ namespace Gatehouse.Protocols.Postgres;
 /// statements be read one way by the gateway and another by the server (DESIGN §3). Every other frame
 /// streams through untouched.
 /// </summary>
-internal sealed class PgSessionRewriter : IFrameRewriter
+internal sealed class PgSessionRewriter : IFrameRewriter, ISessionActivity
 {
+    private volatile bool _awaitingServer;
+
+    /// <summary>No request outstanding: the last word was the server's ReadyForQuery.</summary>
+    public bool IsIdle => !_awaitingServer;
+
     public FrameInterest OnHeader(Direction direction, in FrameHeader header)
-        => direction == Direction.UpstreamToClient && header.Type == (byte)BackendCode.ParameterStatus
-            ? FrameInterest.Inspect
-            : FrameInterest.Pass;
+    {
+        if (direction == Direction.ClientToUpstream)
+        {
+            // Every request the server answers with ReadyForQuery ends in one of these (55.2.2, 55.2.3, 55.2.5).
+            if (header.Type is (byte)FrontendCode.Query or (byte)FrontendCode.Sync or (byte)FrontendCode.FunctionCall)
+            {
+                _awaitingServer = true;
+            }
+
+            return FrameInterest.Pass;
+        }
+
+        if (header.Type == (byte)BackendCode.ReadyForQuery)
+        {
+            _awaitingServer = false;
+        }
+
+        return header.Type == (byte)BackendCode.ParameterStatus ? FrameInterest.Inspect : FrameInterest.Pass;
+    }
 
     public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
     {

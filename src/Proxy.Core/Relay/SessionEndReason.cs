@@ -17,6 +17,8 @@ public enum SessionEndReason : byte
     LoginTimeout,
     /// <summary>The session was idle for longer than allowed.</summary>
     IdleTimeout,
+    /// <summary>The session reached its maximum lifetime.</summary>
+    SessionExpired,
     /// <summary>The database could not be reached or refused the gateway's own login.</summary>
     UpstreamUnavailable,
     /// <summary>A rewriter (policy, recording) ended the session.</summary>

@@ -14,11 +14,17 @@ public sealed class SessionRelay
     private readonly FrameRelay _toClient;
     private readonly PipeReader _clientInput;
     private readonly PipeReader _upstreamInput;
+    private readonly RelayLimits _limits;
+    private readonly TimeProvider _time;
+    private readonly ISessionActivity? _activity;
 
     /// <summary>Wires the two directions.</summary>
     public SessionRelay(IDuplexPipe client, SessionOutput clientOutput, IDuplexPipe upstream, SessionOutput upstreamOutput,
-        IFrameDecoder clientFrames, IFrameDecoder upstreamFrames, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter)
+        IFrameDecoder clientFrames, IFrameDecoder upstreamFrames, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter, TimeProvider? time = null)
     {
+        _limits = limits;
+        _activity = rewriter as ISessionActivity;
+        _time = time ?? TimeProvider.System;
         _clientInput = client.Input;
         _upstreamInput = upstream.Input;
         _toUpstream = new FrameRelay(Direction.ClientToUpstream, client.Input, upstreamOutput, clientOutput, clientFrames, rewriter, limits, meter);
@@ -43,11 +49,21 @@ public sealed class SessionRelay
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var up = Guard(_toUpstream, Direction.ClientToUpstream, stop.Token);
         var down = Guard(_toClient, Direction.UpstreamToClient, stop.Token);
+        using var watchdogStop = new CancellationTokenSource();
+        var watchdog = WatchAsync(stop, watchdogStop.Token);
         var first = await Task.WhenAny(up, down).ConfigureAwait(false);
         var outcome = await first.ConfigureAwait(false);
+        await watchdogStop.CancelAsync().ConfigureAwait(false);
+        var expired = await watchdog.ConfigureAwait(false);
         if (cancellationToken.IsCancellationRequested)
         {
             outcome = outcome with { Reason = SessionEndReason.Shutdown };
+        }
+        else if (expired is { } reason)
+        {
+            outcome = new RelayOutcome(reason, Direction.ClientToUpstream, reason == SessionEndReason.IdleTimeout
+                ? $"terminating connection due to idle-session timeout ({_limits.IdleTimeout!.Value.TotalSeconds:0} s)"
+                : $"terminating connection: the session reached its maximum duration ({_limits.MaxSessionDuration!.Value.TotalMinutes:0} min); log in again with a fresh token");
         }
 
         // Stop the other loop between frames rather than tearing its buffers away.
@@ -56,6 +72,68 @@ public sealed class SessionRelay
         await stop.CancelAsync().ConfigureAwait(false);
         await (first == up ? down : up).ConfigureAwait(false);
         return outcome;
+    }
+
+    /// <summary>
+    /// Ends the session at its idle or maximum deadline by stopping both loops between frames; returns which
+    /// deadline fired, or null. One timer per session, checking progress rather than being reset per frame.
+    /// </summary>
+    private async Task<SessionEndReason?> WatchAsync(CancellationTokenSource relays, CancellationToken stopped)
+    {
+        if (_limits.IdleTimeout is null && _limits.MaxSessionDuration is null)
+        {
+            return null;
+        }
+
+        var started = _time.GetTimestamp();
+        var idleSince = started;
+        var lastBytes = -1L;
+        var period = TimeSpan.FromSeconds(1);
+        if (_limits.IdleTimeout is { } idleLimit && idleLimit / 4 < period)
+        {
+            period = idleLimit / 4;
+        }
+
+        if (_limits.MaxSessionDuration is { } maxLimit && maxLimit / 4 < period)
+        {
+            period = maxLimit / 4;
+        }
+
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(period, _time, stopped).ConfigureAwait(false);
+                var bytes = ClientBytes + UpstreamBytes;
+                if (bytes != lastBytes || _activity is { IsIdle: false })
+                {
+                    lastBytes = bytes;
+                    idleSince = _time.GetTimestamp();
+                }
+
+                SessionEndReason? reason = null;
+                if (_limits.MaxSessionDuration is { } max && _time.GetElapsedTime(started) >= max)
+                {
+                    reason = SessionEndReason.SessionExpired;
+                }
+                else if (_limits.IdleTimeout is { } idle && _time.GetElapsedTime(idleSince) >= idle)
+                {
+                    reason = SessionEndReason.IdleTimeout;
+                }
+
+                if (reason is not null)
+                {
+                    _clientInput.CancelPendingRead();
+                    _upstreamInput.CancelPendingRead();
+                    await relays.CancelAsync().ConfigureAwait(false);
+                    return reason;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     private static async Task<RelayOutcome> Guard(FrameRelay relay, Direction direction, CancellationToken cancellationToken)

@@ -137,6 +137,43 @@ public sealed class GatewayUpstreamTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Idle_and_overlong_sessions_are_ended_with_a_reason()
+    {
+        var (host, settings) = await fixture.StartGatewayAsync(edit: y => y.Replace("login_timeout: 15s", "login_timeout: 15s\n    idle_timeout: 1s\n    max_session_duration: 5s", StringComparison.Ordinal));
+        await using (host)
+        {
+            await using var idle = new NpgsqlConnection(ConnectionTo(host, settings));
+            await idle.OpenAsync();
+            await using (var silentQuery = new NpgsqlCommand("select 5 from pg_sleep(1.5)", idle))
+            {
+                Assert.Equal(5, await silentQuery.ExecuteScalarAsync()); // a silent running query is not idle
+            }
+
+            await Task.Delay(2500);
+            var idleError = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var command = new NpgsqlCommand("select 1", idle);
+                await command.ExecuteScalarAsync();
+            });
+            Assert.Equal("57P05", (idleError as PostgresException ?? idleError.InnerException as PostgresException)?.SqlState);
+
+            await using var busy = new NpgsqlConnection(ConnectionTo(host, settings));
+            await busy.OpenAsync();
+            var busyError = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    await using var command = new NpgsqlCommand("select pg_sleep(0.1)", busy);
+                    await command.ExecuteScalarAsync();
+                }
+            });
+            var postgres = busyError as PostgresException ?? busyError.InnerException as PostgresException;
+            Assert.Equal("57P01", postgres?.SqlState);
+            Assert.Contains("maximum duration", postgres!.MessageText);
+        }
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_pauses_the_upstream()
     {
         await using var client = await PgRawClient.ConnectAsync(fixture.RawPort);
