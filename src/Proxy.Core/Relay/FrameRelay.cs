@@ -29,6 +29,10 @@ public sealed class FrameRelay
     private long _streamRemaining;
     private Task? _hold;
 
+    // A header already decoded whose frame is awaited whole (incomplete, or held): decoders may keep state
+    // (MySQL sequence ids), so a header is decoded exactly once.
+    private FrameHeader? _pendingHeader;
+
     /// <summary>Creates the relay for one direction.</summary>
     public FrameRelay(Direction direction, PipeReader source, SessionOutput target, SessionOutput replyTarget,
         IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter)
@@ -151,28 +155,38 @@ public sealed class FrameRelay
             }
 
             var frameStart = reader.Position;
-            var status = _decoder.TryReadHeader(reader.UnreadSequence, out var header, out var error);
-            if (status == FrameStatus.Incomplete)
+            FrameHeader header;
+            if (_pendingHeader is { } decoded)
             {
-                break;
+                header = decoded;
+                _pendingHeader = null;
             }
-
-            if (status == FrameStatus.Invalid)
+            else
             {
-                outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, error);
-                stop = frameStart;
-                break;
+                var status = _decoder.TryReadHeader(reader.UnreadSequence, out header, out var error);
+                if (status == FrameStatus.Incomplete)
+                {
+                    break;
+                }
+
+                if (status == FrameStatus.Invalid)
+                {
+                    outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, error);
+                    stop = frameStart;
+                    break;
+                }
+
+                if (_rewriter.OnHeader(_direction, header) == FrameInterest.Pass)
+                {
+                    frames++;
+                    var available = Math.Min(header.TotalLength, reader.Remaining);
+                    reader.Advance(available);
+                    _streamRemaining = header.TotalLength - available;
+                    continue;
+                }
             }
 
             frames++;
-            if (_rewriter.OnHeader(_direction, header) == FrameInterest.Pass)
-            {
-                var available = Math.Min(header.TotalLength, reader.Remaining);
-                reader.Advance(available);
-                _streamRemaining = header.TotalLength - available;
-                continue;
-            }
-
             if (header.TotalLength > _limits.MaxInspectedFrame)
             {
                 outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction,
@@ -184,6 +198,7 @@ public sealed class FrameRelay
             if (reader.Remaining < header.TotalLength)
             {
                 frames--; // counted again when it is complete
+                _pendingHeader = header;
                 break;
             }
 
@@ -196,6 +211,7 @@ public sealed class FrameRelay
                 WriteRun(writer, buffer.Slice(runStart, frameStart));
                 runStart = frameStart;
                 _hold = decision.HoldUntil ?? Task.CompletedTask;
+                _pendingHeader = header;
                 examined = frameStart;
                 stop = frameStart;
                 break;
