@@ -1,5 +1,6 @@
 using Gatehouse.Host.Configuration;
 using Gatehouse.Host.Metrics;
+using Gatehouse.Protocols.MySql;
 using Gatehouse.Protocols.Postgres;
 using Gatehouse.Proxy.Core.Identity;
 using Gatehouse.Proxy.Core.Metrics;
@@ -70,6 +71,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var exporter = new PrometheusExporter();
         var dialer = new UpstreamDialer();
         var cancels = new PgCancelRegistry();
+        var mysqlConnections = new MySqlConnectionRegistry();
         var limiter = new ConnectionLimiter(settings.MaxConnections);
         JwtIdentityValidator? validator = null;
         var bound = new List<(string Name, ListenOptions Options)>();
@@ -81,12 +83,12 @@ public sealed class GatewayHost : IAsyncDisposable
             {
                 kestrel.Listen(plan.Endpoint, listen =>
                 {
-                    bound.Add((plan.Postgres.Name, listen));
-                    PgListener? listener = null;
+                    bound.Add((plan.Name, listen));
+                    Func<ConnectionContext, Task>? handle = null;
                     listen.Run(connection =>
                     {
-                        listener ??= CreateListener(listen.ApplicationServices, plan);
-                        return listener.HandleAsync(connection);
+                        handle ??= CreateListener(listen.ApplicationServices, plan);
+                        return handle(connection);
                     });
                 });
             }
@@ -97,12 +99,21 @@ public sealed class GatewayHost : IAsyncDisposable
             }
         });
 
-        PgListener CreateListener(IServiceProvider services, ListenerPlan plan)
+        Func<ConnectionContext, Task> CreateListener(IServiceProvider services, ListenerPlan plan)
         {
             validator ??= services.GetRequiredService<JwtIdentityValidator>();
-            return new PgListener(plan.Postgres, new TokenClientAuthenticator(validator, settings.Roles), cancels, dialer,
-                services.GetRequiredService<GatehouseMetrics>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Postgres"),
-                TimeProvider.System, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping, limiter);
+            var authenticator = new TokenClientAuthenticator(validator, settings.Roles);
+            var metrics = services.GetRequiredService<GatehouseMetrics>();
+            var loggers = services.GetRequiredService<ILoggerFactory>();
+            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            if (plan.MySql is { } mysql)
+            {
+                return new MySqlListener(mysql, authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
+                    TimeProvider.System, stopping, limiter).HandleAsync;
+            }
+
+            return new PgListener(plan.Postgres!, authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
+                TimeProvider.System, stopping, limiter).HandleAsync;
         }
 
         builder.Services.AddSingleton(sp => new JwtIdentityValidator(settings.Identity, TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Identity")));

@@ -81,6 +81,8 @@ public sealed class UpstreamConfig
 
     public string? ChannelBinding { get; set; }
 
+    public List<string> AuthPlugins { get; set; } = [];
+
     public string? ConnectTimeout { get; set; }
 }
 

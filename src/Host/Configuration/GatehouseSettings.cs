@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Protocols.MySql;
 using Gatehouse.Protocols.Postgres;
 using Gatehouse.Proxy.Core.Identity;
 using Gatehouse.Proxy.Core.Transport;
@@ -7,7 +8,7 @@ using Gatehouse.Proxy.Core.Transport;
 namespace Gatehouse.Host.Configuration;
 
 /// <summary>A listener ready to bind.</summary>
-public sealed record ListenerPlan(IPEndPoint Endpoint, PgListenerOptions Postgres);
+public sealed record ListenerPlan(IPEndPoint Endpoint, string Name, PgListenerOptions? Postgres, MySqlListenerOptions? MySql);
 
 /// <summary>
 /// The validated, resolved configuration: every error is collected with the key it concerns (for example
@@ -79,6 +80,8 @@ public sealed class GatehouseSettings
         MaxConnections = config.Limits.MaxConnections;
     }
 
+    private readonly Dictionary<string, MySqlUpstreamOptions> _mysqlUpstreams = new(StringComparer.Ordinal);
+
     private Dictionary<string, PgUpstreamOptions> ResolveUpstreams(List<UpstreamConfig> list)
     {
         var result = new Dictionary<string, PgUpstreamOptions>(StringComparer.Ordinal);
@@ -93,14 +96,15 @@ public sealed class GatehouseSettings
             }
 
             key = $"upstreams[{i}] ({u.Name})";
-            if (result.ContainsKey(u.Name))
+            if (result.ContainsKey(u.Name) || _mysqlUpstreams.ContainsKey(u.Name))
             {
                 Error(key + ".name", "duplicate upstream name");
             }
 
-            if ((u.Protocol ?? "postgres") != "postgres")
+            var protocol = u.Protocol ?? "postgres";
+            if (protocol is not ("postgres" or "mysql"))
             {
-                Error(key + ".protocol", $"\"{u.Protocol}\" is not supported; use postgres");
+                Error(key + ".protocol", $"\"{u.Protocol}\" is not supported; use postgres or mysql");
             }
 
             if (string.IsNullOrWhiteSpace(u.Host)) Error(key + ".host", "required");
@@ -118,9 +122,16 @@ public sealed class GatehouseSettings
                 Error(key + ".password_file", $"{PathOf(pf)} does not exist");
             }
 
-            var auth = u.Auth ?? "scram-sha-256";
+            var auth = u.Auth ?? (protocol == "mysql" ? "" : "scram-sha-256");
             PgAuthMethod method = default;
-            if (auth switch { "scram-sha-256" => PgAuthMethod.ScramSha256, "md5" => PgAuthMethod.Md5, "password" => PgAuthMethod.Password, _ => (PgAuthMethod?)null } is { } m)
+            if (protocol == "mysql")
+            {
+                if (u.Auth is not null)
+                {
+                    Error(key + ".auth", "is for postgres upstreams; mysql upstreams use auth_plugins");
+                }
+            }
+            else if (auth switch { "scram-sha-256" => PgAuthMethod.ScramSha256, "md5" => PgAuthMethod.Md5, "password" => PgAuthMethod.Password, _ => (PgAuthMethod?)null } is { } m)
             {
                 method = m;
             }
@@ -156,6 +167,40 @@ public sealed class GatehouseSettings
                 Error(key + ".connect_timeout", $"\"{ct}\" is not a duration like 10s");
             }
 
+            if (u.AuthPlugins.Count > 0 && protocol != "mysql")
+            {
+                Error(key + ".auth_plugins", "is for mysql upstreams; postgres upstreams use auth");
+            }
+
+            foreach (var plugin in u.AuthPlugins)
+            {
+                if (plugin is not (AuthPlugins.CachingSha2 or AuthPlugins.NativePassword or AuthPlugins.ClearPassword))
+                {
+                    Error(key + ".auth_plugins", $"\"{plugin}\" is not one of caching_sha2_password, mysql_native_password, mysql_clear_password");
+                }
+            }
+
+            var password = ConfigValues.Secret(u.Password, u.PasswordFile is null ? null : PathOf(u.PasswordFile), u.PasswordEnv);
+            if (protocol == "mysql")
+            {
+                _mysqlUpstreams[u.Name] = new MySqlUpstreamOptions
+                {
+                    Name = u.Name,
+                    Host = u.Host ?? "",
+                    Port = u.Port ?? 3306,
+                    Database = u.Database ?? "",
+                    AllowedDatabases = u.Databases,
+                    User = u.User ?? "",
+                    Password = password,
+                    AuthPlugins = u.AuthPlugins.Count > 0 ? u.AuthPlugins : [AuthPlugins.CachingSha2, AuthPlugins.NativePassword],
+                    Tls = tls,
+                    CaCertificatePath = u.CaCertificate is null ? null : PathOf(u.CaCertificate),
+                    ServerName = u.ServerName,
+                    ConnectTimeout = timeout,
+                };
+                continue;
+            }
+
             result[u.Name] = new PgUpstreamOptions
             {
                 Name = u.Name,
@@ -164,7 +209,7 @@ public sealed class GatehouseSettings
                 Database = u.Database ?? "",
                 AllowedDatabases = u.Databases,
                 User = u.User ?? "",
-                Password = ConfigValues.Secret(u.Password, u.PasswordFile is null ? null : PathOf(u.PasswordFile), u.PasswordEnv),
+                Password = password,
                 MinimumAuth = method,
                 Tls = tls,
                 CaCertificatePath = u.CaCertificate is null ? null : PathOf(u.CaCertificate),
@@ -194,9 +239,10 @@ public sealed class GatehouseSettings
                 Error(key + ".name", "required and unique");
             }
 
-            if ((l.Protocol ?? "postgres") != "postgres")
+            var protocol = l.Protocol ?? "postgres";
+            if (protocol is not ("postgres" or "mysql"))
             {
-                Error(key + ".protocol", $"\"{l.Protocol}\" is not supported; use postgres");
+                Error(key + ".protocol", $"\"{l.Protocol}\" is not supported; use postgres or mysql");
             }
 
             if (!ConfigValues.TryParseEndpoint(l.Bind, out var endpoint))
@@ -205,9 +251,10 @@ public sealed class GatehouseSettings
             }
 
             PgUpstreamOptions? upstream = null;
-            if (l.Upstream is null || !upstreams.TryGetValue(l.Upstream, out upstream))
+            MySqlUpstreamOptions? mysqlUpstream = null;
+            if (l.Upstream is null || (protocol == "mysql" ? !_mysqlUpstreams.TryGetValue(l.Upstream, out mysqlUpstream) : !upstreams.TryGetValue(l.Upstream, out upstream)))
             {
-                Error(key + ".upstream", l.Upstream is null ? "required" : $"no upstream named \"{l.Upstream}\"");
+                Error(key + ".upstream", l.Upstream is null ? "required" : $"no {protocol} upstream named \"{l.Upstream}\"");
             }
 
             X509Certificate2? certificate = null;
@@ -260,12 +307,27 @@ public sealed class GatehouseSettings
                 Error(key + ".max_statement_bytes", $"must be between 1024 and {PgFrameDecoder.LargeMessageLimit}");
             }
 
+            if (mysqlUpstream is not null)
+            {
+                Listeners.Add(new ListenerPlan(endpoint, l.Name ?? "", null, new MySqlListenerOptions
+                {
+                    Name = l.Name ?? "",
+                    Upstream = mysqlUpstream,
+                    Certificate = certificate,
+                    AllowPlaintextOnLoopback = l.AllowPlaintextOnLoopback,
+                    LoginTimeout = loginTimeout,
+                    IdleTimeout = idleTimeout,
+                    MaxSessionDuration = maxSession,
+                }));
+                continue;
+            }
+
             if (upstream is null)
             {
                 continue;
             }
 
-            Listeners.Add(new ListenerPlan(endpoint, new PgListenerOptions
+            Listeners.Add(new ListenerPlan(endpoint, l.Name ?? "", new PgListenerOptions
             {
                 Name = l.Name ?? "",
                 Upstream = upstream,
@@ -275,7 +337,7 @@ public sealed class GatehouseSettings
                 IdleTimeout = idleTimeout,
                 MaxSessionDuration = maxSession,
                 MaxStatementBytes = l.MaxStatementBytes ?? 16 * 1024 * 1024,
-            }));
+            }, null));
         }
     }
 
@@ -349,7 +411,7 @@ public sealed class GatehouseSettings
 
             foreach (var u in role.Upstreams)
             {
-                if (u != RoleMap.AllUpstreams && !upstreams.ContainsKey(u))
+                if (u != RoleMap.AllUpstreams && !upstreams.ContainsKey(u) && !_mysqlUpstreams.ContainsKey(u))
                 {
                     Error($"roles.{name}.upstreams", $"no upstream named \"{u}\"");
                 }

@@ -47,7 +47,7 @@ public sealed class ConfigValidationTests
               bind: "x"
             """);
         Assert.Contains(errors, e => e.StartsWith("listeners[0].bind:", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("listeners[0].upstream: no upstream named \"missing\"", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("listeners[0].upstream: no postgres upstream named \"missing\"", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("listeners[0].login_timeout:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("upstreams[0] (db).password:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("upstreams[0] (db).auth:", StringComparison.Ordinal));

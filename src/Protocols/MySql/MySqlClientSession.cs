@@ -1,0 +1,153 @@
+using System.IO.Pipelines;
+using System.Net;
+using Gatehouse.Proxy.Core.Relay;
+using Gatehouse.Proxy.Core.Transport;
+using Microsoft.AspNetCore.Connections;
+
+namespace Gatehouse.Protocols.MySql;
+
+/// <summary>
+/// One client connection on a MySQL listener: greeting, TLS and token login (<c>.Login.cs</c>), the gateway's
+/// own upstream login, then the relay with <see cref="MySqlSessionRewriter"/>. Ends with one recorded reason.
+/// </summary>
+internal sealed partial class MySqlClientSession
+{
+    private static readonly string[] ReasonLabels = Enum.GetNames<SessionEndReason>().Select(ToSnakeCase).ToArray();
+
+    private readonly MySqlListener _listener;
+    private readonly ConnectionContext _connection;
+    private readonly string _id;
+    private IDuplexPipe _client;
+    private StreamDuplexPipe? _clientTls;
+    private MySqlUpstreamConnection? _upstream;
+    private SessionEndReason _endReason = SessionEndReason.ClientClosed;
+    private string? _endDetail;
+    private uint _connectionId;
+    private bool _holdsSlot;
+    private string _subject = "";
+    private SessionRelay? _relay;
+
+    public MySqlClientSession(MySqlListener listener, ConnectionContext connection)
+    {
+        _listener = listener;
+        _connection = connection;
+        _client = connection.Transport;
+        _id = connection.ConnectionId;
+    }
+
+    private MySqlListenerOptions Options => _listener.Options;
+
+    private string? Remote => _connection.RemoteEndPoint?.ToString();
+
+    private bool IsLoopback => _connection.RemoteEndPoint is IPEndPoint ip && IPAddress.IsLoopback(ip.Address);
+
+    public async Task RunAsync()
+    {
+        var metrics = _listener.Metrics;
+        metrics?.Connections.Add(1, _listener.ListenerTag);
+        metrics?.ActiveConnections.Add(1, _listener.ListenerTag);
+        try
+        {
+            var started = _listener.Time.GetTimestamp();
+            if (!await LoginWithDeadlineAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+
+            metrics?.LoginDuration.Record(_listener.Time.GetElapsedTime(started).TotalSeconds, _listener.ListenerTag);
+            await RelayAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        {
+            _endReason = SessionEndReason.TransportError;
+            _endDetail = ex.Message;
+            MySqlLog.TransportError(_listener.Logger, _id, ex.Message);
+        }
+        finally
+        {
+            await CleanupAsync().ConfigureAwait(false);
+            metrics?.ActiveConnections.Add(-1, _listener.ListenerTag);
+            metrics?.SessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabels[(int)_endReason]), _listener.ListenerTag);
+            MySqlLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail,
+                _relay?.ClientFrames ?? 0, _relay?.ClientBytes ?? 0, _relay?.UpstreamFrames ?? 0, _relay?.UpstreamBytes ?? 0);
+        }
+    }
+
+    private async Task RelayAsync()
+    {
+        var upstream = _upstream!;
+        using var clientOutput = new SessionOutput(_client.Output);
+        using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
+        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name);
+        _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
+            MySqlFrameDecoder.ForClient(), MySqlFrameDecoder.ForServer(), rewriter, _listener.Limits, _listener.Meter, _listener.Time);
+        var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        _endReason = outcome.Reason;
+        _endDetail = outcome.Detail;
+        switch (outcome.Reason)
+        {
+            case SessionEndReason.ProtocolViolation when outcome.Side == Direction.ClientToUpstream:
+                MySqlLog.ProtocolViolation(_listener.Logger, _id, Options.Name, Remote, outcome.Detail ?? "");
+                await SendErrorAsync(0, MySqlError.NetPacketsOutOfOrder, "08S01", outcome.Detail ?? "protocol violation").ConfigureAwait(false);
+                break;
+            case SessionEndReason.ProtocolViolation or SessionEndReason.Enforced:
+                await SendErrorAsync(1, MySqlError.NewAbortingConnection, "08S01", outcome.Detail ?? "the session was ended by the gateway").ConfigureAwait(false);
+                break;
+            case SessionEndReason.IdleTimeout or SessionEndReason.SessionExpired:
+                await SendErrorAsync(0, MySqlError.ConnectionKilled, "70100", outcome.Detail!).ConfigureAwait(false);
+                break;
+            case SessionEndReason.Shutdown:
+                await SendErrorAsync(0, MySqlError.ServerShutdown, "08S01", "the gateway is shutting down").ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Sends an ERR packet to the client, best effort: it may already be gone.</summary>
+    private async Task SendErrorAsync(byte sequence, ushort code, string sqlState, string message)
+    {
+        try
+        {
+            MySqlPacketWriter.Error(_client.Output, sequence, code, sqlState, message);
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _client.Output.FlushAsync(quick.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or ConnectionResetException)
+        {
+        }
+    }
+
+    private async Task CleanupAsync()
+    {
+        if (_connectionId != 0)
+        {
+            _listener.Connections.Release(_connectionId);
+        }
+
+        if (_holdsSlot)
+        {
+            _listener.Limiter.Release();
+        }
+
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_clientTls is not null)
+        {
+            try
+            {
+                await _clientTls.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+
+        await _connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
+        await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static string ToSnakeCase(string name)
+        => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

@@ -1,0 +1,106 @@
+using System.Buffers;
+using Gatehouse.Proxy.Core.Framing;
+
+namespace Gatehouse.Protocols.MySql;
+
+/// <summary>
+/// Frames MySQL packets: a 3-byte little-endian payload length and a sequence id (MySQL internals,
+/// "MySQL Packets"). A payload of exactly 0xFFFFFF bytes means the logical packet continues in the next
+/// packet; the decoder keeps that state, caps the reassembled total, and checks sequence ids. One instance per
+/// direction; the relay decodes each header exactly once, so the state follows the stream.
+/// </summary>
+internal sealed class MySqlFrameDecoder : IFrameDecoder
+{
+    /// <summary>The largest payload of one packet; a packet this large is continued by the next one.</summary>
+    public const int MaxPayload = 0xFFFFFF;
+
+    /// <summary>The server's own ceiling (max_allowed_packet can be at most 1 GiB).</summary>
+    public const long MaxLogicalPacket = 1L << 30;
+
+    private readonly bool _fromClient;
+    private readonly long _maxLogical;
+    private bool _continuing;
+    private byte _continuedType;
+    private byte _lastSequence;
+    private long _logicalLength;
+
+    private MySqlFrameDecoder(bool fromClient, long maxLogical)
+    {
+        _fromClient = fromClient;
+        _maxLogical = maxLogical;
+    }
+
+    /// <summary>Client commands: each starts a new exchange at sequence 0 (the gateway never allows LOCAL INFILE uploads).</summary>
+    public static MySqlFrameDecoder ForClient(long maxLogical = MaxLogicalPacket) => new(true, maxLogical);
+
+    /// <summary>Server responses.</summary>
+    public static MySqlFrameDecoder ForServer(long maxLogical = MaxLogicalPacket) => new(false, maxLogical);
+
+    public FrameStatus TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header, out string? error)
+    {
+        header = default;
+        error = null;
+        Span<byte> head = stackalloc byte[5];
+        var available = (int)Math.Min(buffer.Length, 5);
+        if (available < 4)
+        {
+            return FrameStatus.Incomplete;
+        }
+
+        buffer.Slice(0, available).CopyTo(head);
+        var length = head[0] | (head[1] << 8) | (head[2] << 16);
+        var sequence = head[3];
+        byte type;
+        if (_continuing)
+        {
+            if (sequence != (byte)(_lastSequence + 1))
+            {
+                error = $"packet out of order: sequence {sequence} after {_lastSequence}";
+                return FrameStatus.Invalid;
+            }
+
+            type = _continuedType;
+            if (_logicalLength + length > _maxLogical)
+            {
+                error = $"packet of more than {_maxLogical} bytes";
+                return FrameStatus.Invalid;
+            }
+        }
+        else
+        {
+            if (length == 0)
+            {
+                error = "empty packet";
+                return FrameStatus.Invalid;
+            }
+
+            if (available < 5)
+            {
+                return FrameStatus.Incomplete;
+            }
+
+            // A client command always opens a new exchange; a server packet continues the exchange the
+            // command opened (1 for the first answer) or its own previous packet.
+            if (_fromClient ? sequence != 0 : sequence != 1 && sequence != (byte)(_lastSequence + 1))
+            {
+                error = $"packet out of order: sequence {sequence}";
+                return FrameStatus.Invalid;
+            }
+
+            type = head[4];
+            if (length > _maxLogical)
+            {
+                error = $"packet of more than {_maxLogical} bytes";
+                return FrameStatus.Invalid;
+            }
+        }
+
+        var continuation = _continuing;
+        _logicalLength = continuation ? _logicalLength + length : length;
+        _continuing = length == MaxPayload;
+        _continuedType = type;
+        _lastSequence = sequence;
+        header = new FrameHeader(type, 4, 4L + length, sequence, continuation);
+        return FrameStatus.Complete;
+    }
+}

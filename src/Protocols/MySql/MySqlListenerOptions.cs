@@ -1,0 +1,26 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.Protocols.MySql;
+
+/// <summary>How one MySQL listener treats its clients.</summary>
+public sealed record MySqlListenerOptions
+{
+    public required string Name { get; init; }
+
+    public required MySqlUpstreamOptions Upstream { get; init; }
+
+    /// <summary>The certificate offered to clients; null means the listener cannot do TLS.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>Token logins need TLS; plaintext is accepted only with this set and a loopback client.</summary>
+    public bool AllowPlaintextOnLoopback { get; init; }
+
+    public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan? IdleTimeout { get; init; }
+
+    public TimeSpan? MaxSessionDuration { get; init; }
+
+    /// <summary>The version the greeting announces; clients gate features on it.</summary>
+    public string ServerVersion { get; init; } = "8.0.99-Gatehouse";
+}

@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Gatehouse.Proxy.Core.Framing;
+using Gatehouse.Proxy.Core.Relay;
+
+namespace Gatehouse.Protocols.MySql;
+
+/// <summary>
+/// The MySQL session's own rules on the relay (DESIGN §4):
+/// commands that would change who the session is or turn it into something else (COM_CHANGE_USER,
+/// replication) are refused with an ERR and the session stays usable; KILL reaches only the caller's own
+/// sessions, rewritten to the upstream's thread id; a LOCAL INFILE request from the server ends the session,
+/// since the gateway never lets a server read the client's files. Everything else streams untouched.
+/// </summary>
+internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionActivity
+{
+    private readonly MySqlConnectionRegistry _connections;
+    private readonly string _subject;
+    private readonly string _upstream;
+    private int _awaitingHeads;
+    private volatile bool _awaitingServer;
+
+    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream)
+    {
+        _connections = connections;
+        _subject = subject;
+        _upstream = upstream;
+    }
+
+    public bool IsIdle => !_awaitingServer;
+
+    public FrameInterest OnHeader(Direction direction, in FrameHeader header)
+    {
+        if (header.Continuation)
+        {
+            return FrameInterest.Pass;
+        }
+
+        if (direction == Direction.UpstreamToClient)
+        {
+            // The first packet of a response carries sequence 1; only there does 0xFB mean LOCAL INFILE
+            // (elsewhere it is a NULL column). A row after a sequence wrap also has 1, hence the count.
+            if (header.Sequence == 1 && Volatile.Read(ref _awaitingHeads) > 0)
+            {
+                Interlocked.Decrement(ref _awaitingHeads);
+                if (header.Type == 0xFB)
+                {
+                    return FrameInterest.Inspect;
+                }
+            }
+
+            _awaitingServer = false;
+            return FrameInterest.Pass;
+        }
+
+        switch ((Command)header.Type)
+        {
+            case Command.Query or Command.StmtPrepare:
+            case Command.ProcessKill or Command.ChangeUser or Command.BinlogDump or Command.BinlogDumpGtid or Command.RegisterSlave
+                or Command.TableDump or Command.ConnectOut or Command.Connect or Command.Daemon or Command.DelayedInsert or Command.Sleep
+                or Command.Shutdown:
+                return FrameInterest.Inspect;
+            case Command.StmtClose or Command.StmtSendLongData or Command.Quit:
+                return FrameInterest.Pass; // no response follows
+            case > Command.ResetConnection:
+                return FrameInterest.Inspect; // unknown command
+            default:
+                Expect();
+                return FrameInterest.Pass;
+        }
+    }
+
+    private void Expect()
+    {
+        Interlocked.Increment(ref _awaitingHeads);
+        _awaitingServer = true;
+    }
+
+    public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
+    {
+        if (direction == Direction.UpstreamToClient)
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
+        }
+
+        var payload = frame.Slice(4).ToArray();
+        switch ((Command)header.Type)
+        {
+            case Command.Query or Command.StmtPrepare:
+                return OnStatement(payload, prepared: header.Type == (byte)Command.StmtPrepare, context);
+            case Command.ProcessKill:
+                return payload.Length == 5 ? Kill(BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(1)), query: false, context) : Refuse(context, MySqlError.UnknownCommand, "08S01", "malformed COM_PROCESS_KILL");
+            case Command.ChangeUser:
+                return Refuse(context, MySqlError.NotSupportedYet, "42000", "COM_CHANGE_USER is not allowed through the gateway: reconnect with the identity you need");
+            default:
+                return Refuse(context, MySqlError.UnknownCommand, "08S01", $"command 0x{header.Type:X2} is not allowed through the gateway");
+        }
+    }
+
+    /// <summary>
+    /// Every session shares the gateway's database account, so a KILL the server ran as written could name
+    /// anyone's thread. Any statement with the word KILL anywhere (after a comment, in a multi-statement, in an
+    /// executable comment) must be exactly <c>KILL [QUERY|CONNECTION] id</c>; anything else is refused.
+    /// </summary>
+    private RewriteDecision OnStatement(byte[] payload, bool prepared, RewriteContext context)
+    {
+        if (!ContainsKillWord(payload.AsSpan(1)))
+        {
+            Expect();
+            return RewriteDecision.Pass;
+        }
+
+        var text = Encoding.UTF8.GetString(payload, 1, payload.Length - 1);
+        var kill = KillStatement().Match(text);
+        if (prepared)
+        {
+            return Refuse(context, MySqlError.SpecificAccessDenied, "42000", "KILL cannot be prepared through the gateway");
+        }
+
+        if (!kill.Success || !uint.TryParse(kill.Groups["id"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return Refuse(context, MySqlError.SpecificAccessDenied, "42000", "only KILL [QUERY|CONNECTION] <id> of your own sessions is allowed through the gateway");
+        }
+
+        return Kill(id, query: kill.Groups["what"].Value.Equals("QUERY", StringComparison.OrdinalIgnoreCase), context);
+    }
+
+    /// <summary>Rewrites a KILL of one of the caller's own sessions to the upstream's thread id.</summary>
+    private RewriteDecision Kill(uint id, bool query, RewriteContext context)
+    {
+        if (!_connections.TryResolve(id, _subject, _upstream, out var thread))
+        {
+            return Refuse(context, MySqlError.UnknownThread, "HY000", $"Unknown thread id: {id}");
+        }
+
+        new MySqlPacketWriter().Byte((byte)Command.Query).String(string.Create(CultureInfo.InvariantCulture, $"KILL {(query ? "QUERY" : "CONNECTION")} {thread}"))
+            .WriteTo(context.Forward, 0);
+        Expect();
+        return RewriteDecision.Replace;
+    }
+
+    private static RewriteDecision Refuse(RewriteContext context, ushort code, string sqlState, string message)
+    {
+        MySqlPacketWriter.Error(context.Reply, 1, code, sqlState, message);
+        return RewriteDecision.Drop;
+    }
+
+    /// <summary>The word KILL, in any case, not part of a longer identifier.</summary>
+    internal static bool ContainsKillWord(ReadOnlySpan<byte> text)
+    {
+        var at = 0;
+        while (true)
+        {
+            var i = text[at..].IndexOfAny((byte)'k', (byte)'K');
+            if (i < 0)
+            {
+                return false;
+            }
+
+            i += at;
+            if (i + 4 <= text.Length && Ascii.EqualsIgnoreCase(text.Slice(i, 4), "kill"u8)
+                && (i == 0 || !IsIdentifierByte(text[i - 1])) && (i + 4 == text.Length || !IsIdentifierByte(text[i + 4])))
+            {
+                return true;
+            }
+
+            at = i + 1;
+        }
+    }
+
+    private static bool IsIdentifierByte(byte b) => b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_' or (byte)'$' or >= 0x80;
+
+    [GeneratedRegex(@"^\s*KILL\s+(?:(?<what>QUERY|CONNECTION)\s+)?(?<id>[0-9]{1,10})\s*;?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex KillStatement();
+}
