@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Installs what Gatehouse's demo and tests need on a fresh Debian machine: PostgreSQL 15 server binaries
-# (initdb, postgres, pgbench) and psql. Idempotent; does nothing when they are present.
+# (initdb, postgres, pgbench) and psql; MariaDB 10.11 server and client (mariadbd, mariadb-install-db, mariadb,
+# mariadb-admin) and sysbench. Idempotent; does nothing when they are present.
 set -euo pipefail
 
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client-15)
 command -v pgbench >/dev/null 2>&1 || need+=(postgresql-15)
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
+command -v sysbench >/dev/null 2>&1 || need+=(sysbench)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "Installing ${need[*]} ..."
   $sudo apt-get update -qq
-  # The package's own cluster is not used: tests and the demo start throwaway servers in temp dirs.
+  # The packages' own servers (the postgresql cluster, the mariadb service) are not used: tests and the demo start
+  # throwaway servers in temp dirs.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 

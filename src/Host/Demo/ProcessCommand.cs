@@ -7,7 +7,7 @@ internal sealed record ProcessCommand(string FileName, IReadOnlyList<string> Arg
 
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>Variables added to the (PG*-stripped) inherited environment.</summary>
+    /// <summary>Variables added to the inherited environment, from which PG*, MYSQL_* and MARIADB_* have been removed.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = NoEnvironment;
 
     /// <summary>Written to the child's stdin, which is then closed; null closes stdin at once so nothing waits for input.</summary>

@@ -13,32 +13,7 @@ internal static class ProcessRunner
 
     public static async Task<ProcessResult> RunAsync(ProcessCommand command, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo(command.FileName)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = command.WorkingDirectory ?? string.Empty,
-        };
-        foreach (var argument in command.Arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        // libpq and the server tools read PGHOST, PGPORT, PGSSLMODE, PGDATA, ... from the environment; a developer's
-        // or CI's values must not redirect our commands to some other server, so only what the command sets survives.
-        foreach (var key in startInfo.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
-        {
-            startInfo.Environment.Remove(key);
-        }
-
-        foreach (var (key, value) in command.Environment)
-        {
-            startInfo.Environment[key] = value;
-        }
+        var startInfo = CreateStartInfo(command);
 
         using var process = new Process { StartInfo = startInfo };
         try
@@ -81,6 +56,43 @@ internal static class ProcessRunner
         return new ProcessResult(command, process.ExitCode, Snapshot(stdout), Snapshot(stderr));
     }
 
+    /// <summary>
+    /// The start info RunAsync uses: all three streams redirected, UTF-8 output, and an environment without the client
+    /// variables that could point a command at another server. Also for long-running servers the caller supervises itself.
+    /// </summary>
+    public static ProcessStartInfo CreateStartInfo(ProcessCommand command)
+    {
+        var startInfo = new ProcessStartInfo(command.FileName)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = command.WorkingDirectory ?? string.Empty,
+        };
+        foreach (var argument in command.Arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        // libpq and the server tools read PGHOST, PGPORT, PGSSLMODE, PGDATA, ... from the environment, and the MariaDB
+        // client reads MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, ...; a developer's or CI's values must not
+        // redirect our commands to some other server, so only what the command sets survives.
+        foreach (var key in startInfo.Environment.Keys.Where(IsClientVariable).ToList())
+        {
+            startInfo.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in command.Environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        return startInfo;
+    }
+
     private static async Task WriteInputAsync(StreamWriter stdin, string? input, CancellationToken cancellationToken)
     {
         try
@@ -118,6 +130,9 @@ internal static class ProcessRunner
             // The Process was disposed while a grandchild still held the pipe; nothing more to collect.
         }
     }
+
+    private static bool IsClientVariable(string name) =>
+        name.StartsWith("PG", StringComparison.Ordinal) || name.StartsWith("MYSQL_", StringComparison.Ordinal) || name.StartsWith("MARIADB_", StringComparison.Ordinal);
 
     private static string Snapshot(StringBuilder sink)
     {

@@ -12,10 +12,11 @@ internal static class SelfSignedCertificate
 {
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
-    public static void WritePem(string certificatePath, string keyPath)
+    /// <param name="organization">The O= of the subject; it only tells a human which throwaway server made the certificate.</param>
+    public static void WritePem(string certificatePath, string keyPath, string organization = "Gatehouse LocalPostgres")
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost, O=Gatehouse LocalPostgres", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest("CN=localhost, O=" + organization, key, HashAlgorithmName.SHA256);
 
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");

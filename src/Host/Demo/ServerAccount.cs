@@ -3,9 +3,9 @@ using System.Globalization;
 namespace Gatehouse.Host.Demo;
 
 /// <summary>
-/// The OS account the PostgreSQL server tools run as. postgres and initdb refuse to run as root, and CI runs as root,
-/// so as root we create an unprivileged system user once and drop to it for every server command; otherwise we run
-/// commands unchanged as ourselves.
+/// The OS account the database server tools run as. postgres and initdb refuse to run as root (mariadbd too, unless told
+/// --user=root), and CI runs as root, so as root we create an unprivileged system user once and drop to it for every
+/// server command; otherwise we run commands unchanged as ourselves.
 /// </summary>
 internal sealed class ServerAccount
 {
@@ -52,14 +52,14 @@ internal sealed class ServerAccount
                 ids = await LookupAsync(systemUser, cancellationToken).ConfigureAwait(false);
                 if (ids is null)
                 {
-                    add.EnsureSuccess($"Creating the unprivileged system user '{systemUser}' for PostgreSQL");
+                    add.EnsureSuccess($"Creating the unprivileged system user '{systemUser}' for the database server");
                     throw new LocalPostgresException($"useradd reported success but user '{systemUser}' does not exist.");
                 }
             }
 
             if (ids.Value.Uid == "0")
             {
-                throw new LocalPostgresException($"System user '{systemUser}' has uid 0; PostgreSQL would still refuse to run.");
+                throw new LocalPostgresException($"System user '{systemUser}' has uid 0; the database server must not run as root.");
             }
 
             return new ServerAccount(systemUser, ids.Value.Uid, ids.Value.Gid);

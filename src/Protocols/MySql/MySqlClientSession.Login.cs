@@ -71,11 +71,12 @@ internal sealed partial class MySqlClientSession
                 throw new MySqlProtocolException("the client asked for TLS, which this listener does not offer");
             }
 
-            // No byte may precede the TLS handshake: anything already buffered would be read as if under TLS.
-            if (HasBufferedBytes())
+            // Unlike PostgreSQL, MySQL's client starts TLS right after its SSL request without waiting, so what
+            // follows must be a TLS handshake record; plaintext here would be an injection (DESIGN §4).
+            if (!NextIsTlsHandshake())
             {
                 _endReason = SessionEndReason.ProtocolViolation;
-                _endDetail = "data received after the SSL request before the TLS handshake";
+                _endDetail = "data other than a TLS handshake followed the SSL request";
                 MySqlLog.ProtocolViolation(_listener.Logger, _id, Options.Name, Remote, _endDetail);
                 return false;
             }
@@ -154,16 +155,16 @@ internal sealed partial class MySqlClientSession
         return Encoding.UTF8.GetString(reply.Payload).TrimEnd('\0');
     }
 
-    private bool HasBufferedBytes()
+    private bool NextIsTlsHandshake()
     {
         if (!_client.Input.TryRead(out var result))
         {
-            return false;
+            return true; // nothing buffered yet: SslStream reads the handshake itself
         }
 
-        var any = !result.Buffer.IsEmpty;
+        var ok = result.Buffer.IsEmpty || result.Buffer.FirstSpan[0] == 0x16;
         _client.Input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
-        return any;
+        return ok;
     }
 
     private async Task StartTlsAsync(CancellationToken cancellationToken)
