@@ -22,7 +22,8 @@ public sealed class DemoGateway
     public required string SigningKeyPath { get; init; }
 
     public static DemoGateway Write(string directory, LocalPostgres postgres, int listenerPort, int httpPort, string upstreamUser = LocalPostgres.ScramUser,
-        string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", bool allowPlaintextOnLoopback = false, string extraListenerYaml = "")
+        string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", bool allowPlaintextOnLoopback = false, string extraListenerYaml = "",
+        LocalMariaDb? mariaDb = null, int mysqlPort = 0, string extraUpstreamYaml = "")
     {
         System.IO.Directory.CreateDirectory(directory);
         var certificate = Path.Combine(directory, "gateway.crt");
@@ -37,6 +38,39 @@ public sealed class DemoGateway
 
         File.Delete(password);
         SecretFile.Write(password, postgres.Passwords[upstreamUser]);
+        var mysqlListener = "";
+        var mysqlUpstream = "";
+        if (mariaDb is not null)
+        {
+            var mysqlPassword = Path.Combine(directory, "mysql-upstream-password");
+            File.Delete(mysqlPassword);
+            SecretFile.Write(mysqlPassword, mariaDb.NativePassword);
+            mysqlListener = string.Create(CultureInfo.InvariantCulture, $"""
+                  - name: demo-mysql
+                    protocol: mysql
+                    bind: 127.0.0.1:{mysqlPort}
+                    upstream: demo-mariadb
+                    tls:
+                      certificate: {certificate}
+                      key: {key}
+                    allow_plaintext_on_loopback: {(allowPlaintextOnLoopback ? "true" : "false")}
+                    login_timeout: 15s
+                """);
+            mysqlUpstream = string.Create(CultureInfo.InvariantCulture, $"""
+                  - name: demo-mariadb
+                    protocol: mysql
+                    host: {mariaDb.Host}
+                    port: {mariaDb.Port}
+                    database: {LocalMariaDb.AppDatabase}
+                    user: {LocalMariaDb.NativeUser}
+                    password_file: {mysqlPassword}
+                    auth_plugins: [caching_sha2_password, mysql_native_password]
+                    tls: verify-full
+                    ca_certificate: {mariaDb.CertificatePath}
+                    server_name: localhost
+                """);
+        }
+
         var config = Path.Combine(directory, "gatehouse.yaml");
         var yaml = string.Create(CultureInfo.InvariantCulture, $"""
             # Written by `gatehouse demo`: a throwaway PostgreSQL behind the gateway.
@@ -50,6 +84,7 @@ public sealed class DemoGateway
                   key: {key}
                 allow_plaintext_on_loopback: {(allowPlaintextOnLoopback ? "true" : "false")}
                 login_timeout: 15s
+            {mysqlListener}
             {extraListenerYaml}
             upstreams:
               - name: demo-db
@@ -63,6 +98,8 @@ public sealed class DemoGateway
                 tls: {upstreamTls}
                 ca_certificate: {postgres.CertificatePath}
                 server_name: localhost
+            {mysqlUpstream}
+            {extraUpstreamYaml}
 
             identity:
               issuer: {Issuer}
@@ -74,7 +111,7 @@ public sealed class DemoGateway
             roles:
               analyst:
                 groups: [analysts]
-                upstreams: [demo-db]
+                upstreams: [demo-db{(mariaDb is null ? "" : ", demo-mariadb")}]
               dba:
                 groups: [dba]
                 upstreams: ["*"]

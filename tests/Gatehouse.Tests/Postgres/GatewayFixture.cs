@@ -19,6 +19,8 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public LocalPostgres Postgres { get; private set; } = null!;
 
+    public LocalMariaDb MariaDb { get; private set; } = null!;
+
     public GatewayHost Gateway { get; private set; } = null!;
 
     public GatehouseSettings Settings { get; private set; } = null!;
@@ -29,9 +31,16 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public int RawPort => Gateway.BoundPorts["raw"];
 
+    public int MySqlPort => Gateway.BoundPorts["demo-mysql"];
+
+    public int MySqlRawPort => Gateway.BoundPorts["raw-mysql"];
+
     public async Task InitializeAsync()
     {
-        Postgres = await LocalPostgres.StartAsync(new LocalPostgresOptions(), CancellationToken.None);
+        var postgres = LocalPostgres.StartAsync(new LocalPostgresOptions(), CancellationToken.None);
+        var mariaDb = LocalMariaDb.StartAsync(new LocalMariaDbOptions { GeneralLog = true }, CancellationToken.None);
+        Postgres = await postgres;
+        MariaDb = await mariaDb;
         await Postgres.PsqlAsync(DemoData.Sql);
         var demo = DemoGateway.Write(_directory, Postgres, 0, 0, extraListenerYaml: """
               - name: raw
@@ -41,7 +50,13 @@ public sealed class GatewayFixture : IAsyncLifetime
                 allow_plaintext_on_loopback: true
                 login_timeout: 3s
                 max_statement_bytes: 1048576
-            """);
+              - name: raw-mysql
+                protocol: mysql
+                bind: 127.0.0.1:0
+                upstream: demo-mariadb
+                allow_plaintext_on_loopback: true
+                login_timeout: 3s
+            """, mariaDb: MariaDb);
         Settings = GatehouseSettings.FromFile(demo.ConfigPath);
         Gateway = GatewayHost.Create(Settings, logging =>
         {
@@ -92,6 +107,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     {
         await Gateway.DisposeAsync();
         await Postgres.DisposeAsync();
+        await MariaDb.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -1,0 +1,116 @@
+using System.Text;
+using Gatehouse.Fuzz.Support;
+using Gatehouse.Fuzz.Targets;
+using static Gatehouse.Fuzz.Support.PgMessages;
+
+namespace Gatehouse.Fuzz.Runner;
+
+/// <summary>
+/// The seed inputs of every target, as written to <c>corpus/&lt;target&gt;/</c> by <c>gen-corpus</c>. Chunked
+/// targets' files start with their <see cref="InputPlan"/> byte (and the relay and handshake targets' with an
+/// options byte after it); see each target for the layout.
+/// </summary>
+internal static class SeedCorpus
+{
+    public static IReadOnlyDictionary<string, IReadOnlyList<(string File, byte[] Bytes)>> Build() => new Dictionary<string, IReadOnlyList<(string, byte[])>>
+    {
+        [PgStartupTarget.Name] =
+        [
+            ("startup.bin", Plan(0x00, StartupPacket())),
+            ("startup-one-byte-writes.bin", Plan(0x01, StartupPacket())),
+            ("startup-small-blocks.bin", Plan(0x27, StartupPacket())),
+            ("startup-protocol-3.2-no-params.bin", Plan(0x00, Startup((3 << 16) | 2))),
+            ("startup-then-query.bin", Plan(0x45, Concat(StartupPacket(), Query("select 1")))),
+            ("ssl-request.bin", Plan(0x00, SslRequest())),
+            ("ssl-request-one-byte.bin", Plan(0x01, SslRequest())),
+            ("gssenc-request.bin", Plan(0x00, GssEncRequest())),
+            ("cancel-request.bin", Plan(0x32, CancelRequest(4242, 0x1234567))),
+        ],
+        [PgFrontendFramesTarget.Name] =
+        [
+            ("query-sync.bin", Relay(0x00, 0x00, Query("select 1"), Sync())),
+            ("query-sync-one-byte.bin", Relay(0x01, 0x00, Query("select 1"), Sync())),
+            ("extended.bin", Relay(0x57, 0x00, ExtendedQuery())),
+            ("extended-inspect-all.bin", Relay(0x35, 0x20, ExtendedQuery())),
+            ("extended-drop-queries.bin", Relay(0x4A, 0x30, Query("select 1"), ExtendedQuery(), Query("select 2"), Sync())),
+            ("small-statement-cap.bin", Relay(0x23, 0x02, Query("select 1"), Query(new string('x', 100)), Sync())),
+            ("copy-in.bin", Relay(0x66, 0x00, Query("copy t from stdin"), CopyData("1\tone\n"u8), CopyData("2\ttwo\n"u8), CopyDone(), Sync())),
+            ("flush-terminate.bin", Relay(0x00, 0x00, Query("select 1"), Flush(), Terminate())),
+            ("truncated.bin", Relay(0x12, 0x00, Query("select 1"), Sync(), Query("select 2")[..9])),
+            ("scripted-rewrites.bin", Relay(0x33, 0x10, Query("select 1"), ExtendedQuery(), Query("select 22"), Sync())),
+            ("scripted-rewrites-hold.bin", Relay(0x45, 0x50, Query("select 1"), ExtendedQuery(), Query("select 22"), Sync(), Terminate())),
+        ],
+        [PgBackendFramesTarget.Name] =
+        [
+            ("select-result.bin", Relay(0x00, 0x00, SelectResult())),
+            ("select-result-one-byte.bin", Relay(0x01, 0x00, SelectResult())),
+            ("select-result-small-blocks.bin", Relay(0x4B, 0x00, SelectResult())),
+            ("login-tail.bin", Relay(0x27, 0x00, AuthenticationOk(), ParameterStatus("client_encoding", "UTF8"),
+                ParameterStatus("standard_conforming_strings", "on"), ParameterStatus("server_version", "17.0"), BackendKeyData(4242, 77), ReadyForQuery())),
+            ("client-encoding-changed.bin", Relay(0x13, 0x00, SelectResult(), ParameterStatus("client_encoding", "LATIN1"), ReadyForQuery())),
+            ("standard-strings-off.bin", Relay(0x00, 0x00, ParameterStatus("standard_conforming_strings", "off"), ReadyForQuery())),
+            ("error.bin", Relay(0x24, 0x00, ErrorResponse("42601", "syntax error at or near \"selec\""), ReadyForQuery())),
+            ("large-row.bin", Relay(0xB9, 0x00, RowDescription(25, "blob"), LargeDataRow(5000), CommandComplete("SELECT 1"), ReadyForQuery())),
+            ("inspect-limit.bin", Relay(0x5C, 0x28, RowDescription(25, "a"), DataRow(new string('y', 300)), ReadyForQuery())),
+            ("scripted-rewrites-hold.bin", Relay(0x27, 0x50, Typed('N', Encoding.UTF8.GetBytes("SNOTICE\0Mhi\0\0")), SelectResult(), ParameterStatus("TimeZone", "UTC"))),
+            ("drop-notices.bin", Relay(0x36, 0x30, Typed('N', Encoding.UTF8.GetBytes("SNOTICE\0Mhello\0\0")), ParseComplete(), BindComplete(), NoData(), ReadyForQuery())),
+        ],
+        [PgHandshakeTarget.Name] =
+        [
+            ("startup-password.bin", Relay(0x00, 0x03, StartupPacket(), PasswordMessage("secret-token"))),
+            ("startup-password-one-byte.bin", Relay(0x01, 0x03, StartupPacket(), PasswordMessage("secret-token"))),
+            ("ssl-then-startup.bin", Relay(0x25, 0x01, SslRequest(), StartupPacket())),
+            ("sasl-exchange.bin", Relay(0x36, 0x00, AuthenticationSasl("SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"),
+                AuthenticationSaslContinue("r=abc,s=QSXCR+Q6sek8bf92,i=4096"), AuthenticationSaslFinal("v=rmF9pqV8S7suAoZWja4dJRkFsKQ="),
+                AuthenticationOk(), ParameterStatus("client_encoding", "UTF8"), BackendKeyData(1, 2), ReadyForQuery())),
+            ("tiny-cap.bin", Relay(0x00, 0x04, Sync(), Flush(), Query("select 1"))),
+        ],
+        [ScramServerMessagesTarget.Name] =
+        [
+            ("valid-exchange.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
+            ("wrong-signature.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")),
+            ("server-error.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "e=invalid-proof")),
+            ("first-only.bin", Encoding.ASCII.GetBytes("\0r=%srv,s=c2FsdA==,i=4096")),
+            ("tls-no-plus.bin", Scram(1, "r=%srv,s=QSXCR+Q6sek8bf92,i=4096", "v=%,x=ext")),
+            ("tls-plus.bin", Scram(2, "r=%srv,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
+            ("binding-required.bin", Scram(3, "r=%srv,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
+            ("mandatory-extension.bin", Scram(0, "m=ext,r=%srv,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
+            ("nonce-not-extended.bin", Scram(0, "r=%,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
+        ],
+    };
+
+    /// <summary>Writes every seed under <paramref name="root"/>; returns how many files were written.</summary>
+    public static int Write(string root)
+    {
+        var written = 0;
+        foreach (var (target, seeds) in Build())
+        {
+            var dir = Path.Combine(root, target);
+            Directory.CreateDirectory(dir);
+            foreach (var (file, bytes) in seeds)
+            {
+                File.WriteAllBytes(Path.Combine(dir, file), bytes);
+                written++;
+            }
+        }
+
+        return written;
+    }
+
+    private static byte[] StartupPacket()
+        => Startup(("user", "alice"), ("database", "app"), ("application_name", "psql"), ("client_encoding", "UTF8"));
+
+    private static byte[] ExtendedQuery()
+        => Concat(Parse("s1", "select $1::int", 23), Bind("", "s1", "42"), Describe('P', ""), Execute("", 0), Sync());
+
+    private static byte[] SelectResult()
+        => Concat(RowDescription(25, "id", "name"), DataRow("1", "one"), DataRow("2", null), DataRow("3", "three"),
+            CommandComplete("SELECT 3"), ReadyForQuery());
+
+    private static byte[] Plan(byte plan, byte[] data) => Concat([plan], data);
+
+    private static byte[] Relay(byte plan, byte options, params byte[][] messages) => Concat([plan, options], Concat(messages));
+
+    private static byte[] Scram(byte variant, string serverFirst, string serverFinal)
+        => Concat([variant], Encoding.ASCII.GetBytes(serverFirst), [0], Encoding.ASCII.GetBytes(serverFinal));
+}

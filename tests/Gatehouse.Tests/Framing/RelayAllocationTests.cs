@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Text.Json;
+using Gatehouse.Fuzz.Support;
+using Gatehouse.Protocols.Postgres;
+using Gatehouse.Proxy.Core.Relay;
+using static Gatehouse.Fuzz.Support.PgMessages;
+
+namespace Gatehouse.Tests.Framing;
+
+/// <summary>
+/// The allocation budget of bench/Gatehouse.Bench/allocation-budget.json, enforced in-process on every test
+/// run: each benchmark body (the same <see cref="SteadyRelay"/> the benchmarks use) is warmed up, then run
+/// many times while the thread's allocated bytes are measured; bytes per operation must stay within budget.
+/// Everything runs inline on the test thread, so the per-thread counter sees all of it.
+/// </summary>
+public sealed class RelayAllocationTests
+{
+    private const int Messages = 1000; // as RelayBenchmarks.Messages
+    private const int WarmUp = 20;
+    private const int Measured = 50;
+
+    private static readonly Lazy<IReadOnlyDictionary<string, long>> Budgets = new(LoadBudgets);
+
+    public static TheoryData<string> BudgetedBenchmarks => [.. Budgets.Value.Keys.Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(BudgetedBenchmarks))]
+    public void Allocated_bytes_per_operation_stay_within_budget(string benchmark)
+    {
+        var budget = Budgets.Value[benchmark];
+        double perOperation;
+        if (benchmark.StartsWith("RelayBenchmarks.", StringComparison.Ordinal))
+        {
+            using var pump = CreatePump(benchmark, out var batch, out var direction);
+            var outputLength = 0L;
+            for (var i = 0; i < WarmUp; i++)
+            {
+                outputLength = pump.Pump(batch);
+            }
+
+            Assert.Equal(batch.Length, outputLength); // what went in came out
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Measured; i++)
+            {
+                pump.Pump(batch);
+            }
+
+            perOperation = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)(Measured * Messages);
+            if (pump is SteadyRelay relay)
+            {
+                Assert.Equal((WarmUp + Measured) * (long)Messages, relay.Relay.Frames);
+            }
+        }
+        else
+        {
+            var decode = CreateDecode(benchmark);
+            for (var i = 0; i < 1000; i++)
+            {
+                Assert.Equal(100, decode());
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100_000; i++)
+            {
+                decode();
+            }
+
+            perOperation = (GC.GetAllocatedBytesForCurrentThread() - before) / 100_000.0;
+        }
+
+        Assert.True(perOperation <= budget, $"{benchmark}: {perOperation:F3} B/op allocated, budget {budget} B/op");
+    }
+
+    [Fact]
+    public void The_typical_DataRow_is_100_bytes()
+        => Assert.Equal(100, TypicalDataRow().Length);
+
+    private static IBatchPump CreatePump(string benchmark, out byte[] batch, out Direction direction)
+    {
+        var dataRows = benchmark.EndsWith("(Workload=DataRow)", StringComparison.Ordinal);
+        Assert.True(dataRows || benchmark.EndsWith("(Workload=QuerySync)", StringComparison.Ordinal), benchmark);
+        direction = dataRows ? Direction.UpstreamToClient : Direction.ClientToUpstream;
+        batch = dataRows
+            ? Concat([.. Enumerable.Repeat(TypicalDataRow(), Messages)])
+            : Concat([.. Enumerable.Repeat(Concat(Query("select id, email, created from users where id = 1042"), Sync()), Messages / 2)]);
+        var decoder = dataRows ? PgFrameDecoder.ForBackend() : PgFrameDecoder.ForFrontend(16 * 1024 * 1024);
+        var method = benchmark["RelayBenchmarks.".Length..benchmark.IndexOf('(', StringComparison.Ordinal)];
+        return method switch
+        {
+            "PipeCopy" => new SteadyPipeCopy(),
+            "Relay" => new SteadyRelay(direction, decoder, PassThroughRewriter.Instance),
+            "RelaySessionRewriter" => new SteadyRelay(direction, decoder, new PgSessionRewriter()),
+            _ => throw new InvalidOperationException($"no in-process body for {benchmark}: add one here when adding a benchmark"),
+        };
+    }
+
+    private static Func<long> CreateDecode(string benchmark)
+    {
+        var row = TypicalDataRow();
+        var buffer = benchmark switch
+        {
+            "FrameDecoderBenchmarks.SingleSegment" => new ReadOnlySequence<byte>(row),
+            "FrameDecoderBenchmarks.HeaderSplitAcrossSegments" => SequenceFactory.FromSegments(row, [2, row.Length - 2]),
+            "FrameDecoderBenchmarks.OneBytePerSegment" => SequenceFactory.FromSegments(row, [.. Enumerable.Repeat(1, row.Length)]),
+            _ => throw new InvalidOperationException($"no in-process body for {benchmark}: add one here when adding a benchmark"),
+        };
+        var decoder = PgFrameDecoder.ForBackend();
+        return () =>
+        {
+            decoder.TryReadHeader(buffer, out var header, out _);
+            return header.TotalLength;
+        };
+    }
+
+    /// <summary>As bench/Gatehouse.Bench/Workloads.cs: four text columns, 100 bytes on the wire.</summary>
+    private static byte[] TypicalDataRow() => DataRow("1042", "alice@example.com", "2024-06-01 12:34:56.789+00", "a text column of thirty bytes.");
+
+    private static IReadOnlyDictionary<string, long> LoadBudgets()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gatehouse.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var path = Path.Combine(dir.FullName, "bench", "Gatehouse.Bench", "allocation-budget.json");
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        return json.RootElement.GetProperty("budgets").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
+    }
+}
