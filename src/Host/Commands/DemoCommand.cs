@@ -17,8 +17,9 @@ internal static class DemoCommand
         var port = new Option<int>("--port") { Description = "Gateway port for PostgreSQL clients (0 = any free port).", DefaultValueFactory = _ => 6432 };
         var httpPort = new Option<int>("--http-port") { Description = "Port for /metrics, /healthz, /readyz.", DefaultValueFactory = _ => 9187 };
         var exitAfter = new Option<string?>("--exit-after") { Description = "Stop after this long (e.g. 30s), for scripted checks." };
+        var mysqlPort = new Option<int>("--mysql-port") { Description = "Gateway port for MySQL clients (0 = any free port).", DefaultValueFactory = _ => 3307 };
         var maxConnections = new Option<int>("--pg-max-connections") { Description = "max_connections of the throwaway PostgreSQL.", DefaultValueFactory = _ => 300 };
-        var command = new Command("demo", "Start a throwaway PostgreSQL behind the gateway and print how to connect.") { port, httpPort, exitAfter, maxConnections };
+        var command = new Command("demo", "Start a throwaway PostgreSQL behind the gateway and print how to connect.") { port, httpPort, mysqlPort, exitAfter, maxConnections };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -29,8 +30,18 @@ internal static class DemoCommand
 
             Console.WriteLine("Starting a throwaway PostgreSQL 15 ...");
             await using var postgres = await LocalPostgres.StartAsync(new LocalPostgresOptions { MaxConnections = parse.GetValue(maxConnections) }, stop.Token).ConfigureAwait(false);
+            // MariaDB joins the demo when its server is installed (scripts/prerequisites.sh installs it).
+            LocalMariaDb? mariaDb = null;
+            if (File.Exists(new LocalMariaDbOptions().ServerPath))
+            {
+                Console.WriteLine("Starting a throwaway MariaDB ...");
+                mariaDb = await LocalMariaDb.StartAsync(new LocalMariaDbOptions { MaxConnections = parse.GetValue(maxConnections) }, stop.Token).ConfigureAwait(false);
+            }
+
+            await using var mariaDbOwner = mariaDb;
             var directory = Path.Combine(postgres.RootDirectory + "-gateway");
-            var demo = DemoGateway.Write(directory, postgres, FreeOr(parse.GetValue(port)), FreeOr(parse.GetValue(httpPort)));
+            var demo = DemoGateway.Write(directory, postgres, FreeOr(parse.GetValue(port)), FreeOr(parse.GetValue(httpPort)),
+                mariaDb: mariaDb, mysqlPort: mariaDb is null ? 0 : FreeOr(parse.GetValue(mysqlPort)));
             {
                 await postgres.PsqlAsync(DemoData.Sql, cancellationToken: stop.Token).ConfigureAwait(false);
                 var settings = GatehouseSettings.FromFile(demo.ConfigPath);
@@ -49,6 +60,8 @@ internal static class DemoCommand
                     Connect as alice (group "analysts") with a token minted just now, valid for 1 hour:
 
                       PGPASSWORD='{token}' psql "host=127.0.0.1 port={listenerPort} dbname=app user=alice sslmode=require"
+
+                    {(mariaDb is null ? "(MariaDB is not installed: run scripts/prerequisites.sh to add a MySQL demo.)" : MySqlBanner(gateway.BoundPorts["demo-mysql"], token, mariaDb, demo.Directory))}
 
                     Mint another token:
                       gatehouse token --config {demo.ConfigPath} --sub bob --groups dba --ttl 15m
@@ -76,6 +89,17 @@ internal static class DemoCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The token is longer than a native password and must reach the gateway in clear, under TLS: the client
+    /// needs --ssl, and libmariadb tools such as sysbench also need LIBMYSQL_PLUGINS=mysql_clear_password.
+    /// </summary>
+    private static string MySqlBanner(int port, string token, LocalMariaDb mariaDb, string directory) => $"""
+        Or through MySQL/MariaDB, same token
+        (mysql upstream: mysql://{LocalMariaDb.NativeUser}@{mariaDb.Host}:{mariaDb.Port}/{LocalMariaDb.AppDatabase}, password in {directory}/mysql-upstream-password):
+
+          MYSQL_PWD='{token}' mariadb -h 127.0.0.1 -P {port} -u alice --ssl app
+        """;
 
     private static int FreeOr(int preferred)
     {
