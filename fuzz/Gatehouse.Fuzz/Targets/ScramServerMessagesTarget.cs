@@ -24,7 +24,7 @@ internal sealed class ScramServerMessagesTarget : IFuzzTarget
     public static string Name => "scram-server-messages";
 
     /// <summary>
-    /// A server-first may ask for up to ScramSha256Client's cap of 10,000,000 PBKDF2 iterations, which is
+    /// A server-first may ask for up to ScramSha256Client's cap of 1,000,000 PBKDF2 iterations, which is
     /// seconds of CPU by design, not a hang.
     /// </summary>
     public static TimeSpan HangTimeout => TimeSpan.FromSeconds(30);

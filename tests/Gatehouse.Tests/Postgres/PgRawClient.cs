@@ -91,28 +91,15 @@ public sealed class PgRawClient : IAsyncDisposable
 
     private async Task<bool> FillAsync(byte[] buffer, CancellationToken ct)
     {
-        var at = 0;
-        while (at < buffer.Length)
+        try
         {
-            int n;
-            try
-            {
-                n = await Stream.ReadAsync(buffer.AsMemory(at), ct);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-
-            if (n == 0)
-            {
-                return false;
-            }
-
-            at += n;
+            await Stream.ReadExactlyAsync(buffer, ct);
+            return true;
         }
-
-        return true;
+        catch (Exception ex) when (ex is EndOfStreamException or IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Logs in on a plaintext loopback listener and reads up to the first ReadyForQuery.</summary>
