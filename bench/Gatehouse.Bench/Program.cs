@@ -5,6 +5,13 @@ using Gatehouse.Bench;
 // Add --allocation-budget [FILE] to fail (exit 1) when a benchmark allocates more per operation than FILE allows
 // (default: allocation-budget.json beside the binary). CI: --filter '*' --job dry --allocation-budget.
 
+// Not a BenchmarkDotNet run: `idle-sessions --connection CS --pid GATEWAY_PID ...` holds idle sessions open through
+// a running gateway and reports its resident memory per session (see IdleSessions.cs; used by bench/e2e-postgres.sh).
+if (args.Length > 0 && args[0] == "idle-sessions")
+{
+    return IdleSessions.RunAsync(args[1..]).GetAwaiter().GetResult();
+}
+
 var budgetAt = Array.IndexOf(args, "--allocation-budget");
 string? budgetPath = null;
 if (budgetAt >= 0)
