@@ -23,6 +23,8 @@ public sealed class UpstreamDialer : IDisposable
             // A database that outruns a slow client pauses here instead of growing memory (DESIGN §8).
             MaxReadBufferSize = maxBufferedBytes,
             MaxWriteBufferSize = maxBufferedBytes,
+            // As on the client side (GatewayHost): no thread-pool hop per read; the relay never blocks.
+            UnsafePreferInlineScheduling = true,
         }, logger ?? NullLogger.Instance);
     }
 
