@@ -82,6 +82,11 @@ internal sealed partial class MySqlClientSession
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             MySqlFrameDecoder.ForClient(), MySqlFrameDecoder.ForServer(), rewriter, _listener.Limits, _listener.Meter, _listener.Time);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.QuitSeen)
+        {
+            outcome = outcome with { Reason = SessionEndReason.ClientClosed };
+        }
+
         _endReason = outcome.Reason;
         _endDetail = outcome.Detail;
         switch (outcome.Reason)

@@ -32,6 +32,9 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
     public bool IsIdle => !_awaitingServer;
 
+    /// <summary>The client sent COM_QUIT: the server closing next is the client's doing.</summary>
+    public bool QuitSeen { get; private set; }
+
     public FrameInterest OnHeader(Direction direction, in FrameHeader header)
     {
         if (header.Continuation)
@@ -63,7 +66,10 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
                 or Command.TableDump or Command.ConnectOut or Command.Connect or Command.Daemon or Command.DelayedInsert or Command.Sleep
                 or Command.Shutdown:
                 return FrameInterest.Inspect;
-            case Command.StmtClose or Command.StmtSendLongData or Command.Quit:
+            case Command.Quit:
+                QuitSeen = true;
+                return FrameInterest.Pass;
+            case Command.StmtClose or Command.StmtSendLongData:
                 return FrameInterest.Pass; // no response follows
             case > Command.ResetConnection:
                 return FrameInterest.Inspect; // unknown command

@@ -88,10 +88,16 @@ internal sealed partial class PgClientSession
         var upstream = _upstream!;
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
+        var rewriter = new PgSessionRewriter();
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
-            PgFrameDecoder.ForFrontend(Options.MaxStatementBytes), PgFrameDecoder.ForBackend(), new PgSessionRewriter(),
+            PgFrameDecoder.ForFrontend(Options.MaxStatementBytes), PgFrameDecoder.ForBackend(), rewriter,
             _listener.Limits, _listener.Meter, _listener.Time);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.TerminateSeen)
+        {
+            outcome = outcome with { Reason = SessionEndReason.ClientClosed }; // the server only obeyed the client's Terminate
+        }
+
         _endReason = outcome.Reason;
         _endDetail = outcome.Detail;
         switch (outcome.Reason)

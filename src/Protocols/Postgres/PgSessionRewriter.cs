@@ -14,6 +14,9 @@ internal sealed class PgSessionRewriter : IFrameRewriter, ISessionActivity
 {
     private volatile bool _awaitingServer;
 
+    /// <summary>The client said Terminate: the server closing next is the client's doing.</summary>
+    public bool TerminateSeen { get; private set; }
+
     /// <summary>No request outstanding: the last word was the server's ReadyForQuery.</summary>
     public bool IsIdle => !_awaitingServer;
 
@@ -25,6 +28,10 @@ internal sealed class PgSessionRewriter : IFrameRewriter, ISessionActivity
             if (header.Type is (byte)FrontendCode.Query or (byte)FrontendCode.Sync or (byte)FrontendCode.FunctionCall)
             {
                 _awaitingServer = true;
+            }
+            else if (header.Type == (byte)FrontendCode.Terminate)
+            {
+                TerminateSeen = true;
             }
 
             return FrameInterest.Pass;
