@@ -12,6 +12,9 @@ internal static class FuzzTargets
         Describe<PgBackendFramesTarget>(),
         Describe<PgHandshakeTarget>(),
         Describe<ScramServerMessagesTarget>(),
+        Describe<MySqlClientFramesTarget>(),
+        Describe<MySqlServerFramesTarget>(),
+        Describe<MySqlHandshakeParsersTarget>(),
     ];
 
     public static FuzzTarget? Find(string name)

@@ -2,6 +2,7 @@ using System.Text;
 using Gatehouse.Fuzz.Support;
 using Gatehouse.Fuzz.Targets;
 using static Gatehouse.Fuzz.Support.PgMessages;
+using My = Gatehouse.Fuzz.Support.MySqlMessages;
 
 namespace Gatehouse.Fuzz.Runner;
 
@@ -65,6 +66,52 @@ internal static class SeedCorpus
                 AuthenticationOk(), ParameterStatus("client_encoding", "UTF8"), BackendKeyData(1, 2), ReadyForQuery())),
             ("tiny-cap.bin", Relay(0x00, 0x04, Sync(), Flush(), Query("select 1"))),
         ],
+        [MySqlClientFramesTarget.Name] =
+        [
+            ("query-ping-quit.bin", Relay(0x00, 0x00, My.Query("select 1"), My.Ping(), My.Quit())),
+            ("query-one-byte.bin", Relay(0x01, 0x00, My.Query("select 1"), My.Ping())),
+            ("commands-small-blocks.bin", Relay(0x4B, 0x00, My.InitDb("app"), My.StmtPrepare("select ?"), My.StmtClose(1), My.Query("select 2"))),
+            ("kill-variants.bin", Relay(0x23, 0x00, My.Query("KILL QUERY 5"), My.Query("/*!KILL 5*/"), My.Query("select 1; kill 5"),
+                My.ProcessKill(5), My.StmtPrepare("kill 5"), My.Query("select 'skill'"))),
+            ("refused-commands.bin", Relay(0x35, 0x00, My.ChangeUser("bob"), My.Command(0x1D), My.Command(0x12, "binlog"), My.Command(0x20), My.Ping())),
+            ("sequence-not-0.bin", Relay(0x00, 0x00, My.Query("select 1"), My.Packet(5, My.CommandPayload(0x03, "select 2")))),
+            ("empty-packet.bin", Relay(0x00, 0x00, My.Query("select 1"), My.Header(0, 0))),
+            ("full-packet-truncated.bin", Relay(0x00, 0x31, My.Concat(My.Header(My.MaxPayload, 0), My.CommandPayload(0x03, "select 1 /*")))),
+            ("over-cap.bin", Relay(0x12, 0x03, My.Ping(), My.Query("select 1"))),
+            ("inspect-limit.bin", Relay(0x12, 0x0C, My.Ping(), My.Query(new string('x', 100)))),
+            ("drop-queries.bin", Relay(0x45, 0x20, My.Query("select 1"), My.Ping(), My.Query("select 2"))),
+        ],
+        [MySqlServerFramesTarget.Name] =
+        [
+            ("result-set.bin", Relay(0x00, 0x40, My.Response(My.ResultSetPayloads(["id", "name"], ["1", "one"], [null, "two"])))),
+            ("result-set-one-byte.bin", Relay(0x01, 0x40, My.Response(My.ResultSetPayloads(["id"], ["1"], ["2"])))),
+            ("ok-then-err.bin", Relay(0x27, 0x80, My.Response(My.OkPayload()), My.Response(My.ErrPayload(1146, "42S02", "Table 'app.t' doesn't exist")))),
+            ("local-infile.bin", Relay(0x00, 0x40, My.Response(My.LocalInfilePayload("/etc/passwd")))),
+            ("local-infile-second-response.bin", Relay(0x35, 0x80, My.Response(My.OkPayload()), My.Response(My.LocalInfilePayload("/etc/shadow")))),
+            ("null-row-is-not-a-head.bin", Relay(0x00, 0x40, My.Response(My.ResultSetPayloads(["a"], [null], [null, "x"])))),
+            ("sequence-wraps.bin", Relay(0x4B, 0x40, My.Response([.. Enumerable.Range(0, 300).Select(i => My.TextRowPayload(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))]))),
+            ("sequence-out-of-order.bin", Relay(0x00, 0x00, My.Packet(1, My.OkPayload()), My.Packet(3, My.OkPayload()))),
+            ("inspect-everything.bin", Relay(0x13, 0x10, My.Response(My.ResultSetPayloads(["id"], ["1"])))),
+            ("over-cap.bin", Relay(0x00, 0x03, My.Response(My.ResultSetPayloads(["id"], ["1"])))),
+        ],
+        [MySqlHandshakeParsersTarget.Name] =
+        [
+            ("greeting-native.bin", Parsers(0x00, 0x00, My.GreetingPayload("10.11.6-MariaDB", 42, Scramble20, My.ServerCaps, "mysql_native_password"))),
+            ("greeting-caching-sha2.bin", Parsers(0x00, 0x00, My.GreetingPayload("8.0.36", 7, Scramble20, My.ServerCaps, "caching_sha2_password"))),
+            ("greeting-4.0.bin", Parsers(0x00, 0x00, [10, .. "4.0.1\0"u8, 1, 0, 0, 0, .. Scramble20.AsSpan(0, 8), 0, 0x2C, 0x82])),
+            ("greeting-err.bin", Parsers(0x00, 0x00, My.ErrPayload(1040, "08004", "Too many connections"))),
+            ("response-clear-password.bin", Parsers(0x00, 0x01, My.HandshakeResponsePayload(My.ClientCaps, "alice", "eyJ0b2tlbi1oZXJl\0"u8, "app", "mysql_clear_password"))),
+            ("response-native-empty.bin", Parsers(0x00, 0x01, My.HandshakeResponsePayload(My.ClientCaps, "alice", [], "app", "mysql_native_password"))),
+            ("response-one-byte-length.bin", Parsers(0x00, 0x01, My.HandshakeResponsePayload(My.ClientCaps & ~My.PluginAuthLenenc, "bob", Scramble20, null, "caching_sha2_password"))),
+            ("response-4.1-no-secure.bin", Parsers(0x00, 0x01, My.HandshakeResponsePayload(My.Protocol41 | My.ConnectWithDb, "carol", "pw"u8, "app", null))),
+            ("login-then-parse.bin", Parsers(0x00, 0x03, My.Packet(0, My.GreetingPayload("8.0.36", 7, Scramble20, My.ServerCaps, "caching_sha2_password")),
+                My.Packet(1, My.HandshakeResponsePayload(My.ClientCaps, "alice", "token\0"u8, "app", "mysql_clear_password")))),
+            ("ssl-request-then-response-one-byte.bin", Parsers(0x01, 0x07, My.Packet(1, My.ResponseHeader(My.ClientCaps | My.Ssl)),
+                My.Packet(2, My.HandshakeResponsePayload(My.ClientCaps | My.Ssl, "alice", "token\0"u8, "app", "mysql_clear_password")))),
+            ("auth-switch-small-blocks.bin", Parsers(0x45, 0x0A, My.Packet(2, My.AuthSwitchPayload("mysql_clear_password", [])), My.Packet(3, "token\0"u8))),
+            ("sequence-wraps.bin", Parsers(0x00, 0x0E, My.Packet(255, My.OkPayload()), My.Packet(0, My.OkPayload()), My.Packet(2, My.OkPayload()))),
+            ("length-cap.bin", Parsers(0x23, 0x22, My.Packet(0, [1, 2, 3]), My.Packet(1, [1, 2, 3, 4, 5]))),
+        ],
         [ScramServerMessagesTarget.Name] =
         [
             ("valid-exchange.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
@@ -110,6 +157,10 @@ internal static class SeedCorpus
     private static byte[] Plan(byte plan, byte[] data) => Concat([plan], data);
 
     private static byte[] Relay(byte plan, byte options, params byte[][] messages) => Concat([plan, options], Concat(messages));
+
+    private static readonly byte[] Scramble20 = [.. "0123456789abcdefghij"u8];
+
+    private static byte[] Parsers(byte plan, byte options, params byte[][] parts) => Concat([plan, options], Concat(parts));
 
     private static byte[] Scram(byte variant, string serverFirst, string serverFinal)
         => Concat([variant], Encoding.ASCII.GetBytes(serverFirst), [0], Encoding.ASCII.GetBytes(serverFinal));

@@ -79,8 +79,9 @@ internal sealed partial class MySqlClientSession
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name);
+        var commands = MySqlFrameDecoder.ForClient();
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
-            MySqlFrameDecoder.ForClient(), MySqlFrameDecoder.ForServer(), rewriter, _listener.Limits, _listener.Meter, _listener.Time);
+            commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.QuitSeen)
         {

@@ -19,15 +19,18 @@ internal sealed class MySqlFrameDecoder : IFrameDecoder
 
     private readonly bool _fromClient;
     private readonly long _maxLogical;
+    private readonly MySqlFrameDecoder? _commands;
+    private int _responseStart = 1;
     private bool _continuing;
     private byte _continuedType;
     private byte _lastSequence;
     private long _logicalLength;
 
-    private MySqlFrameDecoder(bool fromClient, long maxLogical)
+    private MySqlFrameDecoder(bool fromClient, long maxLogical, MySqlFrameDecoder? commands = null)
     {
         _fromClient = fromClient;
         _maxLogical = maxLogical;
+        _commands = commands;
     }
 
     /// <summary>Client commands: each starts a new exchange at sequence 0 (the gateway never allows LOCAL INFILE uploads).</summary>
@@ -35,6 +38,15 @@ internal sealed class MySqlFrameDecoder : IFrameDecoder
 
     /// <summary>Server responses.</summary>
     public static MySqlFrameDecoder ForServer(long maxLogical = MaxLogicalPacket) => new(false, maxLogical);
+
+    /// <summary>
+    /// Server responses to the commands <paramref name="commands"/> decodes: the answer to a command sent as
+    /// several packets (0xFFFFFF and continuations) starts at the command's last sequence id + 1, not at 1.
+    /// </summary>
+    public static MySqlFrameDecoder ForServer(MySqlFrameDecoder commands, long maxLogical = MaxLogicalPacket) => new(false, maxLogical, commands);
+
+    /// <summary>The sequence id the answer to the last whole command starts at (client decoder).</summary>
+    private byte ResponseStart => (byte)Volatile.Read(ref _responseStart);
 
     public FrameStatus TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header, out string? error)
     {
@@ -81,7 +93,7 @@ internal sealed class MySqlFrameDecoder : IFrameDecoder
 
             // A client command always opens a new exchange; a server packet continues the exchange the
             // command opened (1 for the first answer) or its own previous packet.
-            if (_fromClient ? sequence != 0 : sequence != 1 && sequence != (byte)(_lastSequence + 1))
+            if (_fromClient ? sequence != 0 : sequence != 1 && sequence != (byte)(_lastSequence + 1) && sequence != _commands?.ResponseStart)
             {
                 error = $"packet out of order: sequence {sequence}";
                 return FrameStatus.Invalid;
@@ -100,6 +112,12 @@ internal sealed class MySqlFrameDecoder : IFrameDecoder
         _continuing = length == MaxPayload;
         _continuedType = type;
         _lastSequence = sequence;
+        if (_fromClient && !_continuing)
+        {
+            // Decoded before the packet is forwarded, so set before the server can answer it.
+            Volatile.Write(ref _responseStart, (byte)(sequence + 1));
+        }
+
         header = new FrameHeader(type, 4, 4L + length, sequence, continuation);
         return FrameStatus.Complete;
     }

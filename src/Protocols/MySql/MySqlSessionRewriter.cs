@@ -22,6 +22,9 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private readonly string _upstream;
     private int _awaitingHeads;
     private volatile bool _awaitingServer;
+    private int _headSequence = 1; // where the answer to the last command starts: 1, or after its continuations
+    private bool _scanContinuation; // a statement goes on past 16 MiB: its continuations are read for KILL too
+    private byte[] _tail = []; // the statement's last bytes so far, for a KILL split between packets
 
     public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream)
     {
@@ -39,14 +42,24 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     {
         if (header.Continuation)
         {
+            if (direction == Direction.ClientToUpstream)
+            {
+                Volatile.Write(ref _headSequence, (byte)(header.Sequence + 1));
+                if (_scanContinuation)
+                {
+                    return FrameInterest.Inspect;
+                }
+            }
+
             return FrameInterest.Pass;
         }
 
         if (direction == Direction.UpstreamToClient)
         {
-            // The first packet of a response carries sequence 1; only there does 0xFB mean LOCAL INFILE
-            // (elsewhere it is a NULL column). A row after a sequence wrap also has 1, hence the count.
-            if (header.Sequence == 1 && Volatile.Read(ref _awaitingHeads) > 0)
+            // The first packet of a response carries sequence 1 (or the command's last + 1 after a continued
+            // command); only there does 0xFB mean LOCAL INFILE (elsewhere it is a NULL column). A row after a
+            // sequence wrap also has 1, hence the count.
+            if ((header.Sequence == 1 || header.Sequence == Volatile.Read(ref _headSequence)) && Volatile.Read(ref _awaitingHeads) > 0)
             {
                 Interlocked.Decrement(ref _awaitingHeads);
                 if (header.Type == 0xFB)
@@ -81,6 +94,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
     private void Expect()
     {
+        Volatile.Write(ref _headSequence, 1);
         Interlocked.Increment(ref _awaitingHeads);
         _awaitingServer = true;
     }
@@ -93,6 +107,32 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         }
 
         var payload = frame.Slice(4).ToArray();
+        if (header.Continuation)
+        {
+            // Only a statement that goes on past 16 MiB gets here. What went before is forwarded and cannot be
+            // taken back, so a KILL in the rest ends the session.
+            byte[] text = [.. _tail, .. payload];
+            _scanContinuation = header.PayloadLength == MySqlFrameDecoder.MaxPayload;
+            _tail = text[Math.Max(0, text.Length - 4)..];
+            return ContainsKillWord(text)
+                ? RewriteDecision.End(SessionEndReason.Enforced, "KILL in a statement of 16 MiB or more is not allowed through the gateway")
+                : RewriteDecision.Pass;
+        }
+
+        if (header.PayloadLength == MySqlFrameDecoder.MaxPayload)
+        {
+            // The command continues in packets the gateway cannot take back: only an untouched statement may.
+            if ((Command)header.Type is not (Command.Query or Command.StmtPrepare) || ContainsKillWord(payload.AsSpan(1)))
+            {
+                return RewriteDecision.End(SessionEndReason.Enforced, $"command 0x{header.Type:X2} of 16 MiB or more is not allowed through the gateway");
+            }
+
+            _scanContinuation = true;
+            _tail = payload[^4..];
+            Expect();
+            return RewriteDecision.Pass;
+        }
+
         switch ((Command)header.Type)
         {
             case Command.Query or Command.StmtPrepare:

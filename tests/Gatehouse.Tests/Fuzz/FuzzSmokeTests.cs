@@ -31,6 +31,16 @@ public sealed class FuzzSmokeTests
     public void ScramServerMessages() => Smoke("scram-server-messages", "verified", "server-final-refused", "server-first-refused", "binding-refused");
 
     [Fact]
+    public void MysqlClientFrames() => Smoke("mysql-client-frames", "ClientClosed", "ProtocolViolation", "refused", "over-cap", "frames>=3");
+
+    [Fact]
+    public void MysqlServerFrames() => Smoke("mysql-server-frames", "UpstreamClosed", "Enforced", "ProtocolViolation", "over-cap", "frames>=3");
+
+    [Fact]
+    public void MysqlHandshakeParsers()
+        => Smoke("mysql-handshake-parsers", "greeting", "greeting-refused", "response", "response-clear-password", "packets>=2");
+
+    [Fact]
     public void Every_target_has_a_smoke_test_and_a_seed_corpus_matching_the_generator()
     {
         var smoked = typeof(FuzzSmokeTests).GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0).Select(m => m.Name).ToHashSet();
