@@ -20,9 +20,12 @@
 #                     at 8 clients, 200k streamed rows, 50+200 idle sessions
 #   STRICT=1          also exit 1 when a target is missed
 #   KEEP_WORK=1       keep the build output too (logs are always kept; their directory is printed at the end)
+#   HOST_DIR=DIR      reuse an existing Release build of src/Host instead of building it (see bench/e2e-lib.sh)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/e2e-lib.sh
+source "$REPO/bench/e2e-lib.sh"
 
 if [[ "${QUICK:-0}" == 1 ]]; then
     DURATION=${DURATION:-3}
@@ -51,111 +54,31 @@ TARGET_SELECT_RATIO=0.75
 TARGET_STREAM_RATIO=0.95
 TARGET_IDLE_KIB=64
 
-WORK=$(mktemp -d /tmp/gatehouse-e2e.XXXXXX)
-LOGS="$WORK/logs"
-mkdir -p "$LOGS"
-DEMO_LOG="$LOGS/demo.log"
-DEMO_PID=""
-CONFIG_DIR=""
+e2e_init gatehouse-e2e
 
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-    local status=$?
-    set +e
-    if [[ -n "$DEMO_PID" ]] && kill -0 "$DEMO_PID" 2>/dev/null; then
-        log "stopping gatehouse demo (pid $DEMO_PID)"
-        kill -TERM "$DEMO_PID" 2>/dev/null
-        for _ in $(seq 1 60); do
-            kill -0 "$DEMO_PID" 2>/dev/null || break
-            sleep 0.5
-        done
-        if kill -0 "$DEMO_PID" 2>/dev/null; then
-            log "demo did not stop within 30 s; killing it"
-            kill -KILL "$DEMO_PID" 2>/dev/null
-        fi
-        wait "$DEMO_PID" 2>/dev/null
-        local demo_status=$?
-        if ((demo_status != 0)) || grep -q 'Unhandled exception' "$DEMO_LOG"; then
-            log "gatehouse demo exited with status $demo_status while stopping:"
-            grep -A 4 'Unhandled exception' "$DEMO_LOG" | cut -c1-200 | sed 's/^/    /' >&2
-        fi
-    fi
-    # The demo deletes its database on a clean stop. If it was killed or failed while stopping, stop the
-    # PostgreSQL it started (by the pid in its postmaster.pid) and delete what it left: the gateway
-    # directory holds the upstream password and the signing key.
-    if [[ "$CONFIG_DIR" == /tmp/gatehouse-pg-*-gateway ]]; then
-        local root=${CONFIG_DIR%-gateway}
-        if [[ -f "$root/data/postmaster.pid" ]]; then
-            local pg_pid
-            pg_pid=$(head -n 1 "$root/data/postmaster.pid")
-            if [[ "$pg_pid" =~ ^[0-9]+$ ]] && grep -q -- "$root/data" "/proc/$pg_pid/cmdline" 2>/dev/null; then
-                log "demo left PostgreSQL (pid $pg_pid) running; stopping it"
-                kill -INT "$pg_pid" 2>/dev/null
-                for _ in $(seq 1 40); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.5; done
-            fi
-        fi
-        if [[ -d "$CONFIG_DIR" || -d "$root" ]]; then
-            log "demo left $CONFIG_DIR behind; deleting it"
-            rm -rf -- "$CONFIG_DIR" "$root"
-        fi
-    fi
-    if [[ "${KEEP_WORK:-0}" != 1 ]]; then
-        rm -rf -- "$WORK/host" "$WORK/bench"
-    fi
-    log "logs: $LOGS"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-for tool in dotnet pgbench psql getconf awk timeout; do
-    command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+e2e_require dotnet pgbench psql getconf awk timeout
 CLK_TCK=$(getconf CLK_TCK)
 for workload in $WORKLOADS; do
     case "$workload" in select-simple | select-extended | select-prepared | tpcb) ;; *) die "unknown workload $workload" ;; esac
 done
 
 # ---------------------------------------------------------------------------------------------- build
-log "building src/Host and bench/Gatehouse.Bench (Release) into $WORK"
-if ! dotnet build "$REPO/src/Host" -c Release -o "$WORK/host" >"$LOGS/build-host.log" 2>&1; then
-    tail -n 30 "$LOGS/build-host.log" >&2
-    die "building src/Host failed"
-fi
-if ! dotnet build "$REPO/bench/Gatehouse.Bench" -c Release -o "$WORK/bench" >"$LOGS/build-bench.log" 2>&1; then
-    tail -n 30 "$LOGS/build-bench.log" >&2
-    die "building bench/Gatehouse.Bench failed"
-fi
-GATEHOUSE="$WORK/host/gatehouse"
+e2e_build_host
+log "building bench/Gatehouse.Bench (Release) into $WORK/bench"
+e2e_build_project bench/Gatehouse.Bench "$WORK/bench"
 
 # ---------------------------------------------------------------------------------------------- demo
 PG_MAX_CONNECTIONS=$((IDLE_WARMUP + IDLE_SESSIONS + 100))
 ((PG_MAX_CONNECTIONS >= 300)) || PG_MAX_CONNECTIONS=300
 log "starting gatehouse demo (max_connections $PG_MAX_CONNECTIONS)"
-"$GATEHOUSE" demo --port 0 --http-port 0 --pg-max-connections "$PG_MAX_CONNECTIONS" --exit-after 3h >"$DEMO_LOG" 2>&1 &
-DEMO_PID=$!
-for _ in $(seq 1 360); do
-    grep -q 'Press Ctrl-C to stop' "$DEMO_LOG" && break
-    kill -0 "$DEMO_PID" 2>/dev/null || { cat "$DEMO_LOG" >&2; die "gatehouse demo exited before printing its banner"; }
-    sleep 0.5
-done
-grep -q 'Press Ctrl-C to stop' "$DEMO_LOG" || { cat "$DEMO_LOG" >&2; die "no banner from gatehouse demo after 180 s"; }
+e2e_start_demo --pg-max-connections "$PG_MAX_CONNECTIONS"
 
-CONFIG=$(sed -n 's/^ *config: *//p' "$DEMO_LOG" | head -n 1)
-CONFIG_DIR=$(dirname "$CONFIG")
 PG_PORT=$(sed -n 's#^ *upstream: postgresql://[^@]*@[^:/]*:\([0-9]*\)/.*#\1#p' "$DEMO_LOG" | head -n 1)
 PASSWORD_FILE=$(sed -n 's/^ *upstream: .*(password in \(.*\))$/\1/p' "$DEMO_LOG" | head -n 1)
-GW_PID=$(sed -n 's/^ *gateway pid: *\([0-9]*\).*/\1/p' "$DEMO_LOG" | head -n 1)
 GW_PORT=$(sed -n 's/.*psql "host=[^ ]* port=\([0-9]*\) .*/\1/p' "$DEMO_LOG" | head -n 1)
 BANNER_TOKEN=$(sed -n "s/.*PGPASSWORD='\([^']*\)'.*/\1/p" "$DEMO_LOG" | head -n 1)
-[[ -f "$CONFIG" ]] || die "could not parse the config path from the banner"
 [[ "$PG_PORT" =~ ^[0-9]+$ ]] || die "could not parse the upstream port from the banner"
 [[ -f "$PASSWORD_FILE" ]] || die "could not parse the password file from the banner"
-[[ "$GW_PID" =~ ^[0-9]+$ && -r "/proc/$GW_PID/stat" ]] || die "could not parse the gateway pid from the banner"
 [[ "$GW_PORT" =~ ^[0-9]+$ ]] || die "could not parse the gateway port from the banner"
 [[ -n "$BANNER_TOKEN" ]] || die "could not parse the token from the banner"
 DIRECT_PASSWORD=$(cat "$PASSWORD_FILE")
@@ -177,22 +100,6 @@ as_target() {
 }
 conn_of() { if [[ "$1" == direct ]]; then printf '%s' "$DIRECT_CONN"; else printf '%s' "$GATEWAY_CONN"; fi; }
 
-# Gateway process CPU (utime + stime) in clock ticks. Fields after "(comm) ": state is 1, utime 12, stime 13.
-gateway_ticks() {
-    local stat
-    stat=$(<"/proc/$GW_PID/stat")
-    stat=${stat##*) }
-    awk '{ print $12 + $13 }' <<<"$stat"
-}
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$GW_PID/status"; }
-hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$GW_PID/status"; }
-
-num() { if [[ "$1" == ERR ]]; then echo ERR; else printf '%.0f' "$1"; fi; }
-median() {
-    (($# > 0)) || { echo ERR; return; }
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "ERR"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # Both endpoints must answer before anything is measured.
 as_target direct 60 psql "$DIRECT_CONN" -X -At -c 'select 1' >/dev/null || die "cannot connect directly"
 as_target gateway 60 psql "$GATEWAY_CONN" -X -At -c 'select 1' >/dev/null || die "cannot connect through the gateway"
@@ -204,7 +111,6 @@ if ! as_target direct 600 pgbench -i -q -s "$SCALE" "$DIRECT_CONN" >"$LOGS/pgben
     die "pgbench -i failed"
 fi
 
-FAILURES=0
 declare -a SUMMARY_PGBENCH=()
 
 # pgbench_run TARGET WORKLOAD CLIENTS LOGFILE -> prints "tps transactions cpu_ticks" or "ERR"
@@ -237,11 +143,10 @@ for workload in $WORKLOADS; do
     for clients in $CLIENTS; do
         direct_tps=() gateway_tps=() gateway_cpu=() errors=0
         for round in $(seq 1 "$ROUNDS"); do
-            # Alternate which side goes first so warm-up and drift hit both equally.
-            if ((round % 2 == 1)); then order="direct gateway"; else order="gateway direct"; fi
-            for target in $order; do
+            for target in $(round_order "$round"); do
                 out="$LOGS/pgbench-$workload-c$clients-r$round-$target.log"
                 result=$(pgbench_run "$target" "$workload" "$clients" "$out")
+                e2e_check_demo
                 if [[ "$result" == ERR ]]; then
                     errors=$((errors + 1))
                     log "$workload c=$clients round $round $target: FAILED (see $out)"
@@ -294,9 +199,9 @@ stream_run() {
 for kind in copy select; do
     direct_mbs=() gateway_mbs=() gateway_cpu=() errors=0
     for round in $(seq 1 "$ROUNDS"); do
-        if ((round % 2 == 1)); then order="direct gateway"; else order="gateway direct"; fi
-        for target in $order; do
+        for target in $(round_order "$round"); do
             result=$(stream_run "$target" "$kind")
+            e2e_check_demo
             if [[ "$result" == ERR ]]; then
                 errors=$((errors + 1))
                 log "stream $kind round $round $target: FAILED"
@@ -350,24 +255,10 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------- summary
-MISSED=0
-# check VALUE OP TARGET: sets VERDICT to PASS or FAIL and counts misses (not in a subshell, so the count sticks).
-check() {
-    if [[ "$1" != ERR ]] && awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { exit !((op == ">=") ? (v >= t) : (v <= t)) }'; then
-        VERDICT=PASS
-    else
-        VERDICT=FAIL
-        MISSED=$((MISSED + 1))
-    fi
-}
-ratio() { if [[ "$1" == ERR || "$2" == ERR ]]; then echo "ERR"; else awk -v d="$1" -v g="$2" 'BEGIN { printf "%.2f", g / d }'; fi; }
-
 {
     echo
     echo "================================ Gatehouse e2e benchmark ================================"
-    dirty=""
-    git -C "$REPO" diff --quiet HEAD 2>/dev/null || dirty=" (uncommitted changes)"
-    echo "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty, $(nproc) cores, DURATION=${DURATION}s ROUNDS=$ROUNDS SCALE=$SCALE, medians over rounds"
+    echo "$(e2e_commit_line), DURATION=${DURATION}s ROUNDS=$ROUNDS SCALE=$SCALE, medians over rounds"
     echo
     printf '%-17s %7s %12s %12s %7s %14s   %s\n' workload clients "direct tps" "gateway tps" ratio "gw CPU ms/10k" "target"
     for row in "${SUMMARY_PGBENCH[@]}"; do
@@ -396,23 +287,10 @@ ratio() { if [[ "$1" == ERR || "$2" == ERR ]]; then echo "ERR"; else awk -v d="$
     printf 'idle TLS sessions: %s KiB/session   target <= %s KiB  %s\n' "$IDLE_KIB" "$TARGET_IDLE_KIB" "$VERDICT"
     [[ -z "$IDLE_DETAIL" ]] || echo "  $IDLE_DETAIL"
     echo
-    problems=$(grep -cE ' (warn|fail|crit|error):|Unhandled exception' "$DEMO_LOG" || true)
-    echo "gateway log: $problems warn/fail/crit lines; sessions ended by reason:"
-    sed -n 's/.* ended: \([a-z_]*\).*/\1/p' "$DEMO_LOG" | sort | uniq -c | sed 's/^/  /'
-    if ((problems > 0)); then
-        grep -E ' (warn|fail|crit|error):|Unhandled exception' "$DEMO_LOG" | cut -c1-300 | sed 's/^[0-9TZ:.-]* //' | sort | uniq -c | sort -rn | head -n 10 | sed 's/^/  /'
-    fi
+    e2e_gateway_log_report
     echo "failed runs: $FAILURES; targets missed: $MISSED"
     echo "=========================================================================================="
 } >"$LOGS/summary.txt"
 cat "$LOGS/summary.txt"
 
-# A run that errored or hung is a broken gateway, not a slow one: that fails even without STRICT.
-if ((FAILURES > 0)); then
-    log "$FAILURES runs failed"
-    exit 1
-fi
-if [[ "$STRICT" == 1 ]] && ((MISSED > 0)); then
-    exit 1
-fi
-exit 0
+e2e_exit

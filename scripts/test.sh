@@ -35,15 +35,16 @@ else
   failed=$((failed + 1))
 fi
 
-if [ -x bench/e2e-postgres.sh ]; then
-  if QUICK=1 bench/e2e-postgres.sh >"$results/e2e.log" 2>&1; then
-    tail -n 25 "$results/e2e.log"
+for e2e in bench/e2e-postgres.sh bench/e2e-mysql.sh; do
+  log="$results/$(basename "$e2e" .sh).log"
+  if QUICK=1 "$e2e" >"$log" 2>&1; then
+    tail -n 25 "$log"
     passed=$((passed + 1))
   else
-    tail -n 40 "$results/e2e.log"
+    tail -n 40 "$log"
     failed=$((failed + 1))
   fi
-fi
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

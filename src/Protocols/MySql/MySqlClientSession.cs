@@ -68,7 +68,7 @@ internal sealed partial class MySqlClientSession
             await CleanupAsync().ConfigureAwait(false);
             metrics?.ActiveConnections.Add(-1, _listener.ListenerTag);
             metrics?.SessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabels[(int)_endReason]), _listener.ListenerTag);
-            MySqlLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail,
+            MySqlLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail is null ? "" : $" ({_endDetail})",
                 _relay?.ClientFrames ?? 0, _relay?.ClientBytes ?? 0, _relay?.UpstreamFrames ?? 0, _relay?.UpstreamBytes ?? 0);
         }
     }

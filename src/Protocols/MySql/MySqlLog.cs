@@ -8,7 +8,7 @@ internal static partial class MySqlLog
     [LoggerMessage(2100, LogLevel.Information, "Session {SessionId} on {Listener}: {Subject} logged in from {Remote} (tls={Tls}, roles={Roles}) to {Upstream}/{Database}")]
     public static partial void SessionStarted(ILogger logger, string sessionId, string listener, string subject, string? remote, bool tls, string roles, string upstream, string database);
 
-    [LoggerMessage(2101, LogLevel.Information, "Session {SessionId} ended: {Reason} ({Detail}); {ClientPackets} packets/{ClientBytes} bytes from the client, {UpstreamPackets} packets/{UpstreamBytes} bytes from the upstream")]
+    [LoggerMessage(2101, LogLevel.Information, "Session {SessionId} ended: {Reason}{Detail}; {ClientPackets} packets/{ClientBytes} bytes from the client, {UpstreamPackets} packets/{UpstreamBytes} bytes from the upstream")]
     public static partial void SessionEnded(ILogger logger, string sessionId, string reason, string? detail, long clientPackets, long clientBytes, long upstreamPackets, long upstreamBytes);
 
     [LoggerMessage(2102, LogLevel.Warning, "Connection {SessionId} on {Listener} from {Remote} refused: {Reason} ({Kind})")]

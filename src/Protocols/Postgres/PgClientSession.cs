@@ -78,7 +78,7 @@ internal sealed partial class PgClientSession
                 metrics?.SessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabels[(int)_endReason]), _listener.ListenerTag);
             }
 
-            PgLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail,
+            PgLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail is null ? "" : $" ({_endDetail})",
                 _relay?.ClientFrames ?? 0, _relay?.ClientBytes ?? 0, _relay?.UpstreamFrames ?? 0, _relay?.UpstreamBytes ?? 0);
         }
     }

@@ -8,7 +8,7 @@ internal static partial class PgLog
     [LoggerMessage(2000, LogLevel.Information, "Session {SessionId} on {Listener}: {Subject} logged in from {Remote} (tls={Tls}, roles={Roles}) to {Upstream}/{Database}")]
     public static partial void SessionStarted(ILogger logger, string sessionId, string listener, string subject, string? remote, bool tls, string roles, string upstream, string database);
 
-    [LoggerMessage(2001, LogLevel.Information, "Session {SessionId} ended: {Reason} ({Detail}); {ClientMessages} messages/{ClientBytes} bytes from the client, {UpstreamMessages} messages/{UpstreamBytes} bytes from the upstream")]
+    [LoggerMessage(2001, LogLevel.Information, "Session {SessionId} ended: {Reason}{Detail}; {ClientMessages} messages/{ClientBytes} bytes from the client, {UpstreamMessages} messages/{UpstreamBytes} bytes from the upstream")]
     public static partial void SessionEnded(ILogger logger, string sessionId, string reason, string? detail, long clientMessages, long clientBytes, long upstreamMessages, long upstreamBytes);
 
     [LoggerMessage(2002, LogLevel.Warning, "Connection {SessionId} on {Listener} from {Remote} refused: {Reason} ({Kind})")]
