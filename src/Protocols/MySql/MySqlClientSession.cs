@@ -78,7 +78,7 @@ internal sealed partial class MySqlClientSession
         var upstream = _upstream!;
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
-        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name);
+        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0);
         var commands = MySqlFrameDecoder.ForClient();
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time);

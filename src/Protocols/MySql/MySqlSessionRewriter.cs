@@ -20,14 +20,14 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private readonly MySqlConnectionRegistry _connections;
     private readonly string _subject;
     private readonly string _upstream;
-    private int _awaitingHeads;
+    private readonly MySqlResponseTracker _responses;
     private volatile bool _awaitingServer;
-    private int _headSequence = 1; // where the answer to the last command starts: 1, or after its continuations
     private bool _scanContinuation; // a statement goes on past 16 MiB: its continuations are read for KILL too
     private byte[] _tail = []; // the statement's last bytes so far, for a KILL split between packets
 
-    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream)
+    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true)
     {
+        _responses = new MySqlResponseTracker(deprecateEof);
         _connections = connections;
         _subject = subject;
         _upstream = upstream;
@@ -44,7 +44,6 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         {
             if (direction == Direction.ClientToUpstream)
             {
-                Volatile.Write(ref _headSequence, (byte)(header.Sequence + 1));
                 if (_scanContinuation)
                 {
                     return FrameInterest.Inspect;
@@ -56,20 +55,8 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
         if (direction == Direction.UpstreamToClient)
         {
-            // The first packet of a response carries sequence 1 (or the command's last + 1 after a continued
-            // command); only there does 0xFB mean LOCAL INFILE (elsewhere it is a NULL column). A row after a
-            // sequence wrap also has 1, hence the count.
-            if ((header.Sequence == 1 || header.Sequence == Volatile.Read(ref _headSequence)) && Volatile.Read(ref _awaitingHeads) > 0)
-            {
-                Interlocked.Decrement(ref _awaitingHeads);
-                if (header.Type == 0xFB)
-                {
-                    return FrameInterest.Inspect;
-                }
-            }
-
             _awaitingServer = false;
-            return FrameInterest.Pass;
+            return _responses.OnHeader(header);
         }
 
         switch ((Command)header.Type)
@@ -87,15 +74,21 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             case > Command.ResetConnection:
                 return FrameInterest.Inspect; // unknown command
             default:
-                Expect();
+                Expect((Command)header.Type);
                 return FrameInterest.Pass;
         }
     }
 
-    private void Expect()
+    private void Expect(Command command)
     {
-        Volatile.Write(ref _headSequence, 1);
-        Interlocked.Increment(ref _awaitingHeads);
+        _responses.Expect(command switch
+        {
+            Command.StmtPrepare => ResponseKind.Prepare,
+            Command.FieldList => ResponseKind.FieldList,
+            Command.Statistics => ResponseKind.Statistics,
+            Command.StmtFetch => ResponseKind.Fetch,
+            _ => ResponseKind.ResultSet,
+        });
         _awaitingServer = true;
     }
 
@@ -103,7 +96,10 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     {
         if (direction == Direction.UpstreamToClient)
         {
-            return RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
+            var packet = frame.Slice(4);
+            return _responses.OnPacket(packet.IsSingleSegment ? packet.FirstSpan : packet.ToArray())
+                ? RewriteDecision.Pass
+                : RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
         }
 
         var payload = frame.Slice(4).ToArray();
@@ -129,7 +125,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
             _scanContinuation = true;
             _tail = payload[^4..];
-            Expect();
+            Expect((Command)header.Type);
             return RewriteDecision.Pass;
         }
 
@@ -155,7 +151,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     {
         if (!ContainsKillWord(payload.AsSpan(1)))
         {
-            Expect();
+            Expect(prepared ? Command.StmtPrepare : Command.Query);
             return RewriteDecision.Pass;
         }
 
@@ -184,7 +180,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
         new MySqlPacketWriter().Byte((byte)Command.Query).String(string.Create(CultureInfo.InvariantCulture, $"KILL {(query ? "QUERY" : "CONNECTION")} {thread}"))
             .WriteTo(context.Forward, 0);
-        Expect();
+        Expect(Command.Query);
         return RewriteDecision.Replace;
     }
 
