@@ -193,7 +193,7 @@ internal sealed partial class MySqlClientSession
     {
         _endReason = reason;
         _endDetail = message;
-        _listener.Metrics?.Rejected.Add(1, new KeyValuePair<string, object?>("reason", kind), _listener.ListenerTag);
+        _listener.Sessions.Refused(kind);
         await SendErrorAsync((byte)(_sequence + 1), code, sqlState, message).ConfigureAwait(false);
         return false;
     }

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using Gatehouse.Proxy.Core.Metrics;
 using Gatehouse.Proxy.Core.Relay;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -12,8 +13,6 @@ namespace Gatehouse.Protocols.MySql;
 /// </summary>
 internal sealed partial class MySqlClientSession
 {
-    private static readonly string[] ReasonLabels = Enum.GetNames<SessionEndReason>().Select(ToSnakeCase).ToArray();
-
     private readonly MySqlListener _listener;
     private readonly ConnectionContext _connection;
     private readonly string _id;
@@ -43,9 +42,7 @@ internal sealed partial class MySqlClientSession
 
     public async Task RunAsync()
     {
-        var metrics = _listener.Metrics;
-        metrics?.Connections.Add(1, _listener.ListenerTag);
-        metrics?.ActiveConnections.Add(1, _listener.ListenerTag);
+        _listener.Sessions.Accepted();
         try
         {
             var started = _listener.Time.GetTimestamp();
@@ -54,7 +51,7 @@ internal sealed partial class MySqlClientSession
                 return;
             }
 
-            metrics?.LoginDuration.Record(_listener.Time.GetElapsedTime(started).TotalSeconds, _listener.ListenerTag);
+            _listener.Sessions.LoggedIn(_listener.Time.GetElapsedTime(started));
             await RelayAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
@@ -66,9 +63,8 @@ internal sealed partial class MySqlClientSession
         finally
         {
             await CleanupAsync().ConfigureAwait(false);
-            metrics?.ActiveConnections.Add(-1, _listener.ListenerTag);
-            metrics?.SessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabels[(int)_endReason]), _listener.ListenerTag);
-            MySqlLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail is null ? "" : $" ({_endDetail})",
+            _listener.Sessions.Ended(_endReason);
+            MySqlLog.SessionEnded(_listener.Logger, _id, SessionMeter.Label(_endReason), _endDetail is null ? "" : $" ({_endDetail})",
                 _relay?.ClientFrames ?? 0, _relay?.ClientBytes ?? 0, _relay?.UpstreamFrames ?? 0, _relay?.UpstreamBytes ?? 0);
         }
     }
@@ -154,6 +150,4 @@ internal sealed partial class MySqlClientSession
         await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
     }
 
-    private static string ToSnakeCase(string name)
-        => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

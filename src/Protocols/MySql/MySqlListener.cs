@@ -23,7 +23,7 @@ public sealed class MySqlListener
         Time = time ?? TimeProvider.System;
         Shutdown = shutdown;
         Limiter = limiter ?? new ConnectionLimiter(int.MaxValue);
-        ListenerTag = new("listener", options.Name);
+        Sessions = new SessionMeter(metrics, options.Name);
         // A whole 16 MiB packet may be inspected (a COM_QUERY of that size); continuations stream.
         Limits = new RelayLimits { MaxInspectedFrame = MySqlFrameDecoder.MaxPayload + 4L, IdleTimeout = options.IdleTimeout, MaxSessionDuration = options.MaxSessionDuration };
     }
@@ -50,7 +50,7 @@ public sealed class MySqlListener
 
     internal ConnectionLimiter Limiter { get; }
 
-    internal KeyValuePair<string, object?> ListenerTag { get; }
+    internal SessionMeter Sessions { get; }
 
     /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
     public Task HandleAsync(ConnectionContext connection) => new MySqlClientSession(this, connection).RunAsync();

@@ -157,7 +157,7 @@ internal sealed partial class PgClientSession
     {
         _endReason = reason;
         _endDetail = message;
-        _listener.Metrics?.Rejected.Add(1, new KeyValuePair<string, object?>("reason", kind), _listener.ListenerTag);
+        _listener.Sessions.Refused(kind);
         await SendFatalAsync(sqlState, message, hint).ConfigureAwait(false);
         return false;
     }

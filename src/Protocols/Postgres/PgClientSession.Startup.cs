@@ -69,7 +69,7 @@ internal sealed partial class PgClientSession
     {
         _endReason = Proxy.Core.Relay.SessionEndReason.ProtocolViolation;
         _endDetail = reason;
-        _listener.Metrics?.Rejected.Add(1, new KeyValuePair<string, object?>("reason", "protocol_violation"), _listener.ListenerTag);
+        _listener.Sessions.Refused("protocol_violation");
         PgLog.ProtocolViolation(_listener.Logger, _id, Options.Name, Remote, reason);
         return null;
     }

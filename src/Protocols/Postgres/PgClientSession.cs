@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using Gatehouse.Proxy.Core.Metrics;
 using Gatehouse.Proxy.Core.Relay;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -13,8 +14,6 @@ namespace Gatehouse.Protocols.Postgres;
 /// </summary>
 internal sealed partial class PgClientSession
 {
-    private static readonly string[] ReasonLabels = Enum.GetNames<SessionEndReason>().Select(ToSnakeCase).ToArray();
-
     private readonly PgListener _listener;
     private readonly ConnectionContext _connection;
     private readonly string _id;
@@ -44,9 +43,7 @@ internal sealed partial class PgClientSession
 
     public async Task RunAsync()
     {
-        var metrics = _listener.Metrics;
-        metrics?.Connections.Add(1, _listener.ListenerTag);
-        metrics?.ActiveConnections.Add(1, _listener.ListenerTag);
+        _listener.Sessions.Accepted();
         try
         {
             var started = _listener.Time.GetTimestamp();
@@ -55,7 +52,7 @@ internal sealed partial class PgClientSession
                 return;
             }
 
-            metrics?.LoginDuration.Record(_listener.Time.GetElapsedTime(started).TotalSeconds, _listener.ListenerTag);
+            _listener.Sessions.LoggedIn(_listener.Time.GetElapsedTime(started));
             await RelayAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
@@ -72,13 +69,9 @@ internal sealed partial class PgClientSession
                 _listener.Limiter.Release();
             }
 
-            metrics?.ActiveConnections.Add(-1, _listener.ListenerTag);
-            if (!_isCancelRequest)
-            {
-                metrics?.SessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabels[(int)_endReason]), _listener.ListenerTag);
-            }
+            _listener.Sessions.Ended(_endReason, wasSession: !_isCancelRequest);
 
-            PgLog.SessionEnded(_listener.Logger, _id, ReasonLabels[(int)_endReason], _endDetail is null ? "" : $" ({_endDetail})",
+            PgLog.SessionEnded(_listener.Logger, _id, SessionMeter.Label(_endReason), _endDetail is null ? "" : $" ({_endDetail})",
                 _relay?.ClientFrames ?? 0, _relay?.ClientBytes ?? 0, _relay?.UpstreamFrames ?? 0, _relay?.UpstreamBytes ?? 0);
         }
     }
@@ -189,6 +182,4 @@ internal sealed partial class PgClientSession
         }
     }
 
-    private static string ToSnakeCase(string name)
-        => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

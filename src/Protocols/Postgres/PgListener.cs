@@ -23,7 +23,7 @@ public sealed class PgListener
         Logger = logger;
         Time = time ?? TimeProvider.System;
         Shutdown = shutdown;
-        ListenerTag = new("listener", options.Name);
+        Sessions = new SessionMeter(metrics, options.Name);
         Limits = new RelayLimits
         {
             MaxInspectedFrame = Math.Max(options.MaxStatementBytes + 1L, 64 * 1024),
@@ -52,7 +52,7 @@ public sealed class PgListener
 
     internal CancellationToken Shutdown { get; }
 
-    internal KeyValuePair<string, object?> ListenerTag { get; }
+    internal SessionMeter Sessions { get; }
 
     internal ConnectionLimiter Limiter { get; }
 
