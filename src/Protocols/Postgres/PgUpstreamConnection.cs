@@ -6,10 +6,10 @@ namespace Gatehouse.Protocols.Postgres;
 /// <summary>A logged-in connection to the database, ready to relay.</summary>
 internal sealed class PgUpstreamConnection : IAsyncDisposable
 {
-    private readonly ConnectionContext _socket;
+    private readonly IAsyncDisposable _socket;
     private readonly IAsyncDisposable? _tls;
 
-    public PgUpstreamConnection(ConnectionContext socket, IDuplexPipe transport, IAsyncDisposable? tls)
+    public PgUpstreamConnection(IAsyncDisposable socket, IDuplexPipe transport, IAsyncDisposable? tls)
     {
         _socket = socket;
         Transport = transport;
@@ -26,8 +26,6 @@ internal sealed class PgUpstreamConnection : IAsyncDisposable
 
     /// <summary>The transaction status of the first ReadyForQuery.</summary>
     public byte TransactionStatus { get; set; } = (byte)'I';
-
-    public bool IsTls => _tls is not null;
 
     public async ValueTask DisposeAsync()
     {

@@ -80,9 +80,14 @@ internal sealed class PgUpstreamConnector
         => ex is PgProtocolException or IOException or System.Security.Authentication.AuthenticationException or ConnectionResetException;
 
     /// <summary>Connects and negotiates TLS as configured; failures become <see cref="PgUpstreamException"/>.</summary>
-    private async Task<(ConnectionContext Socket, IDuplexPipe Transport, X509Certificate2? Certificate, IAsyncDisposable? Tls)> OpenAsync(
+    private async Task<(IAsyncDisposable Socket, IDuplexPipe Transport, X509Certificate2? Certificate, IAsyncDisposable? Tls)> OpenAsync(
         PgUpstreamOptions options, CancellationToken cancellationToken)
     {
+        if (options.Tls != UpstreamTlsMode.Disable)
+        {
+            return await OpenTlsAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+
         ConnectionContext socket;
         try
         {
@@ -93,19 +98,63 @@ internal sealed class PgUpstreamConnector
             throw new PgUpstreamException($"cannot reach {options.Host}:{options.Port}: {ex.SocketErrorCode}");
         }
 
+        return (socket, socket.Transport, null, null);
+    }
+
+    /// <summary>
+    /// SSLRequest, then TLS on the socket itself (55.2.10). CVE-2021-23214 on this leg: a byte after 'S' would be
+    /// read as if it came over TLS, so it ends the login.
+    /// </summary>
+    private static async Task<(IAsyncDisposable Socket, IDuplexPipe Transport, X509Certificate2? Certificate, IAsyncDisposable? Tls)> OpenTlsAsync(
+        PgUpstreamOptions options, CancellationToken cancellationToken)
+    {
+        System.Net.Sockets.Socket socket;
         try
         {
-            var (transport, certificate, tls) = await NegotiateTlsAsync(socket, options, cancellationToken).ConfigureAwait(false);
-            return (socket, transport, certificate, tls);
+            socket = await UpstreamDialer.ConnectSocketAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new PgUpstreamException($"cannot reach {options.Host}:{options.Port}: {ex.SocketErrorCode}");
+        }
+
+        var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            var request = new System.Buffers.ArrayBufferWriter<byte>(8);
+            PgWriter.RequestCode(request, StartupCodes.SslRequest);
+            await stream.WriteAsync(request.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            var answer = new byte[1];
+            if (await stream.ReadAsync(answer, cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw new PgProtocolException("the upstream closed the connection instead of answering SSLRequest");
+            }
+
+            if (answer[0] != (byte)'S')
+            {
+                throw new PgProtocolException(answer[0] == (byte)'N'
+                    ? "the upstream refused TLS but the configuration requires it"
+                    : "the upstream answered SSLRequest with an unexpected byte");
+            }
+
+            if (socket.Available > 0)
+            {
+                throw new PgProtocolException("the upstream sent data after accepting TLS, before the handshake");
+            }
+
+            var ssl = await UpstreamTls.AuthenticateAsync(stream, options.Tls, options.ServerName ?? options.Host, options.CaCertificatePath, cancellationToken).ConfigureAwait(false);
+            var certificate = ssl.RemoteCertificate is { } c ? new X509Certificate2(c) : null;
+            var pipe = new StreamDuplexPipe(ssl);
+            return (pipe, pipe, certificate, null);
         }
         catch (Exception ex)
         {
-            await DisposeQuietly(null, socket).ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
             throw IsPeerFault(ex) ? new PgUpstreamException(ex.Message, ex) : ex;
         }
     }
 
-    private static async Task DisposeQuietly(IAsyncDisposable? tls, ConnectionContext socket)
+    private static async Task DisposeQuietly(IAsyncDisposable? tls, IAsyncDisposable socket)
     {
         try
         {
@@ -119,46 +168,6 @@ internal sealed class PgUpstreamConnector
         }
 
         await socket.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private static async Task<(IDuplexPipe Transport, X509Certificate2? Certificate, IAsyncDisposable? Tls)> NegotiateTlsAsync(
-        ConnectionContext socket, PgUpstreamOptions options, CancellationToken cancellationToken)
-    {
-        if (options.Tls == UpstreamTlsMode.Disable)
-        {
-            return (socket.Transport, null, null);
-        }
-
-        PgWriter.RequestCode(socket.Transport.Output, StartupCodes.SslRequest);
-        await socket.Transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var read = await socket.Transport.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = read.Buffer;
-        if (buffer.IsEmpty)
-        {
-            throw new PgProtocolException("the upstream closed the connection instead of answering SSLRequest");
-        }
-
-        var answer = buffer.FirstSpan[0];
-        // CVE-2021-23214 on this leg: bytes after 'S' would be read as if they came over TLS.
-        var trailing = buffer.Length > 1;
-        socket.Transport.Input.AdvanceTo(buffer.GetPosition(1));
-        if (answer != (byte)'S')
-        {
-            throw new PgProtocolException(answer == (byte)'N'
-                ? "the upstream refused TLS but the configuration requires it"
-                : "the upstream answered SSLRequest with an unexpected byte");
-        }
-
-        if (trailing)
-        {
-            throw new PgProtocolException("the upstream sent data after accepting TLS, before the handshake");
-        }
-
-        var ssl = await UpstreamTls.AuthenticateAsync(new DuplexPipeStream(socket.Transport), options.Tls, options.ServerName ?? options.Host,
-            options.CaCertificatePath, cancellationToken).ConfigureAwait(false);
-        var certificate = ssl.RemoteCertificate is { } c ? new X509Certificate2(c) : null;
-        var pipe = new StreamDuplexPipe(ssl);
-        return (pipe, certificate, pipe);
     }
 
     private static async Task AuthenticateAsync(IDuplexPipe transport, PgUpstreamOptions options, X509Certificate2? certificate, CancellationToken cancellationToken)

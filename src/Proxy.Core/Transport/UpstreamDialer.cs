@@ -28,8 +28,15 @@ public sealed class UpstreamDialer : IDisposable
         }, logger ?? NullLogger.Instance);
     }
 
-    /// <summary>Connects to <paramref name="host"/>:<paramref name="port"/> within <paramref name="timeout"/>.</summary>
+    /// <summary>Connects to <paramref name="host"/>:<paramref name="port"/> within <paramref name="timeout"/>, on Kestrel's pipes.</summary>
     public async Task<ConnectionContext> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+        => _factory.Create(await ConnectSocketAsync(host, port, timeout, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// A connected socket, for a TLS leg: SslStream reads the socket directly, one copy and one pipe fewer
+    /// than TLS layered over Kestrel's pipes.
+    /// </summary>
+    public static async Task<Socket> ConnectSocketAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -61,7 +68,7 @@ public sealed class UpstreamDialer : IDisposable
             throw;
         }
 
-        return _factory.Create(socket);
+        return socket;
     }
 
     /// <inheritdoc />
