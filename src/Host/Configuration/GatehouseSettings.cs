@@ -283,24 +283,8 @@ public sealed class GatehouseSettings
                 Error(key + ".login_timeout", $"\"{lt}\" is not a positive duration like 15s");
             }
 
-            TimeSpan? idleTimeout = null, maxSession = null;
-            if (l.IdleTimeout is { } it)
-            {
-                idleTimeout = ConfigValues.TryParseDuration(it, out var v) && v > TimeSpan.Zero ? v : null;
-                if (idleTimeout is null)
-                {
-                    Error(key + ".idle_timeout", $"\"{it}\" is not a positive duration like 30m");
-                }
-            }
-
-            if (l.MaxSessionDuration is { } ms)
-            {
-                maxSession = ConfigValues.TryParseDuration(ms, out var v) && v > TimeSpan.Zero ? v : null;
-                if (maxSession is null)
-                {
-                    Error(key + ".max_session_duration", $"\"{ms}\" is not a positive duration like 8h");
-                }
-            }
+            var idleTimeout = OptionalDuration(key + ".idle_timeout", l.IdleTimeout, "30m");
+            var maxSession = OptionalDuration(key + ".max_session_duration", l.MaxSessionDuration, "8h");
 
             if (l.MaxStatementBytes is < 1024 or > PgFrameDecoder.LargeMessageLimit)
             {
@@ -339,6 +323,23 @@ public sealed class GatehouseSettings
                 MaxStatementBytes = l.MaxStatementBytes ?? 16 * 1024 * 1024,
             }, null));
         }
+    }
+
+    /// <summary>A positive duration, or null when the key is absent; a bad value is an error naming the key.</summary>
+    private TimeSpan? OptionalDuration(string key, string? text, string example)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (ConfigValues.TryParseDuration(text, out var value) && value > TimeSpan.Zero)
+        {
+            return value;
+        }
+
+        Error(key, $"\"{text}\" is not a positive duration like {example}");
+        return null;
     }
 
     /// <summary>PEM certificate and key; re-exported so SslStream on Linux can use the ephemeral key.</summary>

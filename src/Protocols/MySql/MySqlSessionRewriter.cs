@@ -102,7 +102,10 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
                 : RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
         }
 
-        var payload = frame.Slice(4).ToArray();
+        // Every statement is read here; copy only when the packet straddles buffer segments.
+        var body = frame.Slice(4);
+        var copy = body.IsSingleSegment ? null : body.ToArray();
+        var payload = copy ?? body.FirstSpan;
         if (header.Continuation)
         {
             // Only a statement that goes on past 16 MiB gets here. What went before is forwarded and cannot be
@@ -118,13 +121,13 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         if (header.PayloadLength == MySqlFrameDecoder.MaxPayload)
         {
             // The command continues in packets the gateway cannot take back: only an untouched statement may.
-            if ((Command)header.Type is not (Command.Query or Command.StmtPrepare) || ContainsKillWord(payload.AsSpan(1)))
+            if ((Command)header.Type is not (Command.Query or Command.StmtPrepare) || ContainsKillWord(payload[1..]))
             {
                 return RewriteDecision.End(SessionEndReason.Enforced, $"command 0x{header.Type:X2} of 16 MiB or more is not allowed through the gateway");
             }
 
             _scanContinuation = true;
-            _tail = payload[^4..];
+            _tail = payload[^4..].ToArray();
             Expect((Command)header.Type);
             return RewriteDecision.Pass;
         }
@@ -134,7 +137,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             case Command.Query or Command.StmtPrepare:
                 return OnStatement(payload, prepared: header.Type == (byte)Command.StmtPrepare, context);
             case Command.ProcessKill:
-                return payload.Length == 5 ? Kill(BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(1)), query: false, context) : Refuse(context, MySqlError.UnknownCommand, "08S01", "malformed COM_PROCESS_KILL");
+                return payload.Length == 5 ? Kill(BinaryPrimitives.ReadUInt32LittleEndian(payload[1..]), query: false, context) : Refuse(context, MySqlError.UnknownCommand, "08S01", "malformed COM_PROCESS_KILL");
             case Command.ChangeUser:
                 return Refuse(context, MySqlError.NotSupportedYet, "42000", "COM_CHANGE_USER is not allowed through the gateway: reconnect with the identity you need");
             default:
@@ -147,15 +150,15 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     /// anyone's thread. Any statement with the word KILL anywhere (after a comment, in a multi-statement, in an
     /// executable comment) must be exactly <c>KILL [QUERY|CONNECTION] id</c>; anything else is refused.
     /// </summary>
-    private RewriteDecision OnStatement(byte[] payload, bool prepared, RewriteContext context)
+    private RewriteDecision OnStatement(ReadOnlySpan<byte> payload, bool prepared, RewriteContext context)
     {
-        if (!ContainsKillWord(payload.AsSpan(1)))
+        if (!ContainsKillWord(payload[1..]))
         {
             Expect(prepared ? Command.StmtPrepare : Command.Query);
             return RewriteDecision.Pass;
         }
 
-        var text = Encoding.UTF8.GetString(payload, 1, payload.Length - 1);
+        var text = Encoding.UTF8.GetString(payload[1..]);
         var kill = KillStatement().Match(text);
         if (prepared)
         {

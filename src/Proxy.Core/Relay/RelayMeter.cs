@@ -27,7 +27,4 @@ public sealed class RelayMeter
             _metrics.Messages.Add(frames, tag);
         }
     }
-
-    /// <summary>Returns the direction's label as used in metrics and logs.</summary>
-    public static string Label(Direction direction) => direction == Direction.ClientToUpstream ? "client_to_upstream" : "upstream_to_client";
 }
