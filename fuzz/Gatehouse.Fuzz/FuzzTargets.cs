@@ -15,6 +15,8 @@ internal static class FuzzTargets
         Describe<MySqlClientFramesTarget>(),
         Describe<MySqlServerFramesTarget>(),
         Describe<MySqlHandshakeParsersTarget>(),
+        Describe<MySqlLexerTarget>(),
+        Describe<SqlClassifierTarget>(),
     ];
 
     public static FuzzTarget? Find(string name)

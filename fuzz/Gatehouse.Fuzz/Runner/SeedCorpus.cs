@@ -112,6 +112,26 @@ internal static class SeedCorpus
             ("sequence-wraps.bin", Parsers(0x00, 0x0E, My.Packet(255, My.OkPayload()), My.Packet(0, My.OkPayload()), My.Packet(2, My.OkPayload()))),
             ("length-cap.bin", Parsers(0x23, 0x22, My.Packet(0, [1, 2, 3]), My.Packet(1, [1, 2, 3, 4, 5]))),
         ],
+        [MySqlLexerTarget.Name] =
+        [
+            ("select.bin", Sql(0x00, "SELECT a, `b``c`, 'it''s', \"q\\\"\", @v, @@global.sql_mode, ? FROM t.x WHERE id = 1.5e-3;")),
+            ("executable-comments.bin", Sql(0x00, "/*!50000 DROP TABLE t */ /*M!100000 DROP TABLE u*/ /*! SELECT 1 */")),
+            ("comments.bin", Sql(0x00, "SELECT 1 -- x\nDROP/**/TABLE # c\n--x\n/*+ BKA(t) */ /* /*! nested */")),
+            ("literals.bin", Sql(0x00, "SELECT x'4142', b'101', N'n', _utf8mb4'u', 0x1F, 0b11, 1e5x, 0x1G, .5, 12., 123abc, \\N")),
+            ("no-backslash-escapes.bin", Sql(0x01, "SELECT 'a\\' , 'b''c'")),
+            ("ansi-quotes.bin", Sql(0x02, "SELECT \"a\"\"b\" FROM \"t\"")),
+            ("unterminated.bin", Sql(0x00, "SELECT 'abc")),
+            ("string-hides-comment-end.bin", Sql(0x03, "/*!50000 '*/ DROP TABLE t; -- ' */")),
+        ],
+        [SqlClassifierTarget.Name] =
+        [
+            ("pg-mix.bin", Sql(0x00, "SELECT 1; WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x; DROP TABLE IF EXISTS a, s.\"B\"; COPY t TO PROGRAM 'x'")),
+            ("pg-quoting.bin", Sql(0x00, "SELECT E'\\'', $q$;$q$, U&\"d\\0061t\", /* /* */ */ 1; PREPARE p AS UPDATE t SET a = 1; EXECUTE p")),
+            ("pg-atomic.bin", Sql(0x00, "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END; SELECT set_config('role', 'x', false)")),
+            ("mysql-mix.bin", Sql(0x01, "SELECT * FROM t INTO OUTFILE '/x'; /*!50000 DROP TABLE t */; PREPARE s FROM 'DELETE FROM t'; SET GLOBAL x = 1")),
+            ("mysql-modes.bin", Sql(0x01, "SELECT 'a\\'; DROP TABLE t; #'; SELECT \"b\"")),
+            ("mysql-routine.bin", Sql(0x01, "CREATE PROCEDURE p() BEGIN IF a THEN SELECT 1; END IF; END; LOAD DATA LOCAL INFILE 'x' INTO TABLE t")),
+        ],
         [ScramServerMessagesTarget.Name] =
         [
             ("valid-exchange.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
@@ -161,6 +181,8 @@ internal static class SeedCorpus
     private static readonly byte[] Scramble20 = [.. "0123456789abcdefghij"u8];
 
     private static byte[] Parsers(byte plan, byte options, params byte[][] parts) => Concat([plan, options], Concat(parts));
+
+    private static byte[] Sql(byte options, string sql) => Concat([options], Encoding.UTF8.GetBytes(sql));
 
     private static byte[] Scram(byte variant, string serverFirst, string serverFinal)
         => Concat([variant], Encoding.ASCII.GetBytes(serverFirst), [0], Encoding.ASCII.GetBytes(serverFinal));

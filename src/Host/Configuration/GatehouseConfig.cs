@@ -17,6 +17,8 @@ public sealed class GatehouseConfig
     public HttpConfig Http { get; set; } = new();
 
     public LimitsConfig Limits { get; set; } = new();
+
+    public PolicyConfig Policy { get; set; } = new();
 }
 
 public sealed class ListenerConfig
@@ -124,4 +126,44 @@ public sealed class HttpConfig
 public sealed class LimitsConfig
 {
     public int MaxConnections { get; set; } = 10_000;
+}
+
+public sealed class PolicyConfig
+{
+    /// <summary>Checked in order; the first that matches a statement decides.</summary>
+    public List<PolicyRuleConfig> Rules { get; set; } = [];
+}
+
+public sealed class PolicyRuleConfig
+{
+    public string? Name { get; set; }
+
+    /// <summary>allow | deny | hold</summary>
+    public string? Decision { get; set; }
+
+    public string? Reason { get; set; }
+
+    public List<string> Roles { get; set; } = [];
+
+    public List<string> Upstreams { get; set; } = [];
+
+    public List<string> Kinds { get; set; } = [];
+
+    public List<string> Risks { get; set; } = [];
+
+    public List<string> Objects { get; set; } = [];
+
+    public TimeWindowConfig? When { get; set; }
+}
+
+public sealed class TimeWindowConfig
+{
+    /// <summary>mon, tue, ... or ranges like mon-fri.</summary>
+    public List<string> Days { get; set; } = [];
+
+    /// <summary>"09:00-17:30" local time; an end before the start runs past midnight.</summary>
+    public string? Hours { get; set; }
+
+    /// <summary>An IANA zone such as Europe/Berlin; UTC when absent.</summary>
+    public string? TimeZone { get; set; }
 }

@@ -14,7 +14,7 @@ public sealed record ListenerPlan(IPEndPoint Endpoint, string Name, PgListenerOp
 /// The validated, resolved configuration: every error is collected with the key it concerns (for example
 /// <c>listeners[0].bind</c>) so one run shows them all. Relative paths resolve against the file's folder.
 /// </summary>
-public sealed class GatehouseSettings
+public sealed partial class GatehouseSettings
 {
     private readonly List<string> _errors = [];
     private readonly string _baseDirectory;
@@ -60,6 +60,7 @@ public sealed class GatehouseSettings
         ResolveListeners(config.Listeners, upstreams);
         ResolveIdentity(config.Identity);
         ResolveRoles(config.Roles, upstreams);
+        ResolvePolicy(config.Policy, config.Roles, upstreams);
         if (config.Http.Bind is { } http)
         {
             if (ConfigValues.TryParseEndpoint(http, out var ep))

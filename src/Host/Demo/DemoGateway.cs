@@ -116,6 +116,19 @@ public sealed class DemoGateway
                 groups: [dba]
                 upstreams: ["*"]
 
+            # Statement policy: the first matching rule decides. Without a rule, statements the gateway cannot
+            # read and destructive ones (DROP, TRUNCATE, unbounded DELETE/UPDATE, ...) are denied for everyone.
+            policy:
+              rules:
+                - name: dba-maintenance
+                  decision: allow
+                  roles: [dba]
+                  risks: [drop, truncate, alter_drop, unbounded_delete, unbounded_update]
+                - name: grants-need-approval
+                  decision: hold
+                  risks: [grant_revoke]
+                  reason: privilege changes are reviewed
+
             http:
               bind: 127.0.0.1:{httpPort}
             """);

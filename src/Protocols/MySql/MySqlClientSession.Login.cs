@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Core.Policy;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -135,6 +136,7 @@ internal sealed partial class MySqlClientSession
         }
 
         _subject = identity.Subject;
+        _policySubject = new PolicySubject(_id, identity.Subject, identity.Roles, Options.Upstream.Name);
         _listener.Connections.Bind(_connectionId, identity.Subject, _upstream.ThreadId);
         MySqlPacketWriter.Ok(_client.Output, ++_sequence);
         await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Policy;
 using System.IO.Pipelines;
 using System.Net;
 using Gatehouse.Proxy.Core.Metrics;
@@ -24,6 +26,7 @@ internal sealed partial class MySqlClientSession
     private uint _connectionId;
     private bool _holdsSlot;
     private string _subject = "";
+    private PolicySubject? _policySubject;
     private SessionRelay? _relay;
 
     public MySqlClientSession(MySqlListener listener, ConnectionContext connection)
@@ -74,7 +77,8 @@ internal sealed partial class MySqlClientSession
         var upstream = _upstream!;
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
-        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0);
+        var guard = new StatementGuard(Options.Policy, new MySqlSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
+        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0, guard);
         var commands = MySqlFrameDecoder.ForClient();
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time);

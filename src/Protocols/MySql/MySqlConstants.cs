@@ -75,6 +75,8 @@ internal static class MySqlError
     public const ushort TooManyConnections = 1040;
     public const ushort HandshakeError = 1043;
     public const ushort UnknownThread = 1094;
+    /// <summary>ER_TABLEACCESS_DENIED_ERROR: what a server says for a statement the account may not run.</summary>
+    public const ushort TableAccessDenied = 1142;
     public const ushort SpecificAccessDenied = 1227;
     public const ushort NotSupportedYet = 1235;
     public const ushort UnknownCommand = 1047;

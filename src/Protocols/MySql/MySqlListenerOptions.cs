@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Proxy.Core.Policy;
 
 namespace Gatehouse.Protocols.MySql;
 
@@ -20,6 +21,9 @@ public sealed record MySqlListenerOptions
     public TimeSpan? IdleTimeout { get; init; }
 
     public TimeSpan? MaxSessionDuration { get; init; }
+
+    /// <summary>The statement policy every COM_QUERY and COM_STMT_PREPARE is judged by; the safe defaults unless configured.</summary>
+    public StatementPolicy Policy { get; init; } = StatementPolicy.Default;
 
     /// <summary>The version the greeting announces; clients gate features on it.</summary>
     public string ServerVersion { get; init; } = "8.0.99-Gatehouse";

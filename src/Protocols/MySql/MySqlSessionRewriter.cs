@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Gatehouse.Proxy.Core.Framing;
+using Gatehouse.Proxy.Core.Policy;
 using Gatehouse.Proxy.Core.Relay;
 
 namespace Gatehouse.Protocols.MySql;
@@ -13,7 +14,9 @@ namespace Gatehouse.Protocols.MySql;
 /// commands that would change who the session is or turn it into something else (COM_CHANGE_USER,
 /// replication) are refused with an ERR and the session stays usable; KILL reaches only the caller's own
 /// sessions, rewritten to the upstream's thread id; a LOCAL INFILE request from the server ends the session,
-/// since the gateway never lets a server read the client's files. Everything else streams untouched.
+/// since the gateway never lets a server read the client's files. With a statement guard, every COM_QUERY and
+/// COM_STMT_PREPARE is judged by policy first and a refused one is answered with ERR 1142, never forwarded.
+/// Everything else streams untouched.
 /// </summary>
 internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionActivity
 {
@@ -24,9 +27,12 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private volatile bool _awaitingServer;
     private bool _scanContinuation; // a statement goes on past 16 MiB: its continuations are read for KILL too
     private byte[] _tail = []; // the statement's last bytes so far, for a KILL split between packets
+    private readonly StatementGuard? _guard;
+    private MySqlLongStatement? _long; // a statement of 16 MiB or more, held until whole for the guard
 
-    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true)
+    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true, StatementGuard? guard = null)
     {
+        _guard = guard;
         _responses = new MySqlResponseTracker(deprecateEof);
         _connections = connections;
         _subject = subject;
@@ -44,7 +50,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         {
             if (direction == Direction.ClientToUpstream)
             {
-                if (_scanContinuation)
+                if (_scanContinuation || _long is not null)
                 {
                     return FrameInterest.Inspect;
                 }
@@ -102,10 +108,24 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
                 : RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
         }
 
+        if (header.Continuation && _long is not null)
+        {
+            return OnLongStatementPart(header, frame, context);
+        }
+
+        if (!header.Continuation && header.PayloadLength == MySqlFrameDecoder.MaxPayload && _guard is not null
+            && (Command)header.Type is Command.Query or Command.StmtPrepare)
+        {
+            _long = new MySqlLongStatement(header.Type);
+            _long.Add(frame, textOffset: 1);
+            return RewriteDecision.Drop;
+        }
+
         // Every statement is read here; copy only when the packet straddles buffer segments.
         var body = frame.Slice(4);
         var copy = body.IsSingleSegment ? null : body.ToArray();
         var payload = copy ?? body.FirstSpan;
+
         if (header.Continuation)
         {
             // Only a statement that goes on past 16 MiB gets here. What went before is forwarded and cannot be
@@ -152,6 +172,12 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     /// </summary>
     private RewriteDecision OnStatement(ReadOnlySpan<byte> payload, bool prepared, RewriteContext context)
     {
+        if (_guard is not null && _guard.Judge(payload[1..]) is { Allowed: false } verdict)
+        {
+            RefuseByPolicy(context, 1, verdict);
+            return RewriteDecision.Drop;
+        }
+
         if (!ContainsKillWord(payload[1..]))
         {
             Expect(prepared ? Command.StmtPrepare : Command.Query);
@@ -186,6 +212,42 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         Expect(Command.Query);
         return RewriteDecision.Replace;
     }
+
+    /// <summary>The next packet of a held long statement; after the last one, the whole is judged and forwarded or refused.</summary>
+    private RewriteDecision OnLongStatementPart(in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
+    {
+        var statement = _long!;
+        statement.Add(frame, textOffset: 0);
+        if (header.PayloadLength == MySqlFrameDecoder.MaxPayload)
+        {
+            return RewriteDecision.Drop;
+        }
+
+        _long = null;
+        var reply = (byte)(header.Sequence + 1); // the server answers after the client's last packet
+        var verdict = statement.TooLarge
+            ? _guard!.RefuseUnreadable($"statements over {MySqlLongStatement.MaxBytes / (1024 * 1024)} MiB are not judged, so not forwarded")
+            : _guard!.Judge(statement.Text);
+        if (!verdict.Allowed)
+        {
+            RefuseByPolicy(context, reply, verdict);
+            return RewriteDecision.Drop;
+        }
+
+        if (ContainsKillWord(statement.Text))
+        {
+            MySqlPacketWriter.Error(context.Reply, reply, MySqlError.SpecificAccessDenied, "42000", "KILL in a statement of 16 MiB or more is not allowed through the gateway");
+            return RewriteDecision.Drop;
+        }
+
+        context.Forward.Write(statement.Frames);
+        Expect((Command)statement.Command);
+        return RewriteDecision.Replace;
+    }
+
+    /// <summary>ERR 1142 with the rule and reason, as a server refuses a statement the account may not run.</summary>
+    private static void RefuseByPolicy(RewriteContext context, byte sequence, in PolicyVerdict verdict) =>
+        MySqlPacketWriter.Error(context.Reply, sequence, MySqlError.TableAccessDenied, "42000", StatementGuard.Message(verdict));
 
     private static RewriteDecision Refuse(RewriteContext context, ushort code, string sqlState, string message)
     {

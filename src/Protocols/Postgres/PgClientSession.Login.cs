@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Core.Policy;
 using Gatehouse.Proxy.Core.Relay;
 
 namespace Gatehouse.Protocols.Postgres;
@@ -130,6 +131,7 @@ internal sealed partial class PgClientSession
         PgWriter.BackendKeyData(_client.Output, _mintedKey.Value.ProcessId, _mintedKey.Value.Secret);
         PgWriter.ReadyForQuery(_client.Output, _upstream.TransactionStatus);
         await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _policySubject = new PolicySubject(_id, identity.Subject, identity.Roles, Options.Upstream.Name);
         PgLog.SessionStarted(_listener.Logger, _id, Options.Name, identity.Subject, Remote, _clientTls is not null,
             string.Join(',', identity.Roles), Options.Upstream.Name, database);
         return true;

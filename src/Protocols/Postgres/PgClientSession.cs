@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
+using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Metrics;
+using Gatehouse.Proxy.Core.Policy;
 using Gatehouse.Proxy.Core.Relay;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -26,6 +28,7 @@ internal sealed partial class PgClientSession
     private SessionRelay? _relay;
     private bool _isCancelRequest;
     private bool _holdsSlot;
+    private PolicySubject? _policySubject;
 
     public PgClientSession(PgListener listener, ConnectionContext connection)
     {
@@ -81,7 +84,8 @@ internal sealed partial class PgClientSession
         var upstream = _upstream!;
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
-        var rewriter = new PgSessionRewriter();
+        var guard = new StatementGuard(Options.Policy, new PgSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
+        var rewriter = new PgSessionRewriter(new PgStatementGate(guard));
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             PgFrameDecoder.ForFrontend(Options.MaxStatementBytes), PgFrameDecoder.ForBackend(), rewriter,
             _listener.Limits, _listener.Meter, _listener.Time);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Proxy.Core.Policy;
 
 namespace Gatehouse.Protocols.Postgres;
 
@@ -29,6 +30,9 @@ public sealed record PgListenerOptions
 
     /// <summary>Query, Parse, Bind and FunctionCall messages larger than this end the session.</summary>
     public int MaxStatementBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>The statement policy every Query, Parse and FunctionCall is judged by; the safe defaults unless configured.</summary>
+    public StatementPolicy Policy { get; init; } = StatementPolicy.Default;
 
     /// <summary>Startup parameters a client may set; anything else is refused by name.</summary>
     public IReadOnlySet<string> AllowedStartupParameters { get; init; } = DefaultStartupParameters;

@@ -7,10 +7,11 @@ namespace Gatehouse.Protocols.Postgres;
 /// <summary>
 /// The PostgreSQL session's own rules on the relay: the gateway reads SQL as UTF-8 with standard conforming
 /// strings, so a ParameterStatus reporting anything else ends the session rather than letting later
-/// statements be read one way by the gateway and another by the server (DESIGN §3). Every other frame
+/// statements be read one way by the gateway and another by the server (DESIGN §3). With a statement gate,
+/// Query, Parse and FunctionCall are judged by policy (<see cref="PgStatementGate"/>). Every other frame
 /// streams through untouched.
 /// </summary>
-internal sealed class PgSessionRewriter : IFrameRewriter, ISessionActivity
+internal sealed class PgSessionRewriter(PgStatementGate? gate = null) : IFrameRewriter, ISessionActivity
 {
     private volatile bool _awaitingServer;
 
@@ -28,27 +29,46 @@ internal sealed class PgSessionRewriter : IFrameRewriter, ISessionActivity
             if (header.Type is (byte)FrontendCode.Query or (byte)FrontendCode.Sync or (byte)FrontendCode.FunctionCall)
             {
                 _awaitingServer = true;
+                gate?.SyncPointSent();
             }
             else if (header.Type == (byte)FrontendCode.Terminate)
             {
                 TerminateSeen = true;
             }
 
-            return FrameInterest.Pass;
+            return gate is not null && header.Type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.FunctionCall
+                ? FrameInterest.Inspect
+                : FrameInterest.Pass;
         }
 
-        if (header.Type == (byte)BackendCode.ReadyForQuery)
+        switch (header.Type)
         {
-            _awaitingServer = false;
+            case (byte)BackendCode.ReadyForQuery:
+                _awaitingServer = false;
+                gate?.ReadyForQuerySeen();
+                return FrameInterest.Pass;
+            case (byte)BackendCode.ErrorResponse when gate is { ExpectsError: true }:
+            case (byte)BackendCode.ParameterStatus:
+                return FrameInterest.Inspect;
+            default:
+                return FrameInterest.Pass;
         }
-
-        return header.Type == (byte)BackendCode.ParameterStatus ? FrameInterest.Inspect : FrameInterest.Pass;
     }
 
     public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
     {
         var body = frame.Slice(header.HeaderLength);
         var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        if (direction == Direction.ClientToUpstream)
+        {
+            return gate!.OnRequest(header.Type, bytes, context);
+        }
+
+        if (header.Type == (byte)BackendCode.ErrorResponse)
+        {
+            return gate!.OnError(bytes, context);
+        }
+
         var reader = new PgSpanReader(bytes);
         if (!reader.TryReadCString(out var name) || !reader.TryReadCString(out var value))
         {

@@ -186,6 +186,32 @@ internal static class PgWriter
         w.Advance(5 + data.Length);
     }
 
+    /// <summary>Query (55.7): a simple-protocol statement.</summary>
+    public static void Query(IBufferWriter<byte> w, string sql)
+    {
+        var length = 4 + CStringLength(sql);
+        var s = w.GetSpan(1 + length);
+        s[0] = (byte)FrontendCode.Query;
+        BinaryPrimitives.WriteInt32BigEndian(s[1..], length);
+        w.Advance(5 + WriteCString(s[5..], sql));
+    }
+
+    /// <summary>Parse (55.7) of <paramref name="sql"/> into the statement <paramref name="name"/> (raw bytes, no NUL), with no parameter types.</summary>
+    public static void Parse(IBufferWriter<byte> w, ReadOnlySpan<byte> name, string sql)
+    {
+        var length = 4 + name.Length + 1 + CStringLength(sql) + 2;
+        var s = w.GetSpan(1 + length);
+        s[0] = (byte)FrontendCode.Parse;
+        BinaryPrimitives.WriteInt32BigEndian(s[1..], length);
+        name.CopyTo(s[5..]);
+        var at = 5 + name.Length;
+        s[at++] = 0;
+        at += WriteCString(s[at..], sql);
+        s[at++] = 0;
+        s[at++] = 0;
+        w.Advance(at);
+    }
+
     public static void Terminate(IBufferWriter<byte> w)
     {
         var s = w.GetSpan(5);

@@ -21,6 +21,7 @@ public sealed class GatehouseMetrics
         Bytes = meter.CreateCounter<long>("gatehouse.relay.bytes", "By", "Bytes relayed after login, by direction.");
         Messages = meter.CreateCounter<long>("gatehouse.relay.messages", "{message}", "Protocol messages relayed after login, by direction.");
         SessionsEnded = meter.CreateCounter<long>("gatehouse.sessions.ended", "{session}", "Sessions ended, by reason.");
+        PolicyDecisions = meter.CreateCounter<long>("gatehouse.policy.decisions", "{statement}", "Statements judged by the statement policy, by decision, rule and kind.");
         LoginDuration = meter.CreateHistogram<double>("gatehouse.login.duration", "s", "Time from accept to a relaying session, including the upstream login.");
     }
 
@@ -44,4 +45,7 @@ public sealed class GatehouseMetrics
 
     /// <summary>Login latency.</summary>
     public Histogram<double> LoginDuration { get; }
+
+    /// <summary>Statements judged, tagged decision, rule and kind.</summary>
+    public Counter<long> PolicyDecisions { get; }
 }

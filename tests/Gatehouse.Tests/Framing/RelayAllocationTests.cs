@@ -1,3 +1,6 @@
+using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Policy;
+using System.Text;
 using System.Buffers;
 using System.Text.Json;
 using Gatehouse.Fuzz.Support;
@@ -54,9 +57,16 @@ public sealed class RelayAllocationTests
         else
         {
             var decode = CreateDecode(benchmark);
+            // What each body returns: a DataRow's length, one statement, or the whole mix allowed.
+            var expected = benchmark switch
+            {
+                "ClassifierBenchmarks.PgGuardMix" => 6,
+                _ when benchmark.StartsWith("ClassifierBenchmarks.", StringComparison.Ordinal) => 1,
+                _ => 100,
+            };
             for (var i = 0; i < 1000; i++)
             {
-                Assert.Equal(100, decode());
+                Assert.Equal(expected, decode());
             }
 
             var before = GC.GetAllocatedBytesForCurrentThread();
@@ -96,6 +106,11 @@ public sealed class RelayAllocationTests
 
     private static Func<long> CreateDecode(string benchmark)
     {
+        if (benchmark.StartsWith("ClassifierBenchmarks.", StringComparison.Ordinal))
+        {
+            return CreateClassify(benchmark);
+        }
+
         var row = TypicalDataRow();
         var buffer = benchmark switch
         {
@@ -109,6 +124,50 @@ public sealed class RelayAllocationTests
         {
             decoder.TryReadHeader(buffer, out var header, out _);
             return header.TotalLength;
+        };
+    }
+
+    /// <summary>As bench/Gatehouse.Bench/ClassifierBenchmarks.cs: the same statements, classifiers and rules.</summary>
+    private static Func<long> CreateClassify(string benchmark)
+    {
+        var pgSelect = Encoding.UTF8.GetBytes("SELECT o.id, o.created_at, o.total_cents, c.email FROM public.orders o JOIN public.customers c ON c.id = o.customer_id "
+            + "WHERE o.status = $1 AND o.created_at >= $2 ORDER BY o.created_at DESC LIMIT 50");
+        var mySqlSelect = Encoding.UTF8.GetBytes("SELECT o.id, o.created_at, o.total_cents, c.email FROM `shop`.`orders` o JOIN customers c ON c.id = o.customer_id "
+            + "WHERE o.status = ? AND o.created_at >= ? ORDER BY o.created_at DESC LIMIT 50");
+        byte[][] mix =
+        [
+            pgSelect, "BEGIN"u8.ToArray(), "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2"u8.ToArray(),
+            "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)"u8.ToArray(),
+            "/* app:checkout */ SELECT abalance FROM pgbench_accounts WHERE aid = $1"u8.ToArray(), "END"u8.ToArray(),
+        ];
+        var result = new SqlClassification();
+        var guard = new StatementGuard(new StatementPolicy(
+        [
+            new PolicyRule { Name = "dba-maintenance", Decision = PolicyDecision.Allow, Roles = new HashSet<string> { "dba" }, Risks = StatementRisk.Drop | StatementRisk.Truncate },
+            new PolicyRule { Name = "no-writes-to-audit", Decision = PolicyDecision.Deny, Kinds = new HashSet<StatementKind> { StatementKind.Write }, Objects = [new ObjectPattern("audit.log_*")] },
+            new PolicyRule { Name = "grants-need-approval", Decision = PolicyDecision.Hold, Risks = StatementRisk.GrantRevoke },
+        ]), new PgSqlClassifier(), new PolicySubject("bench", "alice", ["analyst"], "app-db"));
+        ISqlClassifier classifier = benchmark.Contains("MySql", StringComparison.Ordinal) ? new MySqlSqlClassifier() : new PgSqlClassifier();
+        var sql = benchmark.Contains("MySql", StringComparison.Ordinal) ? mySqlSelect : pgSelect;
+        return benchmark switch
+        {
+            "ClassifierBenchmarks.PgClassifySelect" or "ClassifierBenchmarks.MySqlClassifySelect" => () =>
+            {
+                result.Clear();
+                classifier.Classify(sql, result);
+                return result.Statements.Count;
+            },
+            "ClassifierBenchmarks.PgGuardMix" => () =>
+            {
+                var allowed = 0;
+                foreach (var statement in mix)
+                {
+                    allowed += guard.Judge(statement).Allowed ? 1 : 0;
+                }
+
+                return allowed;
+            },
+            _ => throw new InvalidOperationException($"no in-process body for {benchmark}: add one here when adding a benchmark"),
         };
     }
 

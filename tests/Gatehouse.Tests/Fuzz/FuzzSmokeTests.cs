@@ -41,6 +41,12 @@ public sealed class FuzzSmokeTests
         => Smoke("mysql-handshake-parsers", "greeting", "greeting-refused", "response", "response-clear-password", "packets>=2");
 
     [Fact]
+    public void MysqlLexer() => Smoke("mysql-lexer", "end", "error", "executable", "decoded-escaped", "tokens>=5");
+
+    [Fact]
+    public void SqlClassifier() => Smoke("sql-classifier", "pg.read", "pg.ddl", "pg.unknown", "mysql.read", "mysql.write", "risky");
+
+    [Fact]
     public void Every_target_has_a_smoke_test_and_a_seed_corpus_matching_the_generator()
     {
         var smoked = typeof(FuzzSmokeTests).GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0).Select(m => m.Name).ToHashSet();

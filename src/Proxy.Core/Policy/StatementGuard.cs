@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using Gatehouse.Proxy.Core.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.Proxy.Core.Policy;
+
+/// <summary>
+/// One session's view of the statement policy: who the session is (roles, upstream), its dialect's classifier
+/// and a reusable classification buffer. Judges a SQL text as a whole: every statement in it must be allowed,
+/// and the first that is not decides for the text, so nothing after (or before) an offender runs.
+/// Not thread-safe: a session judges on its client-to-upstream loop only.
+/// </summary>
+public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classifier, PolicySubject subject,
+    GatehouseMetrics? metrics = null, ILogger? logger = null, TimeProvider? time = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly SqlClassification _classification = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly List<string> _objects = new(8);
+
+    // What this session prepared at the SQL level and the gateway allowed: EXECUTE is judged as that.
+    private readonly Dictionary<string, (StatementKind Kind, StatementRisk Risks, string[] Objects)> _prepared = new(StringComparer.Ordinal);
+
+    public PolicyVerdict Judge(ReadOnlySpan<byte> sql)
+    {
+        _classification.Clear();
+        classifier.Classify(sql, _classification);
+        var now = _time.GetUtcNow();
+        PolicyVerdict? allowed = null;
+        foreach (var statement in _classification.Statements)
+        {
+            _objects.Clear();
+            for (var i = 0; i < statement.ObjectCount; i++)
+            {
+                _objects.Add(_classification.Objects[statement.FirstObject + i]);
+            }
+
+            var (kind, risks) = (statement.Kind, statement.Risks);
+            if (statement.Prepared == PreparedAction.Execute && statement.PreparedName is { } executed && _prepared.TryGetValue(executed, out var known))
+            {
+                (kind, risks) = (known.Kind, known.Risks | StatementRisk.DynamicSql);
+                _objects.AddRange(known.Objects);
+            }
+
+            var verdict = policy.Evaluate(new StatementFacts(kind, risks, _objects, subject.Roles, subject.Upstream), now);
+            Count(verdict);
+            if (!verdict.Allowed)
+            {
+                PolicyLog.Refused(_logger, subject.SessionId, subject.Subject, subject.Upstream,
+                    Fingerprint(sql.Slice(statement.Start, statement.Length)), PolicyNames.Label(verdict.Decision), verdict.Rule,
+                    PolicyNames.Label(verdict.Kind), PolicyNames.Describe(verdict.Risks), string.Join(", ", _objects));
+                return verdict;
+            }
+
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                PolicyLog.Allowed(_logger, subject.SessionId, subject.Subject, subject.Upstream,
+                    Fingerprint(sql.Slice(statement.Start, statement.Length)), verdict.Rule, PolicyNames.Label(verdict.Kind), PolicyNames.Describe(verdict.Risks));
+            }
+
+            allowed ??= verdict;
+        }
+
+        // Only a text allowed whole reaches the server, so only then do its PREPAREs exist there.
+        foreach (var statement in _classification.Statements)
+        {
+            Remember(statement);
+        }
+
+        // An empty text (only comments or semicolons) is the server's to answer (EmptyQueryResponse).
+        return allowed ?? new PolicyVerdict(PolicyDecision.Allow, StatementPolicy.DefaultAllowRule, null, StatementKind.Session, StatementRisk.None);
+    }
+
+    private void Remember(in ClassifiedStatement statement)
+    {
+        switch (statement.Prepared)
+        {
+            case PreparedAction.Prepare when statement.PreparedName is { } name:
+                // Bounded like the server's own limit on prepared statements, so a client cannot grow it forever.
+                if (_prepared.Count < 10_000 || _prepared.ContainsKey(name))
+                {
+                    _prepared[name] = (statement.Kind, statement.Risks, _classification.Objects.GetRange(statement.FirstObject, statement.ObjectCount).ToArray());
+                }
+
+                break;
+            case PreparedAction.Deallocate when statement.PreparedName is { } name:
+                _prepared.Remove(name);
+                break;
+            case PreparedAction.Deallocate:
+                _prepared.Clear();
+                break;
+        }
+    }
+
+    /// <summary>Refuses a request that carries no SQL the gateway can read (counted and logged like any refusal).</summary>
+    public PolicyVerdict RefuseUnreadable(string reason)
+    {
+        var verdict = new PolicyVerdict(PolicyDecision.Deny, StatementPolicy.DefaultUnknownRule, reason, StatementKind.Unknown, StatementRisk.None);
+        Count(verdict);
+        PolicyLog.Refused(_logger, subject.SessionId, subject.Subject, subject.Upstream, "-", "deny", verdict.Rule, "unknown", "none", "");
+        return verdict;
+    }
+
+    private void Count(in PolicyVerdict verdict)
+    {
+        metrics?.PolicyDecisions.Add(1,
+            new KeyValuePair<string, object?>("decision", PolicyNames.Label(verdict.Decision)),
+            new KeyValuePair<string, object?>("rule", verdict.Rule),
+            new KeyValuePair<string, object?>("kind", PolicyNames.Label(verdict.Kind)));
+    }
+
+    /// <summary>
+    /// A short stable fingerprint of a statement for logs: the same text gives the same value, and the text
+    /// itself (which may hold personal data in literals) stays out of the log.
+    /// </summary>
+    public static string Fingerprint(ReadOnlySpan<byte> sql)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(sql, hash);
+        return Convert.ToHexStringLower(hash[..8]);
+    }
+
+    /// <summary>The message a refused client sees: the rule, its reason, and for a hold that approval is needed.</summary>
+    public static string Message(in PolicyVerdict verdict) => verdict.Decision == PolicyDecision.Hold
+        ? $"permission denied by gateway policy: rule \"{verdict.Rule}\" requires approval for this statement{(verdict.Reason is null ? "" : $" ({verdict.Reason})")}; approval is not available yet, so it was not run"
+        : $"permission denied by gateway policy: rule \"{verdict.Rule}\"{(verdict.Reason is null ? "" : $": {verdict.Reason}")}";
+}
+
+/// <summary>Who a guard judges for: the session, its user, the roles the token mapped to, and the upstream.</summary>
+public sealed record PolicySubject(string SessionId, string Subject, IReadOnlyList<string> Roles, string Upstream);
