@@ -63,6 +63,20 @@ public class ClassifierBenchmarks
         return _result.Statements.Count;
     }
 
+    /// <summary>The lexer alone, to tell lexing from classifying.</summary>
+    [Benchmark]
+    public int PgLexSelect()
+    {
+        var lexer = new PgLexer(PgSelect);
+        var count = 0;
+        while (lexer.Next().Kind != SqlTokenKind.End)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     [Benchmark]
     public int MySqlClassifySelect()
     {

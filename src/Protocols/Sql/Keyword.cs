@@ -93,7 +93,7 @@ internal static class Keywords
         var slot = Hash(word) & (TableSize - 1);
         while (Spellings[slot] is { } spelling)
         {
-            if (spelling.Length == word.Length && Ascii.EqualsIgnoreCase(spelling, word))
+            if (spelling.Length == word.Length && SpelledAs(word, spelling))
             {
                 return Values[slot];
             }
@@ -102,6 +102,21 @@ internal static class Keywords
         }
 
         return Keyword.None;
+    }
+
+    /// <summary>Spellings are lower-case letters and '_': folding bit 0x20 maps exactly A-Z onto a-z among the bytes that can match.</summary>
+    private static bool SpelledAs(ReadOnlySpan<byte> word, byte[] spelling)
+    {
+        for (var i = 0; i < word.Length; i++)
+        {
+            var s = spelling[i];
+            if ((s == '_' ? word[i] : word[i] | 0x20) != s)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int Hash(ReadOnlySpan<byte> word)

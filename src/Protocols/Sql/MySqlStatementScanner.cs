@@ -9,6 +9,7 @@ namespace Gatehouse.Protocols.Sql;
 /// the facts the scanner gathered. Statement forms it does not recognise, anonymous compound statements
 /// (BEGIN NOT ATOMIC, IF ... END IF outside a routine) and SQL assembled at run time are Unknown.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool nested) : SqlStatementScanner
 {
     private static readonly bool[] Reserved = ReservedWords();

@@ -92,7 +92,7 @@ internal ref struct PgLexer(ReadOnlySpan<byte> sql) : ISqlLexer
                 return ScanDollar(start);
         }
 
-        if (b < 0x20 || b == 0x7F || b == 0x0B)
+        if (b < 0x20 || b == 0x7F)
         {
             return Error(start); // the server makes a one-character token of it and fails; the gateway does not guess
         }
@@ -197,7 +197,7 @@ internal ref struct PgLexer(ReadOnlySpan<byte> sql) : ISqlLexer
         if (tagEnd < _sql.Length && IsIdentStart(_sql[tagEnd]))
         {
             tagEnd++;
-            while (tagEnd < _sql.Length && IsIdentStart(_sql[tagEnd]) | IsDigit(_sql[tagEnd]))
+            while (tagEnd < _sql.Length && _sql[tagEnd] != '$' && IsIdentContinue(_sql[tagEnd]))
             {
                 tagEnd++;
             }
@@ -303,9 +303,25 @@ internal ref struct PgLexer(ReadOnlySpan<byte> sql) : ISqlLexer
 
     private static bool IsDigit(int b) => b is >= '0' and <= '9';
 
-    private static bool IsIdentStart(byte b) => b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or (byte)'_' or >= 0x80;
+    private static bool IsIdentStart(byte b) => (CharClass[b] & Start) != 0;
 
-    private static bool IsIdentContinue(byte b) => IsIdentStart(b) || IsDigit(b) || b == '$';
+    private static bool IsIdentContinue(byte b) => (CharClass[b] & Continue) != 0;
+
+    private const byte Start = 1;
+    private const byte Continue = 2;
+
+    /// <summary>scan.l ident_start [A-Za-z-ÿ_] and ident_cont (those, digits and '$'), one lookup per byte.</summary>
+    private static ReadOnlySpan<byte> CharClass =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+        0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
+        0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    ];
 
     /// <summary>
     /// The value of a quoted identifier ("a""b" → a"b, U&amp;"d\0061t\+000061" → data). Returns false for what

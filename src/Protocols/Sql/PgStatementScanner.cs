@@ -7,6 +7,7 @@ namespace Gatehouse.Protocols.Sql;
 /// What a PostgreSQL statement is, from its leading key words (the grammar's stmt alternatives in gram.y) and
 /// the facts the scanner gathered. Every statement form it does not recognise is Unknown.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed class PgStatementScanner : SqlStatementScanner
 {
     private const int MaxIdentifierBytes = 63; // NAMEDATALEN - 1: the server truncates longer names

@@ -7,6 +7,7 @@ namespace Gatehouse.Protocols.Sql;
 /// per session: an application names the same few tables over and over, so after its first statements the
 /// classifier allocates nothing for names. The cache is bounded so hostile clients cannot grow it.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed class SqlNames
 {
     private const int MaxCached = 2048;

@@ -11,6 +11,7 @@ namespace Gatehouse.Protocols.Sql;
 /// whatever the statement's size, so a 16 MiB bulk INSERT costs one pass and no buffer.
 /// The dialect decides from these in <see cref="Decide"/>; whatever it cannot read fully is Unknown.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal abstract class SqlStatementScanner
 {
     protected const int HeadCapacity = 64;
@@ -27,8 +28,6 @@ internal abstract class SqlStatementScanner
     private int _depth;
     private int _blockDepth;
     private SqlToken _prev;
-    private SqlToken _prev2;
-    private SqlToken _prev3;
     private int _tokenCount;
     private string? _unreadable;
 
@@ -142,8 +141,6 @@ internal abstract class SqlStatementScanner
             }
         }
 
-        _prev3 = _prev2;
-        _prev2 = _prev;
         _prev = token;
     }
 
@@ -618,7 +615,7 @@ internal abstract class SqlStatementScanner
     {
         _depth = 0;
         _blockDepth = 0;
-        _prev = _prev2 = _prev3 = default;
+        _prev = default;
         _tokenCount = 0;
         HeadCount = 0;
         _unreadable = null;
