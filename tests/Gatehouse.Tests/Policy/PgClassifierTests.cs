@@ -1,4 +1,6 @@
 using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
 using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Policy;
 
@@ -198,5 +200,66 @@ public sealed class PgClassifierTests
         var statement = Single(sql.ToString());
         Assert.Equal((StatementKind.Write, StatementRisk.None), (statement.Kind, statement.Risks));
         Assert.Equal(StatementRisk.SideEffectFunction, Single(sql + ", (pg_terminate_backend(1), 'y', 2)").Risks);
+    }
+}
+
+/// <summary>Properties a policy relies on, over generated disguises of known statements (FsCheck).</summary>
+public sealed class PgClassifierProperties
+{
+    private static readonly string[] Statements =
+    [
+        "DROP TABLE accounts", "TRUNCATE audit_log", "DELETE FROM accounts", "UPDATE accounts SET balance = 0",
+        "SELECT id FROM accounts WHERE id = 1", "INSERT INTO accounts VALUES (1, 'x')", "ALTER TABLE accounts DROP COLUMN balance",
+        "GRANT SELECT ON accounts TO bob", "SELECT 'DROP TABLE accounts'", "COPY accounts TO PROGRAM 'sh'", "SET ROLE admin",
+        "WITH gone AS (DELETE FROM accounts RETURNING id) SELECT count(*) FROM gone",
+    ];
+
+    private static readonly string[] Separators = [" /* x */ ", "/**/", "\t", "\n", " -- c\n", " /* a /* nested */ b */ ", "\r\n", "\f"];
+
+    [Fact]
+    public void Comments_whitespace_and_keyword_case_do_not_change_the_classification()
+    {
+        var property = Prop.ForAll(Gen.Elements(Statements).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (sql, seed) =>
+        {
+            var disguised = Disguise(sql, new Random(seed));
+            var (plain, other) = (Single(sql), Single(disguised));
+            return (plain.Kind, plain.Risks) == (other.Kind, other.Risks);
+        });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), property);
+    }
+
+    [Fact]
+    public void Strings_and_comments_that_merely_contain_a_statement_add_no_risk()
+    {
+        var property = Prop.ForAll(Gen.Elements(Statements).ToArbitrary(), Gen.Elements("'{0}'", "$${0}$$", "$q$ {0}; $q$", "E'{0}\\''", "/* {0}; */ 1", "\"{0}\"").ToArbitrary(),
+            (inner, wrapper) =>
+            {
+                var sql = "SELECT " + string.Format(System.Globalization.CultureInfo.InvariantCulture, wrapper, inner.Replace("'", "''", StringComparison.Ordinal));
+                var statement = Single(sql);
+                return statement.Kind == StatementKind.Read && statement.Risks == StatementRisk.None;
+            });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), property);
+    }
+
+    private static ClassifiedStatement Single(string sql) => Assert.Single(PgClassifierTests.Classify(sql).Statements);
+
+    private static string Disguise(string sql, Random random)
+    {
+        var builder = new StringBuilder();
+        var quoted = false;
+        foreach (var c in sql)
+        {
+            quoted ^= c == '\'';
+            if (c == ' ' && !quoted)
+            {
+                builder.Append(Separators[random.Next(Separators.Length)]);
+            }
+            else
+            {
+                builder.Append(!quoted && char.IsLetter(c) && random.Next(2) == 0 ? (char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c)) : c);
+            }
+        }
+
+        return builder.ToString();
     }
 }
