@@ -11,7 +11,7 @@ internal enum Keyword : ushort
 {
     None = 0,
     Abort, Access, Aggregate, Algorithm, All, Alter, Analyse, Analyze, And, As, Atomic, Authorization,
-    Backup, Begin, Binlog, By,
+    Backup, Begin, Binlog, Blackhole, By,
     Call, Cascade, Case, Cast, Change, Character, Charset, Check, Checkpoint, Checksum, Close, Cluster, Collation, Column,
     Class, Comment, Commit, Concurrent, Concurrently, Configuration, Conflict, Connection, Constraint, Conversion, Copy, Create, Cross, Current, Cursor,
     Data, Database, Databases, Deallocate, Declare, Default, Definer, Delayed, Delete, Desc, Describe, Diagnostics, Dictionary,

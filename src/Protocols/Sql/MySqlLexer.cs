@@ -41,16 +41,22 @@ internal ref struct MySqlLexer : ISqlLexer
     private readonly ReadOnlySpan<byte> _sql;
     private readonly bool _noBackslashEscapes;
     private readonly bool _ansiQuotes;
+    private readonly bool _skipConditional;
     private int _pos;
     private int _executableEnd = -1; // where the open executable comment's "*/" starts; -1 outside one
     private After _after;            // what the previous token makes of the next byte (MY_LEX_IDENT_SEP)
     private bool _done;
 
-    public MySqlLexer(ReadOnlySpan<byte> sql, bool noBackslashEscapes = false, bool ansiQuotes = false)
+    /// <param name="skipConditional">
+    /// Read versioned (<c>/*!NNNNN</c>) and MariaDB-only (<c>/*M!</c>) comments as plain comments, as a server
+    /// whose version or kind they do not match does (MariaDB skips 50700-99999 and anything newer than itself).
+    /// </param>
+    public MySqlLexer(ReadOnlySpan<byte> sql, bool noBackslashEscapes = false, bool ansiQuotes = false, bool skipConditional = false)
     {
         _sql = sql;
         _noBackslashEscapes = noBackslashEscapes;
         _ansiQuotes = ansiQuotes;
+        _skipConditional = skipConditional;
     }
 
     /// <summary>The byte offset just after the last token returned (or comment skipped).</summary>
@@ -229,8 +235,16 @@ internal ref struct MySqlLexer : ISqlLexer
             var body = _pos + 2;
             if (body < sql.Length && (sql[body] == '!' || (sql[body] == 'M' && body + 1 < sql.Length && sql[body + 1] == '!')))
             {
-                body += sql[body] == '!' ? 1 : 2;
-                body = SkipVersion(sql, body);
+                var mariaDbOnly = sql[body] == 'M';
+                body += mariaDbOnly ? 2 : 1;
+                var afterVersion = SkipVersion(sql, body);
+                if (_skipConditional && (mariaDbOnly || afterVersion != body))
+                {
+                    _pos = close + 2;
+                    continue;
+                }
+
+                body = afterVersion;
                 _executableEnd = close;
                 _pos = Math.Min(body, close);
                 continue;

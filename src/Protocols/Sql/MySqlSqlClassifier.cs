@@ -7,10 +7,11 @@ namespace Gatehouse.Protocols.Sql;
 /// splits at (not inside parentheses or a routine's BEGIN ... END), and <see cref="MySqlStatementScanner"/>
 /// classifies each statement in the same pass.
 /// <para>
-/// sql_mode's NO_BACKSLASH_ESCAPES and ANSI_QUOTES change where strings end, and the gateway cannot know the
-/// server's mode for sure (a global default, a SET that failed). So a text holding a backslash or a double
-/// quote is read under each mode too, and the statements another mode reads differently are judged as well:
-/// no mode can make the server run something the gateway did not judge.
+/// sql_mode's NO_BACKSLASH_ESCAPES and ANSI_QUOTES change where strings end, and versioned comments
+/// (/*!NNNNN, /*M!) run or not depending on the server's version, none of which the gateway can know for sure
+/// (a global default, a SET that failed, a server upgrade). So a text holding a backslash, a double quote or a
+/// comment is read each of those ways too, and the statements another reading sees differently are judged as
+/// well: no mode or version can make the server run something the gateway did not judge.
 /// </para>
 /// One instance per session; not thread-safe.
 /// </summary>
@@ -40,27 +41,31 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
 
     public void Classify(ReadOnlySpan<byte> sql, SqlClassification result)
     {
-        Read(sql, result, noBackslashEscapes: false, ansiQuotes: false);
-        var backslash = sql.Contains((byte)'\\');
-        var quote = sql.Contains((byte)'"');
-        if (!backslash && !quote)
+        Read(sql, result, Reading.Default);
+        var relevant = (sql.Contains((byte)'\\') ? Reading.NoBackslashEscapes : 0) | (sql.Contains((byte)'"') ? Reading.AnsiQuotes : 0)
+            | (sql.IndexOf("/*!"u8) >= 0 || sql.IndexOf("/*M!"u8) >= 0 ? Reading.SkipConditionalComments : 0);
+        for (var reading = (Reading)1; reading <= relevant; reading++)
         {
-            return;
-        }
-
-        for (var mode = 1; mode < 4; mode++)
-        {
-            var nbe = (mode & 1) != 0;
-            var ansi = (mode & 2) != 0;
-            if (nbe && !backslash || ansi && !quote)
+            if ((reading & ~relevant) != 0)
             {
-                continue; // that mode reads this text exactly as the default does
+                continue; // that reading reads this text exactly as one already done
             }
 
             _other.Clear();
-            Read(sql, _other, nbe, ansi);
+            Read(sql, _other, reading);
             AddDifferentReadings(result, _other);
         }
+    }
+
+    /// <summary>What can make a server read the same text differently from the default.</summary>
+    [Flags]
+    private enum Reading
+    {
+        Default = 0,
+        NoBackslashEscapes = 1,
+        AnsiQuotes = 2,
+        /// <summary>A server that skips /*!NNNNN and /*M! comments (another version, or MySQL for /*M!).</summary>
+        SkipConditionalComments = 4,
     }
 
     /// <summary>
@@ -96,22 +101,34 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
         _innerResult ??= new SqlClassification();
         _innerResult.Clear();
         _inner.Classify(text, _innerResult);
-        if (_innerResult.Statements.Count != 1)
+        // One statement, possibly read several ways (sql_mode, versioned comments): every reading's risks count.
+        var statements = _innerResult.Statements;
+        if (statements.Count == 0 || statements.Exists(s => s.Start != statements[0].Start))
         {
             return (StatementKind.Unknown, StatementRisk.None, "PREPARE of anything but exactly one statement");
         }
 
-        var statement = _innerResult.Statements[0];
-        return (statement.Kind, statement.Risks, statement.Note);
+        var risks = StatementRisk.None;
+        foreach (var statement in statements)
+        {
+            if (statement.Kind != statements[0].Kind || statement.Kind == StatementKind.Unknown)
+            {
+                return (StatementKind.Unknown, StatementRisk.None, statement.Note ?? "a prepared text that reads differently by server mode or version");
+            }
+
+            risks |= statement.Risks;
+        }
+
+        return (statements[0].Kind, risks, null);
     }
 
-    private void Read(ReadOnlySpan<byte> sql, SqlClassification result, bool noBackslashEscapes, bool ansiQuotes)
+    private void Read(ReadOnlySpan<byte> sql, SqlClassification result, Reading reading)
     {
-        NoBackslashEscapes = noBackslashEscapes;
-        AnsiQuotes = ansiQuotes;
-        var lexer = new MySqlLexer(sql, noBackslashEscapes, ansiQuotes);
+        NoBackslashEscapes = (reading & Reading.NoBackslashEscapes) != 0;
+        AnsiQuotes = (reading & Reading.AnsiQuotes) != 0;
+        var lexer = new MySqlLexer(sql, NoBackslashEscapes, AnsiQuotes, (reading & Reading.SkipConditionalComments) != 0);
         _scanner.Read(sql, result, ref lexer, "an unterminated string, quoted name or comment, or text the server could read more than one way",
-            literalErrorEndsReading: noBackslashEscapes || ansiQuotes);
+            literalErrorEndsReading: reading != Reading.Default);
     }
 
     public override string ToString() => _nested ? "MySQL (prepared text)" : "MySQL";

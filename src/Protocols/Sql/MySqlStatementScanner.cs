@@ -220,6 +220,7 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
 
     private Decision Create(ReadOnlySpan<byte> sql, int i)
     {
+        var replaces = HeadIs(i + 1, Keyword.Or) && HeadIs(i + 2, Keyword.Replace);
         var j = SkipCreateClauses(sql, i + 1);
         var type = Head(j).Keyword;
         var name = j + 1;
@@ -253,7 +254,10 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
                     AddHeadName(sql, name);
                 }
 
-                return new Decision(StatementKind.Ddl, Risks);
+                // MariaDB's CREATE OR REPLACE TABLE/SEQUENCE/DATABASE drops what stood under that name first.
+                var drops = replaces && type is Keyword.Table or Keyword.Sequence or Keyword.Database or Keyword.Schema;
+                return new Decision(StatementKind.Ddl, (drops ? (type is Keyword.Database or Keyword.Schema ? StatementRisk.DropDatabase : StatementRisk.Drop)
+                    : StatementRisk.None) | Risks);
         }
     }
 
@@ -319,6 +323,11 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
     /// </summary>
     private Decision Set(ReadOnlySpan<byte> sql, int i)
     {
+        if (IsWord(sql, i + 1, "statement"u8))
+        {
+            return SetStatement(sql, i);
+        }
+
         var first = Head(i + 1);
         if (first.Keyword is Keyword.Global or Keyword.Persist or Keyword.PersistOnly
             || first.Kind == SqlTokenKind.Variable && IsGlobalVariable(sql, first))
@@ -372,6 +381,21 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
         }
 
         return HeadOverflow ? Unreadable("a SET longer than the gateway reads") : new Decision(StatementKind.Session, Risks);
+    }
+
+    /// <summary>MariaDB's SET STATEMENT var = value [, ...] FOR statement: judged as that statement, plus what the settings do.</summary>
+    private Decision SetStatement(ReadOnlySpan<byte> sql, int i)
+    {
+        for (var k = i + 2; k < HeadCount; k++)
+        {
+            if (HeadDepth(k) == 0 && HeadIs(k, Keyword.For) && k + 1 < HeadCount)
+            {
+                var inner = DecideAt(sql, k + 1);
+                return inner with { Risks = inner.Risks | Risks, Prepared = PreparedAction.None, PreparedName = null };
+            }
+        }
+
+        return Unreadable("SET STATEMENT ... FOR a statement the gateway cannot find");
     }
 
     private int SkipCreateClauses(ReadOnlySpan<byte> sql, int j)
@@ -510,6 +534,20 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
         else if (index == 3 && previous.IsPunct(':') && token.Keyword is Keyword.Begin or Keyword.Loop or Keyword.While or Keyword.Repeat)
         {
             _routine = true; // label: BEGIN ... END label
+        }
+
+        if (index > 1 && HeadIs(0, Keyword.Alter) && token.Kind == SqlTokenKind.Word)
+        {
+            // ALTER TABLE ... TRUNCATE PARTITION empties partitions, DISCARD TABLESPACE deletes the data file,
+            // ENGINE = BLACKHOLE keeps no rows: however far into a long ALTER they come.
+            if (token.Keyword == Keyword.Truncate)
+            {
+                Risks |= StatementRisk.Truncate;
+            }
+            else if (token.Keyword is Keyword.Discard or Keyword.Blackhole)
+            {
+                Risks |= StatementRisk.AlterDrop;
+            }
         }
 
         if (token.Keyword is Keyword.Outfile or Keyword.Dumpfile && previous.Is(Keyword.Into))

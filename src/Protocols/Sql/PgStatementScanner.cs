@@ -300,7 +300,7 @@ internal sealed class PgStatementScanner : SqlStatementScanner
 
         if (!AddHeadNameList(sql, j))
         {
-            return Unreadable("a DROP list longer than the gateway reads");
+            return Unreadable("a DROP the gateway cannot read whole (a list longer than it keeps, or a form it does not know)");
         }
 
         return type switch

@@ -37,7 +37,13 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
             }
 
             var (kind, risks) = (statement.Kind, statement.Risks);
-            if (statement.Prepared == PreparedAction.Execute && statement.PreparedName is { } executed && _prepared.TryGetValue(executed, out var known))
+            if (statement.Prepared == PreparedAction.Execute && statement.PreparedName is { } executed
+                && PreparedEarlierInText(executed, statement.Start, out var known) switch
+                {
+                    true => true,
+                    false => false, // deallocated earlier in this text: nothing to run, so what it would be is unknown
+                    null => _prepared.TryGetValue(executed, out known),
+                })
             {
                 (kind, risks) = (known.Kind, known.Risks | StatementRisk.DynamicSql);
                 _objects.AddRange(known.Objects);
@@ -70,6 +76,37 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
 
         // An empty text (only comments or semicolons) is the server's to answer (EmptyQueryResponse).
         return allowed ?? new PolicyVerdict(PolicyDecision.Allow, StatementPolicy.DefaultAllowRule, null, StatementKind.Session, StatementRisk.None);
+    }
+
+    /// <summary>
+    /// PREPARE s ...; EXECUTE s in one text: the EXECUTE runs what the same text prepared before it (the whole
+    /// text is judged before any of it runs, so a PREPARE refused here makes the EXECUTE's text refused too).
+    /// </summary>
+    private bool? PreparedEarlierInText(string name, int before, out (StatementKind Kind, StatementRisk Risks, string[] Objects) prepared)
+    {
+        for (var i = _classification.Statements.Count - 1; i >= 0; i--)
+        {
+            var earlier = _classification.Statements[i];
+            if (earlier.Start >= before || earlier.PreparedName != name && !(earlier.Prepared == PreparedAction.Deallocate && earlier.PreparedName is null))
+            {
+                continue;
+            }
+
+            if (earlier.Prepared == PreparedAction.Prepare)
+            {
+                prepared = (earlier.Kind, earlier.Risks, _classification.Objects.GetRange(earlier.FirstObject, earlier.ObjectCount).ToArray());
+                return true;
+            }
+
+            if (earlier.Prepared == PreparedAction.Deallocate)
+            {
+                prepared = default;
+                return false;
+            }
+        }
+
+        prepared = default;
+        return null;
     }
 
     private void Remember(in ClassifiedStatement statement)

@@ -85,6 +85,14 @@ public sealed class MySqlClassifierTests
     [InlineData("INSTALL PLUGIN p SONAME 'p.so'", StatementKind.Admin, StatementRisk.RoutineBody | StatementRisk.FileAccess)]
     [InlineData("FROBNICATE t", StatementKind.Unknown, StatementRisk.None)]
     [InlineData("SELECT 'unterminated", StatementKind.Unknown, StatementRisk.None)]
+    [InlineData("SET STATEMENT max_statement_time = 0 FOR DELETE FROM t", StatementKind.Write, StatementRisk.UnboundedDelete)]
+    [InlineData("SET STATEMENT sql_mode = '' FOR DROP DATABASE app", StatementKind.Ddl, StatementRisk.DropDatabase)]
+    [InlineData("CREATE OR REPLACE TABLE t (id int)", StatementKind.Ddl, StatementRisk.Drop)]
+    [InlineData("CREATE OR REPLACE SEQUENCE t", StatementKind.Ddl, StatementRisk.Drop)]
+    [InlineData("CREATE OR REPLACE VIEW v AS SELECT 1", StatementKind.Ddl, StatementRisk.None)]
+    [InlineData("ALTER TABLE t TRUNCATE PARTITION ALL", StatementKind.Ddl, StatementRisk.Truncate)]
+    [InlineData("ALTER TABLE t DISCARD TABLESPACE", StatementKind.Ddl, StatementRisk.AlterDrop)]
+    [InlineData("ALTER TABLE t ENGINE = BLACKHOLE", StatementKind.Ddl, StatementRisk.AlterDrop)]
     public void Classifies(string sql, StatementKind kind, StatementRisk risks)
     {
         var statement = Single(sql);
@@ -109,6 +117,13 @@ public sealed class MySqlClassifierTests
     [InlineData("SELECT 'a\\'; DROP TABLE t; SELECT '")]
     public void What_another_sql_mode_would_run_is_judged_too(string sql) =>
         Assert.Contains(Classify(sql).Statements, s => s.Risks.HasFlag(StatementRisk.Drop));
+
+    [Theory]
+    [InlineData("DELETE FROM t /*!99999 WHERE id = 1 */")] // MariaDB skips 50700-99999: it runs DELETE FROM t
+    [InlineData("UPDATE t SET a = 1 /*M!999999 WHERE id = 1 */")] // a MariaDB older than the version, or MySQL, skips it
+    [InlineData("PREPARE s FROM 'DELETE FROM t /*!99999 LIMIT 1 */'")]
+    public void A_bound_in_a_versioned_comment_may_not_run_so_it_does_not_count(string sql) =>
+        Assert.Contains(Classify(sql).Statements, s => s.Risks.HasFlag(StatementRisk.UnboundedDelete) || s.Risks.HasFlag(StatementRisk.UnboundedUpdate));
 
     [Fact]
     public void Escapes_and_double_quotes_that_read_the_same_in_every_mode_add_nothing()
@@ -154,6 +169,17 @@ public sealed class MySqlClassifierTests
         Assert.Equal((PreparedAction.Prepare, "stmt", StatementKind.Write), (prepare.Prepared, prepare.PreparedName, prepare.Kind));
         Assert.Equal((PreparedAction.Execute, "stmt"), (Single("EXECUTE STMT USING @a").Prepared, Single("EXECUTE STMT USING @a").PreparedName));
         Assert.Equal((PreparedAction.Deallocate, "stmt"), (Single("DEALLOCATE PREPARE Stmt").Prepared, Single("DROP PREPARE stmt").PreparedName));
+    }
+
+    [Fact]
+    public void The_guard_judges_an_EXECUTE_by_the_PREPARE_before_it_in_the_same_text()
+    {
+        var guard = new StatementGuard(StatementPolicy.Default, new MySqlSqlClassifier(), new PolicySubject("s", "alice", ["analyst"], "db"));
+        Assert.True(guard.Judge("PREPARE s FROM 'DELETE FROM t WHERE id = ?'; EXECUTE s USING @a"u8).Allowed);
+        Assert.False(guard.Judge("PREPARE d FROM 'DELETE FROM t'; EXECUTE d"u8).Allowed);
+        Assert.False(guard.Judge("EXECUTE d"u8).Allowed); // never prepared through the gateway: unknown
+        Assert.True(guard.Judge("EXECUTE s USING @b"u8).Allowed); // prepared by an earlier, allowed text
+        Assert.False(guard.Judge("DEALLOCATE PREPARE s; EXECUTE s"u8).Allowed);
     }
 
     private static readonly string[] Statements =
