@@ -18,6 +18,7 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     private readonly SqlClassification _classification = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly List<string> _objects = new(8);
+    private readonly ClassificationCache _cache = new();
 
     // What this session prepared at the SQL level and the gateway allowed: EXECUTE is judged as that.
     private readonly Dictionary<string, (StatementKind Kind, StatementRisk Risks, string[] Objects)> _prepared = new(StringComparer.Ordinal);
@@ -25,7 +26,13 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     public PolicyVerdict Judge(ReadOnlySpan<byte> sql)
     {
         _classification.Clear();
-        classifier.Classify(sql, _classification);
+        var hash = sql.Length <= ClassificationCache.MaxTextBytes ? ClassificationCache.Hash(sql) : 0;
+        if (sql.Length > ClassificationCache.MaxTextBytes || !_cache.TryFill(sql, hash, _classification))
+        {
+            classifier.Classify(sql, _classification);
+            _cache.Add(sql, hash, _classification);
+        }
+
         var now = _time.GetUtcNow();
         PolicyVerdict? allowed = null;
         foreach (var statement in _classification.Statements)

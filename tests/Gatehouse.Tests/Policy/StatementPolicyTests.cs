@@ -101,3 +101,35 @@ public sealed class StatementPolicyTests
         Assert.False(policy.Evaluate(Facts(StatementKind.Ddl, StatementRisk.Truncate), Noon).Allowed);
     }
 }
+
+public sealed class ClassificationCacheTests
+{
+    [Fact]
+    public void A_hit_needs_the_same_bytes_not_just_the_same_hash()
+    {
+        var cache = new ClassificationCache();
+        var result = new SqlClassification();
+        result.Statements.Add(new ClassifiedStatement(0, 8, StatementKind.Read, StatementRisk.None, 0, 1));
+        result.Objects.Add("t");
+        cache.Add("SELECT 1"u8, 42, result);
+
+        var filled = new SqlClassification();
+        Assert.False(cache.TryFill("DROP t;1"u8, 42, filled)); // same hash, other text: a miss, never the cached answer
+        Assert.Empty(filled.Statements);
+        Assert.True(cache.TryFill("SELECT 1"u8, 42, filled));
+        Assert.Equal((StatementKind.Read, "t"), (Assert.Single(filled.Statements).Kind, Assert.Single(filled.Objects)));
+    }
+
+    [Fact]
+    public void The_guard_gives_a_repeated_text_the_same_verdict_and_still_counts_it()
+    {
+        var guard = new StatementGuard(StatementPolicy.Default, new Gatehouse.Protocols.Sql.PgSqlClassifier(), new PolicySubject("s", "alice", ["analyst"], "db"));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.False(guard.Judge("DROP TABLE t"u8).Allowed);
+            Assert.True(guard.Judge("SELECT * FROM t WHERE id = $1"u8).Allowed);
+        }
+
+        Assert.False(guard.Judge("DROP TABLE u"u8).Allowed);
+    }
+}

@@ -1,0 +1,52 @@
+namespace Gatehouse.Proxy.Core.Policy;
+
+/// <summary>
+/// One session's recently classified texts. Applications send the same few statement texts over and over
+/// (a pool's prepared queries, an ORM's generated SQL), and a text's classification depends on nothing but
+/// its bytes, so a repeated text is not read again. A hit is the exact same bytes (compared whole, never by
+/// hash alone); small texts only and few of them, so a session holds at most about 32 KiB here.
+/// </summary>
+internal sealed class ClassificationCache
+{
+    public const int MaxTextBytes = 512;
+    private const int Capacity = 64;
+
+    private readonly Dictionary<int, Entry> _entries = new(Capacity);
+
+    private sealed record Entry(byte[] Text, ClassifiedStatement[] Statements, string[] Objects);
+
+    /// <summary>Fills <paramref name="result"/> from the cache; false when this exact text is not there.</summary>
+    public bool TryFill(ReadOnlySpan<byte> sql, int hash, SqlClassification result)
+    {
+        if (!_entries.TryGetValue(hash, out var entry) || !sql.SequenceEqual(entry.Text))
+        {
+            return false;
+        }
+
+        result.Statements.AddRange(entry.Statements);
+        result.Objects.AddRange(entry.Objects);
+        return true;
+    }
+
+    public void Add(ReadOnlySpan<byte> sql, int hash, SqlClassification result)
+    {
+        if (sql.Length > MaxTextBytes)
+        {
+            return;
+        }
+
+        if (_entries.Count >= Capacity)
+        {
+            _entries.Clear(); // a session whose texts keep changing gains nothing from keeping old ones
+        }
+
+        _entries[hash] = new Entry(sql.ToArray(), [.. result.Statements], [.. result.Objects]);
+    }
+
+    public static int Hash(ReadOnlySpan<byte> sql)
+    {
+        var hash = default(HashCode); // seeded per process, so texts cannot be chosen to collide
+        hash.AddBytes(sql);
+        return hash.ToHashCode();
+    }
+}
