@@ -4,12 +4,12 @@ namespace Gatehouse.Proxy.Core.Policy;
 /// One session's recently classified texts. Applications send the same few statement texts over and over
 /// (a pool's prepared queries, an ORM's generated SQL), and a text's classification depends on nothing but
 /// its bytes, so a repeated text is not read again. A hit is the exact same bytes (compared whole, never by
-/// hash alone); small texts only and few of them, so a session holds at most about 32 KiB here.
+/// hash alone); small texts only and few of them, so a session holds at most about 20 KiB here.
 /// </summary>
 internal sealed class ClassificationCache
 {
     public const int MaxTextBytes = 512;
-    private const int Capacity = 64;
+    private const int Capacity = 32;
 
     private readonly Dictionary<int, Entry> _entries = new(Capacity);
 
