@@ -26,9 +26,14 @@ internal static class InMemoryRelay
     /// <summary>Runs the relay over <paramref name="input"/> split into <paramref name="chunks"/>.</summary>
     /// <param name="blockSize">Bytes per source buffer segment; 0 for the pipe's default pool.</param>
     /// <param name="scheduler">Null for <see cref="PipeScheduler.Inline"/> (deterministic).</param>
+    /// <param name="endTimeout">
+    /// <see cref="EndTimeout"/> unless given: the test suite allows more, since with the thread-pool scheduler a
+    /// busy machine running many tests at once can delay a healthy relay past 2 s.
+    /// </param>
     public static async Task<RelayRun> RunAsync(Direction direction, IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits,
-        ReadOnlyMemory<byte> input, IReadOnlyList<int> chunks, int blockSize, PipeScheduler? scheduler = null)
+        ReadOnlyMemory<byte> input, IReadOnlyList<int> chunks, int blockSize, PipeScheduler? scheduler = null, TimeSpan? endTimeout = null)
     {
+        var timeout = endTimeout ?? EndTimeout;
         scheduler ??= PipeScheduler.Inline;
         var pool = blockSize > 0 ? new SmallBlockMemoryPool(blockSize) : null;
         var source = new Pipe(Options(pool, blockSize, scheduler));
@@ -60,11 +65,11 @@ internal static class InMemoryRelay
         RelayOutcome outcome;
         try
         {
-            outcome = await running.WaitAsync(EndTimeout).ConfigureAwait(false);
+            outcome = await running.WaitAsync(timeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            throw new FuzzInvariantException($"the relay did not end within {EndTimeout.TotalSeconds} s of its source completing (hang)");
+            throw new FuzzInvariantException($"the relay did not end within {timeout.TotalSeconds} s of its source completing (hang)");
         }
 
         await source.Reader.CompleteAsync().ConfigureAwait(false);

@@ -72,7 +72,7 @@ public sealed class FrameRelayProperties
     {
         var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(1 << 20) : PgFrameDecoder.ForBackend();
         return InMemoryRelay.RunAsync(direction, decoder, rewriter, limits ?? new RelayLimits(), input, Chunks(input.Length, delivery.Writes), delivery.Block,
-            delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool).GetAwaiter().GetResult();
+            delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
     }
 
     [Theory]

@@ -300,7 +300,7 @@ public sealed class MySqlFrameProperties
 
     private static RelayRun Relay(Direction direction, IFrameRewriter rewriter, byte[] input, (int[] Writes, int Block, bool Inline) delivery)
         => InMemoryRelay.RunAsync(direction, Decoder(direction), rewriter, new RelayLimits(), input, Chunks(input.Length, delivery.Writes), delivery.Block,
-            delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool).GetAwaiter().GetResult();
+            delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
 
     private static int[] Chunks(int length, int[] writes)
     {
