@@ -212,15 +212,7 @@ internal sealed class PgStatementScanner : SqlStatementScanner
                 AddHeadName(sql, name);
                 return new Decision(StatementKind.Dcl, risks);
             case Keyword.Index:
-                for (var k = name; k < HeadCount; k++)
-                {
-                    if (HeadDepth(k) == 0 && HeadIs(k, Keyword.On))
-                    {
-                        AddHeadName(sql, HeadIs(k + 1, Keyword.Only) ? k + 2 : k + 1);
-                        break;
-                    }
-                }
-
+                AddTableAfterOn(sql, name);
                 return new Decision(StatementKind.Ddl, risks);
             case Keyword.None when Head(j).Kind != SqlTokenKind.Word:
                 return Unreadable("CREATE of something the gateway does not know");
@@ -303,6 +295,11 @@ internal sealed class PgStatementScanner : SqlStatementScanner
             return Unreadable("a DROP the gateway cannot read whole (a list longer than it keeps, or a form it does not know)");
         }
 
+        if (type is Keyword.Trigger or Keyword.Rule or Keyword.Policy)
+        {
+            AddTableAfterOn(sql, j); // DROP TRIGGER t ON tbl: the table is what loses its trigger
+        }
+
         return type switch
         {
             Keyword.Database or Keyword.Schema => new Decision(StatementKind.Ddl, StatementRisk.DropDatabase | Risks),
@@ -361,6 +358,18 @@ internal sealed class PgStatementScanner : SqlStatementScanner
         return setting is "role" or "session_authorization"
             ? new Decision(StatementKind.Session, StatementRisk.RoleChange | Risks)
             : setting is null ? Unreadable("SET of a setting the gateway cannot read") : new Decision(StatementKind.Session, Risks);
+    }
+
+    private void AddTableAfterOn(ReadOnlySpan<byte> sql, int from)
+    {
+        for (var k = from; k < HeadCount; k++)
+        {
+            if (HeadDepth(k) == 0 && HeadIs(k, Keyword.On))
+            {
+                AddHeadName(sql, HeadIs(k + 1, Keyword.Only) ? k + 2 : k + 1);
+                return;
+            }
+        }
     }
 
     /// <summary>GRANT ... ON [TABLE] a, b TO ...: the tables are the statement's objects.</summary>

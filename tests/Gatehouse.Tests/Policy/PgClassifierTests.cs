@@ -161,6 +161,7 @@ public sealed class PgClassifierTests
     [InlineData("COPY hr.salaries TO STDOUT", "hr.salaries")]
     [InlineData("CREATE INDEX CONCURRENTLY i ON ONLY hr.salaries (a)", "hr.salaries")]
     [InlineData("ALTER TABLE IF EXISTS ONLY Hr.Salaries DROP COLUMN x", "hr.salaries")]
+    [InlineData("DROP TRIGGER IF EXISTS audit_tr ON hr.salaries CASCADE", "audit_tr,hr.salaries")]
     public void Objects_are_normalised_as_the_server_resolves_them(string sql, string objects)
     {
         var result = Classify(sql);
