@@ -197,14 +197,27 @@ public sealed class LocalMariaDbTests
     [Fact]
     public async Task Failed_start_reports_the_error_log_and_leaves_nothing_behind()
     {
-        var before = Directory.GetDirectories("/tmp", "gatehouse-maria-*").ToHashSet();
-        var options = new LocalMariaDbOptions { ExtraArguments = { "--no-such-option-for-gatehouse" } };
+        // A temp root of its own: other tests start servers under /tmp at the same time.
+        var tempRoot = Directory.CreateTempSubdirectory("gatehouse-failed-start-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(tempRoot, (UnixFileMode)0b111_101_101); // 0755: the server's own user must reach it
+        }
 
-        var ex = await Assert.ThrowsAsync<LocalMariaDbException>(() => LocalMariaDb.StartAsync(options, CancellationToken.None));
+        try
+        {
+            var options = new LocalMariaDbOptions { TempRoot = tempRoot, ExtraArguments = { "--no-such-option-for-gatehouse" } };
 
-        Assert.Contains("no-such-option-for-gatehouse", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("tail of", ex.Message, StringComparison.Ordinal);
-        Assert.Subset(before, Directory.GetDirectories("/tmp", "gatehouse-maria-*").ToHashSet());
+            var ex = await Assert.ThrowsAsync<LocalMariaDbException>(() => LocalMariaDb.StartAsync(options, CancellationToken.None));
+
+            Assert.Contains("no-such-option-for-gatehouse", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("tail of", ex.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(tempRoot));
+        }
+        finally
+        {
+            Directory.Delete(tempRoot, recursive: true);
+        }
     }
 
     private Task<ProcessResult> ClientTcpAsync(string user, string password, IReadOnlyList<string> tlsArguments, string sql, int? port = null) =>

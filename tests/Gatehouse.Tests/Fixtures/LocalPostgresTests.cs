@@ -150,14 +150,27 @@ public sealed class LocalPostgresTests
     [Fact]
     public async Task Failed_start_reports_the_server_log_and_leaves_nothing_behind()
     {
-        var before = Directory.GetDirectories("/tmp", "gatehouse-pg-*").ToHashSet();
-        var options = new LocalPostgresOptions { Ssl = false, ExtraSettings = { ["shared_buffers"] = "not-a-size" } };
+        // A temp root of its own: other tests start servers under /tmp at the same time.
+        var tempRoot = Directory.CreateTempSubdirectory("gatehouse-failed-start-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(tempRoot, (UnixFileMode)0b111_101_101); // 0755: the server's own user must reach it
+        }
 
-        var ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgres.StartAsync(options, CancellationToken.None));
+        try
+        {
+            var options = new LocalPostgresOptions { Ssl = false, TempRoot = tempRoot, ExtraSettings = { ["shared_buffers"] = "not-a-size" } };
 
-        Assert.Contains("shared_buffers", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("tail of", ex.Message, StringComparison.Ordinal);
-        Assert.Subset(before, Directory.GetDirectories("/tmp", "gatehouse-pg-*").ToHashSet());
+            var ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgres.StartAsync(options, CancellationToken.None));
+
+            Assert.Contains("shared_buffers", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("tail of", ex.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(tempRoot));
+        }
+        finally
+        {
+            Directory.Delete(tempRoot, recursive: true);
+        }
     }
 
     [Fact]
