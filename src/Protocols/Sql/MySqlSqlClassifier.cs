@@ -18,7 +18,6 @@ namespace Gatehouse.Protocols.Sql;
 internal sealed class MySqlSqlClassifier : ISqlClassifier
 {
     private readonly MySqlStatementScanner _scanner;
-    private readonly bool _nested;
     private readonly SqlClassification _other = new();
     private MySqlSqlClassifier? _inner;
     private SqlClassification? _innerResult;
@@ -30,14 +29,11 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
 
     private MySqlSqlClassifier(bool nested)
     {
-        _nested = nested;
         _scanner = new MySqlStatementScanner(this, nested);
     }
 
     /// <summary>The mode the current reading uses (the scanner decodes names and PREPARE texts with it).</summary>
     internal bool NoBackslashEscapes { get; private set; }
-
-    internal bool AnsiQuotes { get; private set; }
 
     public void Classify(ReadOnlySpan<byte> sql, SqlClassification result)
     {
@@ -125,11 +121,8 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
     private void Read(ReadOnlySpan<byte> sql, SqlClassification result, Reading reading)
     {
         NoBackslashEscapes = (reading & Reading.NoBackslashEscapes) != 0;
-        AnsiQuotes = (reading & Reading.AnsiQuotes) != 0;
-        var lexer = new MySqlLexer(sql, NoBackslashEscapes, AnsiQuotes, (reading & Reading.SkipConditionalComments) != 0);
+        var lexer = new MySqlLexer(sql, NoBackslashEscapes, (reading & Reading.AnsiQuotes) != 0, (reading & Reading.SkipConditionalComments) != 0);
         _scanner.Read(sql, result, ref lexer, "an unterminated string, quoted name or comment, or text the server could read more than one way",
             literalErrorEndsReading: reading != Reading.Default);
     }
-
-    public override string ToString() => _nested ? "MySQL (prepared text)" : "MySQL";
 }

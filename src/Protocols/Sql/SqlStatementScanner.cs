@@ -76,8 +76,6 @@ internal abstract class SqlStatementScanner
 
     protected SqlToken ToFromTarget { get; private set; }
 
-    protected SqlClassification Result => _result;
-
     protected SqlNames Names => _names;
 
     public void Begin(SqlClassification result)
@@ -88,8 +86,6 @@ internal abstract class SqlStatementScanner
 
     /// <summary>Whether a ';' here ends the statement: not inside parentheses or a routine's BEGIN ... END.</summary>
     public bool AtStatementLevel => _depth == 0 && _blockDepth == 0;
-
-    public bool IsEmpty => _tokenCount == 0;
 
     public void Feed(ReadOnlySpan<byte> sql, in SqlToken token)
     {

@@ -121,7 +121,7 @@ public sealed class ClassificationCacheTests
     }
 
     [Fact]
-    public void The_guard_gives_a_repeated_text_the_same_verdict_and_still_counts_it()
+    public void The_guard_gives_a_repeated_text_the_same_verdict()
     {
         var guard = new StatementGuard(StatementPolicy.Default, new Gatehouse.Protocols.Sql.PgSqlClassifier(), new PolicySubject("s", "alice", ["analyst"], "db"));
         for (var i = 0; i < 3; i++)
