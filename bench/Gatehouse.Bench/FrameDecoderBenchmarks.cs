@@ -12,7 +12,7 @@ namespace Gatehouse.Bench;
 [MemoryDiagnoser]
 public class FrameDecoderBenchmarks
 {
-    private readonly PgFrameDecoder _decoder = PgFrameDecoder.ForBackend();
+    private readonly PgFrameDecoder _decoder = PgFrameDecoder.Backend;
     private ReadOnlySequence<byte> _single;
     private ReadOnlySequence<byte> _split;
     private ReadOnlySequence<byte> _oneBytePerSegment;

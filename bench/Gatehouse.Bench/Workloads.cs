@@ -42,5 +42,5 @@ internal static class Workloads
     public static Direction DirectionOf(Workload workload) => workload == Workload.DataRow ? Direction.UpstreamToClient : Direction.ClientToUpstream;
 
     public static IFrameDecoder DecoderFor(Workload workload)
-        => workload == Workload.DataRow ? PgFrameDecoder.ForBackend() : PgFrameDecoder.ForFrontend(16 * 1024 * 1024);
+        => workload == Workload.DataRow ? PgFrameDecoder.Backend : PgFrameDecoder.ForFrontend(16 * 1024 * 1024);
 }

@@ -24,7 +24,7 @@ internal static class RelayTargetDriver
 
         IFrameDecoder decoder = direction == Direction.ClientToUpstream
             ? PgFrameDecoder.ForFrontend(StatementCaps[options & 3])
-            : PgFrameDecoder.ForBackend();
+            : PgFrameDecoder.Backend;
         var limits = new RelayLimits { MaxInspectedFrame = InspectLimits[(options >> 2) & 3] };
         var hold = (options & 0x40) != 0;
         (IFrameRewriter rewriter, IFrameRewriter model) = ((options >> 4) & 3) switch

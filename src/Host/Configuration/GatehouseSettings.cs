@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Protocols.MySql;
 using Gatehouse.Protocols.Postgres;
@@ -258,7 +259,7 @@ public sealed partial class GatehouseSettings
                 Error(key + ".upstream", l.Upstream is null ? "required" : $"no {protocol} upstream named \"{l.Upstream}\"");
             }
 
-            X509Certificate2? certificate = null;
+            SslStreamCertificateContext? certificate = null;
             if (l.Tls is { } tls)
             {
                 if (tls.Certificate is null || tls.Key is null)
@@ -343,11 +344,29 @@ public sealed partial class GatehouseSettings
         return null;
     }
 
-    /// <summary>PEM certificate and key; re-exported so SslStream on Linux can use the ephemeral key.</summary>
-    internal static X509Certificate2 LoadCertificate(string certificatePath, string keyPath)
+    /// <summary>
+    /// PEM certificate and key, re-exported so SslStream on Linux can use the ephemeral key. Further
+    /// certificates in the same file are the chain sent with it (a server behind an intermediate CA needs them).
+    /// The context is built once per listener, not per handshake: SslStream would otherwise build the chain
+    /// and hold a copy of it for every session.
+    /// </summary>
+    internal static SslStreamCertificateContext LoadCertificate(string certificatePath, string keyPath)
     {
         using var pem = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var leaf = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPemFile(certificatePath);
+        var intermediates = new X509Certificate2Collection();
+        foreach (var certificate in chain)
+        {
+            if (certificate.Thumbprint != leaf.Thumbprint)
+            {
+                intermediates.Add(certificate);
+            }
+        }
+
+        // offline: the chain is what the file holds; the gateway fetches nothing from the network to build it.
+        return SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
     }
 
     private void ResolveIdentity(IdentityConfig? c)

@@ -65,10 +65,17 @@ public sealed class PrometheusExporter : IDisposable
         }
     }
 
-    /// <summary>The text exposition of every series.</summary>
+    /// <summary>The text exposition of every series, then the process and runtime series.</summary>
     public string Render()
     {
         var text = new StringBuilder();
+        RenderInstruments(text);
+        ProcessMetrics.Render(text);
+        return text.ToString();
+    }
+
+    private void RenderInstruments(StringBuilder text)
+    {
         foreach (var group in _series.GroupBy(s => s.Key.Instrument).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
         {
             var instrument = group.Key;
@@ -103,8 +110,6 @@ public sealed class PrometheusExporter : IDisposable
                 }
             }
         }
-
-        return text.ToString();
     }
 
     /// <summary>gatehouse.relay.bytes (unit By) → gatehouse_relay_bytes; seconds get _seconds (Prometheus naming).</summary>

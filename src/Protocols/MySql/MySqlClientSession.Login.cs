@@ -171,21 +171,7 @@ internal sealed partial class MySqlClientSession
 
     private async Task StartTlsAsync(CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new DuplexPipeStream(_connection.Transport), leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificate = Options.Certificate,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
+        var ssl = await ClientTls.AuthenticateAsync(_connection.Transport, Options.Certificate!, applicationProtocols: null, cancellationToken).ConfigureAwait(false);
         _clientTls = new StreamDuplexPipe(ssl);
         _client = _clientTls;
     }

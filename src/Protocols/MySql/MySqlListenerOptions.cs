@@ -1,4 +1,4 @@
-using System.Security.Cryptography.X509Certificates;
+using System.Net.Security;
 using Gatehouse.Proxy.Core.Policy;
 
 namespace Gatehouse.Protocols.MySql;
@@ -11,7 +11,7 @@ public sealed record MySqlListenerOptions
     public required MySqlUpstreamOptions Upstream { get; init; }
 
     /// <summary>The certificate offered to clients; null means the listener cannot do TLS.</summary>
-    public X509Certificate2? Certificate { get; init; }
+    public SslStreamCertificateContext? Certificate { get; init; }
 
     /// <summary>Token logins need TLS; plaintext is accepted only with this set and a loopback client.</summary>
     public bool AllowPlaintextOnLoopback { get; init; }

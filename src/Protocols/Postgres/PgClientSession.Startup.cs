@@ -7,6 +7,7 @@ namespace Gatehouse.Protocols.Postgres;
 internal sealed partial class PgClientSession
 {
     private static readonly SslApplicationProtocol PostgresAlpn = new("postgresql");
+    private static readonly List<SslApplicationProtocol> PostgresAlpnList = [PostgresAlpn];
 
     /// <summary>
     /// Answers SSLRequest, GSSENCRequest and CancelRequest until the real startup packet arrives (55.2.1).
@@ -98,24 +99,7 @@ internal sealed partial class PgClientSession
 
     private async Task<bool> StartTlsAsync(bool direct, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new DuplexPipeStream(_connection.Transport), leaveInnerStreamOpen: false);
-        var options = new SslServerAuthenticationOptions
-        {
-            ServerCertificate = Options.Certificate,
-            ClientCertificateRequired = false,
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ApplicationProtocols = [PostgresAlpn],
-        };
-        try
-        {
-            await ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
+        var ssl = await ClientTls.AuthenticateAsync(_connection.Transport, Options.Certificate!, PostgresAlpnList, cancellationToken).ConfigureAwait(false);
         _clientTls = new StreamDuplexPipe(ssl);
         _client = _clientTls;
         return !direct || ssl.NegotiatedApplicationProtocol == PostgresAlpn;

@@ -87,7 +87,7 @@ internal sealed partial class PgClientSession
         var guard = new StatementGuard(Options.Policy, new PgSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
         var rewriter = new PgSessionRewriter(new PgStatementGate(guard));
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
-            PgFrameDecoder.ForFrontend(Options.MaxStatementBytes), PgFrameDecoder.ForBackend(), rewriter,
+            _listener.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
             _listener.Limits, _listener.Meter, _listener.Time);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.TerminateSeen)

@@ -8,7 +8,7 @@ namespace Gatehouse.Protocols.Postgres;
 /// Frames regular PostgreSQL messages: one type byte, then a big-endian int32 length that counts itself
 /// but not the type byte (55.7). Each direction has its own instance, which knows the valid type bytes of
 /// that direction and a cap per type, so an unknown type or an absurd length ends the session before a
-/// byte of its body is awaited.
+/// byte of its body is awaited. An instance is immutable once built and is shared by sessions.
 /// </summary>
 internal sealed class PgFrameDecoder : IFrameDecoder
 {
@@ -45,8 +45,10 @@ internal sealed class PgFrameDecoder : IFrameDecoder
         return d;
     }
 
-    /// <summary>Decoder for messages from the database after login.</summary>
-    public static PgFrameDecoder ForBackend()
+    /// <summary>Decoder for messages from the database after login; immutable, so one serves every session.</summary>
+    public static PgFrameDecoder Backend { get; } = ForBackend();
+
+    private static PgFrameDecoder ForBackend()
     {
         var d = new PgFrameDecoder();
         foreach (var code in Enum.GetValues<BackendCode>())

@@ -34,6 +34,11 @@ public sealed class PgListener
 
     public PgListenerOptions Options { get; }
 
+    /// <summary>The client-side framer; it holds no per-session state, so the listener's sessions share it.</summary>
+    internal PgFrameDecoder FrontendDecoder => _frontendDecoder ??= PgFrameDecoder.ForFrontend(Options.MaxStatementBytes);
+
+    private PgFrameDecoder? _frontendDecoder;
+
     internal IClientAuthenticator Authenticator { get; }
 
     internal PgCancelRegistry Cancels { get; }

@@ -1,4 +1,4 @@
-using System.Security.Cryptography.X509Certificates;
+using System.Net.Security;
 using Gatehouse.Proxy.Core.Policy;
 
 namespace Gatehouse.Protocols.Postgres;
@@ -11,7 +11,7 @@ public sealed record PgListenerOptions
     public required PgUpstreamOptions Upstream { get; init; }
 
     /// <summary>The certificate offered to clients; null means the listener cannot do TLS.</summary>
-    public X509Certificate2? Certificate { get; init; }
+    public SslStreamCertificateContext? Certificate { get; init; }
 
     /// <summary>
     /// Token logins need TLS; a plaintext one is accepted only when this is set and the client is on loopback

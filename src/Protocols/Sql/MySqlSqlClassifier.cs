@@ -17,8 +17,10 @@ namespace Gatehouse.Protocols.Sql;
 /// </summary>
 internal sealed class MySqlSqlClassifier : ISqlClassifier
 {
-    private readonly MySqlStatementScanner _scanner;
-    private readonly SqlClassification _other = new();
+    private readonly bool _nested;
+    // Made on first use: most sessions idle far longer than they classify, and these hold the scanner's buffers.
+    private MySqlStatementScanner? _scanner;
+    private SqlClassification? _other;
     private MySqlSqlClassifier? _inner;
     private SqlClassification? _innerResult;
 
@@ -29,7 +31,7 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
 
     private MySqlSqlClassifier(bool nested)
     {
-        _scanner = new MySqlStatementScanner(this, nested);
+        _nested = nested;
     }
 
     /// <summary>The mode the current reading uses (the scanner decodes names and PREPARE texts with it).</summary>
@@ -47,9 +49,10 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
                 continue; // that reading reads this text exactly as one already done
             }
 
-            _other.Clear();
-            Read(sql, _other, reading);
-            AddDifferentReadings(result, _other);
+            var other = _other ??= new SqlClassification();
+            other.Clear();
+            Read(sql, other, reading);
+            AddDifferentReadings(result, other);
         }
     }
 
@@ -122,7 +125,7 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
     {
         NoBackslashEscapes = (reading & Reading.NoBackslashEscapes) != 0;
         var lexer = new MySqlLexer(sql, NoBackslashEscapes, (reading & Reading.AnsiQuotes) != 0, (reading & Reading.SkipConditionalComments) != 0);
-        _scanner.Read(sql, result, ref lexer, "an unterminated string, quoted name or comment, or text the server could read more than one way",
+        (_scanner ??= new MySqlStatementScanner(this, _nested)).Read(sql, result, ref lexer, "an unterminated string, quoted name or comment, or text the server could read more than one way",
             literalErrorEndsReading: reading != Reading.Default);
     }
 }

@@ -9,12 +9,12 @@ namespace Gatehouse.Protocols.Sql;
 /// </summary>
 internal sealed class PgSqlClassifier : ISqlClassifier
 {
-    private readonly PgStatementScanner _scanner = new();
+    private PgStatementScanner? _scanner; // made on first use: an idle session holds none of its buffers
 
     public void Classify(ReadOnlySpan<byte> sql, SqlClassification result)
     {
         var lexer = new PgLexer(sql);
-        _scanner.Read(sql, result, ref lexer, "an unterminated string, quoted name or comment, or a character the server would not accept",
+        (_scanner ??= new PgStatementScanner()).Read(sql, result, ref lexer, "an unterminated string, quoted name or comment, or a character the server would not accept",
             literalErrorEndsReading: false);
     }
 }

@@ -11,14 +11,14 @@ internal sealed class ClassificationCache
     public const int MaxTextBytes = 512;
     private const int Capacity = 32;
 
-    private readonly Dictionary<int, Entry> _entries = new(Capacity);
+    private Dictionary<int, Entry>? _entries; // made on first use: a session that sends no statement holds nothing
 
     private sealed record Entry(byte[] Text, ClassifiedStatement[] Statements, string[] Objects);
 
     /// <summary>Fills <paramref name="result"/> from the cache; false when this exact text is not there.</summary>
     public bool TryFill(ReadOnlySpan<byte> sql, int hash, SqlClassification result)
     {
-        if (!_entries.TryGetValue(hash, out var entry) || !sql.SequenceEqual(entry.Text))
+        if (_entries is null || !_entries.TryGetValue(hash, out var entry) || !sql.SequenceEqual(entry.Text))
         {
             return false;
         }
@@ -35,6 +35,7 @@ internal sealed class ClassificationCache
             return;
         }
 
+        _entries ??= new Dictionary<int, Entry>(Capacity);
         if (_entries.Count >= Capacity)
         {
             _entries.Clear(); // a session whose texts keep changing gains nothing from keeping old ones

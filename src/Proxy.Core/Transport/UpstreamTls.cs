@@ -43,6 +43,7 @@ public static class UpstreamTls
             throw;
         }
 
+        TlsIdleMemory.ReleaseBuffersWhenIdle(ssl);
         return ssl;
     }
 

@@ -70,7 +70,7 @@ public sealed class FrameRelayProperties
 
     private static RelayRun Relay(Direction direction, IFrameRewriter rewriter, byte[] input, (int[] Writes, int Block, bool Inline) delivery, RelayLimits? limits = null)
     {
-        var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(1 << 20) : PgFrameDecoder.ForBackend();
+        var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(1 << 20) : PgFrameDecoder.Backend;
         return InMemoryRelay.RunAsync(direction, decoder, rewriter, limits ?? new RelayLimits(), input, Chunks(input.Length, delivery.Writes), delivery.Block,
             delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
     }
@@ -172,7 +172,7 @@ public sealed class FrameRelayProperties
                 _ => (new PgSessionRewriter(), new PgSessionRewriter()),
             };
             var limits = new RelayLimits { MaxInspectedFrame = 8192 };
-            var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(1 << 20) : PgFrameDecoder.ForBackend();
+            var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(1 << 20) : PgFrameDecoder.Backend;
             var expected = RelayModel.Expect(direction, decoder, model, limits, input);
             RelayModel.AssertSame(expected, Relay(direction, actual, input, delivery, limits), $"rewriter {kind}");
         }));

@@ -17,7 +17,7 @@ public sealed class FrameRelayTests
 
     private static Task<RelayRun> RelayAsync(Direction direction, IFrameRewriter rewriter, byte[] input, int chunk = int.MaxValue, int blockSize = 0)
     {
-        var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(4096) : PgFrameDecoder.ForBackend();
+        var decoder = direction == Direction.ClientToUpstream ? PgFrameDecoder.ForFrontend(4096) : PgFrameDecoder.Backend;
         var chunks = new List<int>();
         for (var at = 0; at < input.Length; at += chunk)
         {
@@ -188,7 +188,7 @@ public sealed class FrameRelayTests
         var reply = new Pipe();
         using var target = new SessionOutput(output.Writer);
         using var replyTarget = new SessionOutput(reply.Writer);
-        var relay = new FrameRelay(Direction.UpstreamToClient, source.Reader, target, replyTarget, PgFrameDecoder.ForBackend(), rewriter,
+        var relay = new FrameRelay(Direction.UpstreamToClient, source.Reader, target, replyTarget, PgFrameDecoder.Backend, rewriter,
             new RelayLimits { MaxInspectedFrame = 64 * 1024 }, new RelayMeter(null));
         var running = relay.RunAsync(CancellationToken.None);
 

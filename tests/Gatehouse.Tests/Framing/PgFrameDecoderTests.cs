@@ -47,7 +47,7 @@ public sealed class PgFrameDecoderTests
     [Theory]
     [MemberData(nameof(BackendMessages))]
     public void Backend_header_is_Incomplete_on_every_prefix_shorter_than_5_then_Complete_on_every_longer_one(string name, string hex)
-        => EveryPrefix(PgFrameDecoder.ForBackend(), Convert.FromHexString(hex), name);
+        => EveryPrefix(PgFrameDecoder.Backend, Convert.FromHexString(hex), name);
 
     private static void EveryPrefix(PgFrameDecoder decoder, byte[] message, string name)
     {
@@ -138,7 +138,7 @@ public sealed class PgFrameDecoderTests
     [InlineData('d', int.MaxValue)]
     public void Backend_length_out_of_range_is_Invalid(char type, int length)
     {
-        var status = PgFrameDecoder.ForBackend().TryReadHeader(new ReadOnlySequence<byte>(WithLength(type, length)), out _, out var error);
+        var status = PgFrameDecoder.Backend.TryReadHeader(new ReadOnlySequence<byte>(WithLength(type, length)), out _, out var error);
         Assert.Equal(FrameStatus.Invalid, status);
         Assert.Equal($"invalid length {length} for message type '{type}'", error);
     }
@@ -146,7 +146,7 @@ public sealed class PgFrameDecoderTests
     [Fact]
     public void Backend_allows_the_full_large_message_limit_for_DataRow()
     {
-        var status = PgFrameDecoder.ForBackend().TryReadHeader(new ReadOnlySequence<byte>(WithLength('D', PgFrameDecoder.LargeMessageLimit)), out var header, out _);
+        var status = PgFrameDecoder.Backend.TryReadHeader(new ReadOnlySequence<byte>(WithLength('D', PgFrameDecoder.LargeMessageLimit)), out var header, out _);
         Assert.Equal(FrameStatus.Complete, status);
         Assert.Equal(1L + PgFrameDecoder.LargeMessageLimit, header.TotalLength);
     }
@@ -173,7 +173,7 @@ public sealed class PgFrameDecoderTests
     [InlineData((byte)0)]
     public void Backend_unknown_type_is_Invalid(byte type)
     {
-        var status = PgFrameDecoder.ForBackend().TryReadHeader(new ReadOnlySequence<byte>(Typed((char)type, [])), out _, out var error);
+        var status = PgFrameDecoder.Backend.TryReadHeader(new ReadOnlySequence<byte>(Typed((char)type, [])), out _, out var error);
         Assert.Equal(FrameStatus.Invalid, status);
         Assert.Equal($"unexpected message type 0x{type:X2}", error);
     }
@@ -190,7 +190,7 @@ public sealed class PgFrameDecoderTests
     {
         // Property: for any header (type byte, length near every bound) and a few more bytes, all layouts agree with the contiguous array, and a Complete header is
         // exactly what the first five bytes say.
-        var decoders = new[] { PgFrameDecoder.ForFrontend(StatementCap), PgFrameDecoder.ForBackend() };
+        var decoders = new[] { PgFrameDecoder.ForFrontend(StatementCap), PgFrameDecoder.Backend };
         var type = Gen.OneOf(Gen.Elements("QPBFdfDCEcHSXpRZTK12"u8.ToArray()), ArbMap.Default.GeneratorFor<byte>());
         var length = Gen.OneOf(Gen.Choose(-8, 16), Gen.Choose(65530, 65540), Gen.Choose(StatementCap - 2, StatementCap + 2),
             Gen.Elements(int.MinValue, int.MaxValue, PgFrameDecoder.LargeMessageLimit, PgFrameDecoder.LargeMessageLimit + 1), ArbMap.Default.GeneratorFor<int>());

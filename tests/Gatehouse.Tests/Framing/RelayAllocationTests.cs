@@ -101,7 +101,7 @@ public sealed class RelayAllocationTests
         batch = dataRows
             ? Concat([.. Enumerable.Repeat(TypicalDataRow(), Messages)])
             : Concat([.. Enumerable.Repeat(Concat(Query("select id, email, created from users where id = 1042"), Sync()), Messages / 2)]);
-        var decoder = dataRows ? PgFrameDecoder.ForBackend() : PgFrameDecoder.ForFrontend(16 * 1024 * 1024);
+        var decoder = dataRows ? PgFrameDecoder.Backend : PgFrameDecoder.ForFrontend(16 * 1024 * 1024);
         var method = benchmark["RelayBenchmarks.".Length..benchmark.IndexOf('(', StringComparison.Ordinal)];
         return method switch
         {
@@ -127,7 +127,7 @@ public sealed class RelayAllocationTests
             "FrameDecoderBenchmarks.OneBytePerSegment" => SequenceFactory.FromSegments(row, [.. Enumerable.Repeat(1, row.Length)]),
             _ => throw new InvalidOperationException($"no in-process body for {benchmark}: add one here when adding a benchmark"),
         };
-        var decoder = PgFrameDecoder.ForBackend();
+        var decoder = PgFrameDecoder.Backend;
         return () =>
         {
             decoder.TryReadHeader(buffer, out var header, out _);
