@@ -15,6 +15,7 @@ public sealed class PgListener
     {
         Limiter = limiter ?? new ConnectionLimiter(int.MaxValue);
         Options = options;
+        FrontendDecoder = PgFrameDecoder.ForFrontend(options.MaxStatementBytes);
         Authenticator = authenticator;
         Cancels = cancels;
         Connector = new PgUpstreamConnector(dialer);
@@ -35,9 +36,7 @@ public sealed class PgListener
     public PgListenerOptions Options { get; }
 
     /// <summary>The client-side framer; it holds no per-session state, so the listener's sessions share it.</summary>
-    internal PgFrameDecoder FrontendDecoder => _frontendDecoder ??= PgFrameDecoder.ForFrontend(Options.MaxStatementBytes);
-
-    private PgFrameDecoder? _frontendDecoder;
+    internal PgFrameDecoder FrontendDecoder { get; }
 
     internal IClientAuthenticator Authenticator { get; }
 

@@ -30,8 +30,8 @@ public static class TlsIdleMemory
     /// <summary>True when the OpenSSL session under an <see cref="SslStream"/> can be reached on this runtime.</summary>
     public static bool Available => ContextField is not null && Ctrl is not null;
 
-    /// <summary>Sets SSL_MODE_RELEASE_BUFFERS on the authenticated <paramref name="stream"/>; false when it cannot.</summary>
-    public static bool ReleaseBuffersWhenIdle(SslStream stream) => Control(stream, SslModeReleaseBuffers) is { } mode && (mode & SslModeReleaseBuffers) != 0;
+    /// <summary>Sets SSL_MODE_RELEASE_BUFFERS on the authenticated <paramref name="stream"/> when <see cref="Available"/>.</summary>
+    public static void ReleaseBuffersWhenIdle(SslStream stream) => Control(stream, SslModeReleaseBuffers);
 
     /// <summary>The session's OpenSSL mode bits (SSL_get_mode), or null when unavailable; for tests.</summary>
     public static long? ModeOf(SslStream stream) => Control(stream, 0);
