@@ -103,6 +103,7 @@ internal sealed partial class PgClientSession
 
         try
         {
+            _database = database;
             _upstream = await _listener.Connector.ConnectAsync(Options.Upstream, database, forwarded, cancellationToken).ConfigureAwait(false);
         }
         catch (PgUpstreamException ex)

@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
+using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Metrics;
 using Gatehouse.Proxy.Core.Policy;
 using Gatehouse.Proxy.Core.Relay;
@@ -29,6 +31,7 @@ internal sealed partial class PgClientSession
     private bool _isCancelRequest;
     private bool _holdsSlot;
     private PolicySubject? _policySubject;
+    private string? _database;
 
     public PgClientSession(PgListener listener, ConnectionContext connection)
     {
@@ -79,13 +82,23 @@ internal sealed partial class PgClientSession
         }
     }
 
+    private PgResultMasker? CreateMasker()
+    {
+        if (Options.Masking.ForSession(_policySubject!.Roles, Options.Upstream.Name) is not { } masking)
+        {
+            return null; // exempt, or nothing configured: rows stream through unread
+        }
+
+        return new PgResultMasker(new PgColumnPlanner(masking, _listener.CatalogFor(_database!)), new PgRowMasker(masking, new MaskingCounter(_listener.Metrics)));
+    }
+
     private async Task RelayAsync()
     {
         var upstream = _upstream!;
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new PgSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
-        var rewriter = new PgSessionRewriter(new PgStatementGate(guard));
+        var rewriter = new PgSessionRewriter(new PgStatementGate(guard), CreateMasker());
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             _listener.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
             _listener.Limits, _listener.Meter, _listener.Time);

@@ -60,6 +60,12 @@ public sealed class PgListener
 
     internal ConnectionLimiter Limiter { get; }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Masking.PgCatalog> _catalogs = new(StringComparer.Ordinal);
+
+    /// <summary>The masking catalog of one upstream database, shared by its sessions (OIDs are per database).</summary>
+    internal Masking.PgCatalog CatalogFor(string database) =>
+        _catalogs.GetOrAdd(database, db => new Masking.PgCatalog(Connector, Options.Upstream, db, Time, Logger));
+
     /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
     public Task HandleAsync(ConnectionContext connection) => new PgClientSession(this, connection).RunAsync();
 }

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Policy;
 
 namespace Gatehouse.Protocols.Postgres;
@@ -33,6 +34,9 @@ public sealed record PgListenerOptions
 
     /// <summary>The statement policy every Query, Parse and FunctionCall is judged by; the safe defaults unless configured.</summary>
     public StatementPolicy Policy { get; init; } = StatementPolicy.Default;
+
+    /// <summary>Which result values are masked, for whom; nothing by default.</summary>
+    public MaskingPolicy Masking { get; init; } = MaskingPolicy.None;
 
     /// <summary>Startup parameters a client may set; anything else is refused by name.</summary>
     public IReadOnlySet<string> AllowedStartupParameters { get; init; } = DefaultStartupParameters;

@@ -28,4 +28,7 @@ internal static partial class PgLog
 
     [LoggerMessage(2007, LogLevel.Debug, "Connection {SessionId}: transport error during login: {Reason}")]
     public static partial void TransportError(ILogger logger, string sessionId, string reason);
+
+    [LoggerMessage(2020, LogLevel.Error, "Masking catalog of {Upstream}/{Database} unavailable, columns it cannot resolve are masked whole: {Reason}")]
+    public static partial void CatalogUnavailable(ILogger logger, string upstream, string database, string reason);
 }

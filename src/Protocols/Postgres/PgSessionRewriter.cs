@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Proxy.Core.Framing;
 using Gatehouse.Proxy.Core.Relay;
 
@@ -8,10 +9,10 @@ namespace Gatehouse.Protocols.Postgres;
 /// The PostgreSQL session's own rules on the relay: the gateway reads SQL as UTF-8 with standard conforming
 /// strings, so a ParameterStatus reporting anything else ends the session rather than letting later
 /// statements be read one way by the gateway and another by the server (DESIGN §3). With a statement gate,
-/// Query, Parse and FunctionCall are judged by policy (<see cref="PgStatementGate"/>). Every other frame
-/// streams through untouched.
+/// Query, Parse and FunctionCall are judged by policy (<see cref="PgStatementGate"/>); with a masker, result
+/// rows are masked (<see cref="PgResultMasker"/>). Every other frame streams through untouched.
 /// </summary>
-internal sealed class PgSessionRewriter(PgStatementGate? gate = null) : IFrameRewriter, ISessionActivity
+internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMasker? masker = null) : IFrameRewriter, ISessionActivity
 {
     private volatile bool _awaitingServer;
 
@@ -36,11 +37,13 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null) : IFrameRe
                 TerminateSeen = true;
             }
 
-            return gate is not null && header.Type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.FunctionCall
+            masker?.OnRequestHeader(header.Type);
+            return (gate is not null && IsGated(header.Type)) || (masker is not null && PgResultMasker.InspectsRequest(header.Type))
                 ? FrameInterest.Inspect
                 : FrameInterest.Pass;
         }
 
+        var interest = masker?.OnResponseHeader(header.Type) ?? FrameInterest.Pass;
         switch (header.Type)
         {
             case (byte)BackendCode.ReadyForQuery:
@@ -51,9 +54,11 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null) : IFrameRe
             case (byte)BackendCode.ParameterStatus:
                 return FrameInterest.Inspect;
             default:
-                return FrameInterest.Pass;
+                return interest;
         }
     }
+
+    private static bool IsGated(byte type) => type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.FunctionCall;
 
     public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
     {
@@ -61,12 +66,24 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null) : IFrameRe
         var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
         if (direction == Direction.ClientToUpstream)
         {
-            return gate!.OnRequest(header.Type, bytes, context);
+            var decision = gate is not null && IsGated(header.Type) ? gate.OnRequest(header.Type, bytes, context) : RewriteDecision.Pass;
+            if (masker is not null && PgResultMasker.InspectsRequest(header.Type) && decision.Action is RewriteAction.Pass or RewriteAction.Replace
+                && masker.OnRequest(header.Type, bytes, frame, context, decision.Action == RewriteAction.Replace))
+            {
+                return RewriteDecision.Replace;
+            }
+
+            return decision;
         }
 
         if (header.Type == (byte)BackendCode.ErrorResponse)
         {
             return gate!.OnError(bytes, context);
+        }
+
+        if (header.Type != (byte)BackendCode.ParameterStatus)
+        {
+            return masker!.OnResponse(header.Type, bytes, context);
         }
 
         var reader = new PgSpanReader(bytes);

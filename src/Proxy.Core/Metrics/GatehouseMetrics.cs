@@ -22,6 +22,7 @@ public sealed class GatehouseMetrics
         Messages = meter.CreateCounter<long>("gatehouse.relay.messages", "{message}", "Protocol messages relayed after login, by direction.");
         SessionsEnded = meter.CreateCounter<long>("gatehouse.sessions.ended", "{session}", "Sessions ended, by reason.");
         PolicyDecisions = meter.CreateCounter<long>("gatehouse.policy.decisions", "{statement}", "Statements judged by the statement policy, by decision, rule and kind.");
+        MaskedValues = meter.CreateCounter<long>("gatehouse.masking.values", "{value}", "Result values masked, by the rule or detector that masked them.");
         LoginDuration = meter.CreateHistogram<double>("gatehouse.login.duration", "s", "Time from accept to a relaying session, including the upstream login.");
     }
 
@@ -48,4 +49,7 @@ public sealed class GatehouseMetrics
 
     /// <summary>Statements judged, tagged decision, rule and kind.</summary>
     public Counter<long> PolicyDecisions { get; }
+
+    /// <summary>Result values masked, tagged source = rule name, detector:KIND, strict, unresolved or unattributed.</summary>
+    public Counter<long> MaskedValues { get; }
 }

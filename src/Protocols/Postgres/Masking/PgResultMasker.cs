@@ -1,0 +1,340 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Gatehouse.Proxy.Core.Framing;
+using Gatehouse.Proxy.Core.Masking;
+using Gatehouse.Proxy.Core.Relay;
+
+namespace Gatehouse.Protocols.Postgres.Masking;
+
+/// <summary>
+/// Masks result rows of one PostgreSQL session (DESIGN §6). It follows the conversation both ways: requests
+/// are queued as the client sends them, and each server message is matched to the request it answers (55.2),
+/// so a DataRow is planned by the RowDescription of its own query, or of the prepared statement behind its
+/// portal. Every Parse is followed by a Describe the gateway injects (and whose answer it keeps to itself),
+/// so rows of statements the client never described still have a known shape. Rows of an unknown shape are
+/// masked whole; COPY TO STDOUT ends the session until COPY data is masked.
+/// </summary>
+internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<PgPending> _pending = new();
+    private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PgResultShape> _portals = new(StringComparer.Ordinal);
+    private PgResultShape? _current;
+    private bool _holding;
+
+    // ----- client to upstream -----
+
+    public static bool InspectsRequest(byte type) => type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.Bind
+        or (byte)FrontendCode.Describe or (byte)FrontendCode.Execute or (byte)FrontendCode.Close;
+
+    /// <summary>Requests without a body worth reading are queued from the header alone.</summary>
+    public void OnRequestHeader(byte type)
+    {
+        if (type == (byte)FrontendCode.Sync)
+        {
+            Enqueue(new PgPending(PgPendingKind.Sync));
+        }
+        else if (type == (byte)FrontendCode.FunctionCall)
+        {
+            Enqueue(new PgPending(PgPendingKind.FunctionCall));
+        }
+    }
+
+    /// <summary>Queues an inspected request; a Parse gets the gateway's own Describe appended (returns true when it wrote the frame).</summary>
+    public bool OnRequest(byte type, ReadOnlySpan<byte> body, in ReadOnlySequence<byte> frame, RewriteContext context, bool replaced)
+    {
+        var reader = new PgSpanReader(body);
+        switch (type)
+        {
+            case (byte)FrontendCode.Query:
+                Enqueue(new PgPending(PgPendingKind.Query, Sql: body.ToArray()));
+                return false;
+            case (byte)FrontendCode.Parse when reader.TryReadCString(out var name):
+                var sqlEnd = reader.Rest.IndexOf((byte)0);
+                var sql = sqlEnd < 0 ? reader.Rest.ToArray() : reader.Rest[..sqlEnd].ToArray();
+                Enqueue(new PgPending(PgPendingKind.Parse, name, Sql: sql));
+                Enqueue(new PgPending(PgPendingKind.DescribeStatement, name, Injected: true));
+                if (!replaced)
+                {
+                    foreach (var segment in frame)
+                    {
+                        context.Forward.Write(segment.Span);
+                    }
+                }
+
+                WriteDescribe(context.Forward, name);
+                return true;
+            case (byte)FrontendCode.Bind when reader.TryReadCString(out var portal) && reader.TryReadCString(out var statement):
+                Enqueue(new PgPending(PgPendingKind.Bind, portal, statement, Formats: ResultFormats(reader.Rest)));
+                return false;
+            case (byte)FrontendCode.Describe when reader.TryReadByte(out var target) && reader.TryReadCString(out var described):
+                Enqueue(new PgPending(target == (byte)'S' ? PgPendingKind.DescribeStatement : PgPendingKind.DescribePortal, described));
+                return false;
+            case (byte)FrontendCode.Execute when reader.TryReadCString(out var executed):
+                Enqueue(new PgPending(PgPendingKind.Execute, executed));
+                return false;
+            case (byte)FrontendCode.Close when reader.TryReadByte(out var closeTarget) && reader.TryReadCString(out var closed):
+                Enqueue(new PgPending(PgPendingKind.Close, closed, Target: closeTarget));
+                return false;
+            default:
+                return false; // malformed: the server rejects it with an error, which drains the queue to Sync
+        }
+    }
+
+    // ----- upstream to client -----
+
+    public FrameInterest OnResponseHeader(byte type)
+    {
+        switch (type)
+        {
+            case (byte)BackendCode.DataRow:
+                return CurrentShape().HasWork ? FrameInterest.Inspect : FrameInterest.Pass;
+            case (byte)BackendCode.RowDescription or (byte)BackendCode.ParameterDescription or (byte)BackendCode.NoData
+                or (byte)BackendCode.CommandComplete or (byte)BackendCode.CopyOutResponse or (byte)BackendCode.CopyBothResponse:
+                return FrameInterest.Inspect;
+            case (byte)BackendCode.ParseComplete when TryDequeue(PgPendingKind.Parse, out var parse):
+                _statements[parse.Name] = new PgStatementInfo(parse.Sql!);
+                break;
+            case (byte)BackendCode.BindComplete when TryDequeue(PgPendingKind.Bind, out var bind):
+                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s) && s.Shape is { } shape
+                    ? shape.WithFormats(bind.Formats) : PgResultShape.Unknown;
+                break;
+            case (byte)BackendCode.CloseComplete when TryDequeue(PgPendingKind.Close, out var close):
+                _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
+                break;
+            case (byte)BackendCode.PortalSuspended or (byte)BackendCode.EmptyQueryResponse:
+                _current = null;
+                TryDequeue(PgPendingKind.Execute, out _);
+                break;
+            case (byte)BackendCode.ErrorResponse:
+                _current = null;
+                DrainAfterError();
+                break;
+            case (byte)BackendCode.ReadyForQuery:
+                _current = null;
+                DequeueThroughReady();
+                break;
+        }
+
+        return FrameInterest.Pass;
+    }
+
+    public RewriteDecision OnResponse(byte type, ReadOnlySpan<byte> body, RewriteContext context)
+    {
+        switch (type)
+        {
+            case (byte)BackendCode.DataRow:
+                if (rows.TryMask(body, CurrentShape(), context.Forward, out var malformed))
+                {
+                    return RewriteDecision.Replace;
+                }
+
+                return malformed ? RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed DataRow from the upstream") : RewriteDecision.Pass;
+            case (byte)BackendCode.RowDescription:
+                return OnRowDescription(body);
+            case (byte)BackendCode.ParameterDescription:
+                return Peek(out var head) && head is { Kind: PgPendingKind.DescribeStatement, Injected: true } ? RewriteDecision.Drop : RewriteDecision.Pass;
+            case (byte)BackendCode.NoData:
+                if (Peek(out var described) && described.Kind is PgPendingKind.DescribeStatement or PgPendingKind.DescribePortal)
+                {
+                    Dequeue();
+                    if (described.Kind == PgPendingKind.DescribeStatement && _statements.TryGetValue(described.Name, out var st))
+                    {
+                        st.Shape = new PgResultShape([]);
+                    }
+
+                    return described.Injected ? RewriteDecision.Drop : RewriteDecision.Pass;
+                }
+
+                return RewriteDecision.Pass;
+            case (byte)BackendCode.CommandComplete:
+                OnCommandComplete(body);
+                return RewriteDecision.Pass;
+            default: // CopyOutResponse, CopyBothResponse
+                return RewriteDecision.End(SessionEndReason.Enforced,
+                    "COPY TO STDOUT is not available in a masked session yet: the gateway does not pass data it cannot mask");
+        }
+    }
+
+    private RewriteDecision OnRowDescription(ReadOnlySpan<byte> body)
+    {
+        if (PgField.ParseRowDescription(body) is not { } fields)
+        {
+            return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed RowDescription from the upstream");
+        }
+
+        if (!_holding && planner.Missing(fields) is { } missing)
+        {
+            _holding = true; // asked again when the catalog answered; the second answer is final whatever it holds
+            return RewriteDecision.Hold(planner.Catalog.LoadAsync(missing));
+        }
+
+        _holding = false;
+        Peek(out var head);
+        switch (head.Kind)
+        {
+            case PgPendingKind.Query:
+                _current = planner.Plan(fields, head.Sql);
+                return RewriteDecision.Pass;
+            case PgPendingKind.DescribeStatement:
+                Dequeue();
+                if (_statements.TryGetValue(head.Name, out var statement))
+                {
+                    statement.Shape = planner.Plan(fields, statement.Sql);
+                }
+
+                return head.Injected ? RewriteDecision.Drop : RewriteDecision.Pass;
+            case PgPendingKind.DescribePortal:
+                Dequeue();
+                if (!_portals.TryGetValue(head.Name, out var known) || known.IsUnknown)
+                {
+                    _portals[head.Name] = planner.Plan(fields, []); // formats are the portal's own here
+                }
+
+                return RewriteDecision.Pass;
+            default:
+                _current = PgResultShape.Unknown;
+                return RewriteDecision.Pass;
+        }
+    }
+
+    private void OnCommandComplete(ReadOnlySpan<byte> body)
+    {
+        _current = null;
+        if (body.StartsWith("CREATE"u8) || body.StartsWith("ALTER"u8) || body.StartsWith("DROP"u8))
+        {
+            planner.Catalog.Invalidate(); // a view redefined or a column renamed: names resolved before may be wrong now
+        }
+
+        if (Peek(out var head) && head.Kind == PgPendingKind.Execute)
+        {
+            Dequeue();
+        }
+    }
+
+    private PgResultShape CurrentShape()
+    {
+        if (_current is { } shape)
+        {
+            return shape;
+        }
+
+        _current = Peek(out var head) && head.Kind == PgPendingKind.Execute && _portals.TryGetValue(head.Name, out var portal)
+            ? portal
+            : PgResultShape.Unknown;
+        return _current;
+    }
+
+    private void DrainAfterError()
+    {
+        lock (_lock)
+        {
+            // In a simple Query the error ends only the statement; in the extended protocol the server skips
+            // everything up to Sync (55.2.3), and so do its answers.
+            while (_pending.TryPeek(out var head) && !head.EndsAtReady)
+            {
+                _pending.Dequeue();
+            }
+        }
+    }
+
+    private void DequeueThroughReady()
+    {
+        lock (_lock)
+        {
+            while (_pending.TryDequeue(out var head) && !head.EndsAtReady)
+            {
+            }
+        }
+    }
+
+    private void Enqueue(in PgPending pending)
+    {
+        lock (_lock)
+        {
+            _pending.Enqueue(pending);
+        }
+    }
+
+    private bool Peek(out PgPending head)
+    {
+        lock (_lock)
+        {
+            return _pending.TryPeek(out head);
+        }
+    }
+
+    private void Dequeue()
+    {
+        lock (_lock)
+        {
+            _pending.TryDequeue(out _);
+        }
+    }
+
+    private bool TryDequeue(PgPendingKind kind, out PgPending pending)
+    {
+        lock (_lock)
+        {
+            if (_pending.TryPeek(out pending) && pending.Kind == kind)
+            {
+                _pending.Dequeue();
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    private static short[] ResultFormats(ReadOnlySpan<byte> rest)
+    {
+        // Bind after the names: parameter formats, parameter values, then the result formats (55.7).
+        if (rest.Length < 2)
+        {
+            return [];
+        }
+
+        var at = 2 + (2 * BinaryPrimitives.ReadInt16BigEndian(rest));
+        if (rest.Length < at + 2)
+        {
+            return [];
+        }
+
+        var parameters = BinaryPrimitives.ReadInt16BigEndian(rest[at..]);
+        at += 2;
+        for (var i = 0; i < parameters && rest.Length >= at + 4; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(rest[at..]);
+            at += 4 + Math.Max(length, 0);
+        }
+
+        if (rest.Length < at + 2)
+        {
+            return [];
+        }
+
+        var count = BinaryPrimitives.ReadInt16BigEndian(rest[at..]);
+        at += 2;
+        var formats = new short[Math.Max((int)count, 0)];
+        for (var i = 0; i < formats.Length && rest.Length >= at + 2; i++, at += 2)
+        {
+            formats[i] = BinaryPrimitives.ReadInt16BigEndian(rest[at..]);
+        }
+
+        return formats;
+    }
+
+    private static void WriteDescribe(IBufferWriter<byte> w, string name)
+    {
+        var nameBytes = Encoding.UTF8.GetByteCount(name);
+        var span = w.GetSpan(1 + 4 + 1 + nameBytes + 1);
+        span[0] = (byte)FrontendCode.Describe;
+        BinaryPrimitives.WriteInt32BigEndian(span[1..], 4 + 1 + nameBytes + 1);
+        span[5] = (byte)'S';
+        Encoding.UTF8.GetBytes(name, span[6..]);
+        span[6 + nameBytes] = 0;
+        w.Advance(1 + 4 + 1 + nameBytes + 1);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Gatehouse.Proxy.Core.Masking;
+
+namespace Gatehouse.Protocols.Postgres.Masking;
+
+/// <summary>
+/// Rewrites one DataRow (55.7) by its result's plan: masked values replaced, lengths recomputed, every other
+/// value copied as it came. The column count never changes, and a row that needs nothing is left alone so
+/// the relay forwards the original bytes.
+/// </summary>
+internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter)
+{
+    private MaskAction?[] _actions = new MaskAction?[16];
+
+    /// <summary>True when the row was rewritten into <paramref name="output"/>; false = forward it untouched. Malformed rows end the session.</summary>
+    public bool TryMask(ReadOnlySpan<byte> body, PgResultShape shape, IBufferWriter<byte> output, out bool malformed)
+    {
+        malformed = false;
+        if (body.Length < 2)
+        {
+            malformed = true;
+            return false;
+        }
+
+        var count = BinaryPrimitives.ReadInt16BigEndian(body);
+        if (count < 0)
+        {
+            malformed = true;
+            return false;
+        }
+
+        if (_actions.Length < count)
+        {
+            _actions = new MaskAction?[Math.Max(count, _actions.Length * 2)];
+        }
+
+        var whole = shape.IsUnknown || count != shape.Columns.Length;
+        var any = false;
+        var grow = 0;
+        var at = 2;
+        for (var i = 0; i < count; i++)
+        {
+            if (body.Length - at < 4)
+            {
+                malformed = true;
+                return false;
+            }
+
+            var length = BinaryPrimitives.ReadInt32BigEndian(body[at..]);
+            at += 4;
+            if (length < -1 || length > body.Length - at)
+            {
+                malformed = true;
+                return false;
+            }
+
+            var value = length < 0 ? default : body.Slice(at, length);
+            at += Math.Max(length, 0);
+            var action = whole ? counter.Unattributed : Decide(shape.Columns[i], value, length < 0);
+            _actions[i] = action;
+            if (action is not null && length >= 0)
+            {
+                any = true;
+                grow += Math.Max(0, ValueMasker.MaxLength(action, length) - length);
+            }
+        }
+
+        if (at != body.Length)
+        {
+            malformed = true;
+            return false;
+        }
+
+        if (!any)
+        {
+            return false;
+        }
+
+        var span = output.GetSpan(1 + 4 + body.Length + grow);
+        span[0] = (byte)BackendCode.DataRow;
+        BinaryPrimitives.WriteInt16BigEndian(span[5..], count);
+        var written = 7;
+        at = 2;
+        for (var i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(body[at..]);
+            at += 4;
+            var value = length < 0 ? default : body.Slice(at, length);
+            at += Math.Max(length, 0);
+            var action = _actions[i];
+            _actions[i] = null;
+            var masked = length;
+            if (action is not null && length >= 0)
+            {
+                var rewritable = !whole && PgField.IsText(shape.Columns[i].Type);
+                masked = rewritable ? ValueMasker.Write(action, value, masking.TokenKey, span[(written + 4)..]) : -1;
+                counter.Masked(action);
+            }
+            else if (length >= 0)
+            {
+                value.CopyTo(span[(written + 4)..]);
+            }
+
+            BinaryPrimitives.WriteInt32BigEndian(span[written..], masked);
+            written += 4 + Math.Max(masked, 0);
+        }
+
+        BinaryPrimitives.WriteInt32BigEndian(span[1..], written - 1);
+        output.Advance(written);
+        return true;
+    }
+
+    private MaskAction? Decide(in PgColumnPlan plan, ReadOnlySpan<byte> value, bool isNull)
+    {
+        if (plan.Action is { } action || isNull || !plan.Scan)
+        {
+            return plan.Action;
+        }
+
+        // Binary values of non-text types are not text to scan; only text-format values and text types are.
+        if (plan.Format != 0 && !PgField.IsText(plan.Type))
+        {
+            return null;
+        }
+
+        var kind = ContentDetector.Detect(value, masking.Detectors);
+        return kind == ContentKinds.None ? null : masking.ForDetected(kind);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Gatehouse.Proxy.Core.Masking;
+
+/// <summary>
+/// Writes the masked text of one value. Allocation-free: the protocol rewriters size the destination with
+/// <see cref="MaxLength"/> and write straight into their output buffer.
+/// </summary>
+public static class ValueMasker
+{
+    private const int TokenHexChars = 24; // 96 bits of the HMAC: collisions are not a practical concern for joins
+    private static ReadOnlySpan<byte> TokenPrefix => "tok_"u8;
+
+    /// <summary>Bytes <see cref="Write"/> needs at most for a value of <paramref name="valueLength"/> bytes.</summary>
+    public static int MaxLength(MaskAction action, int valueLength) => action.Strategy switch
+    {
+        MaskStrategy.Redact => action.Replacement.Length,
+        MaskStrategy.Partial => valueLength, // every rune becomes one '*' or itself
+        MaskStrategy.Token => TokenPrefix.Length + TokenHexChars,
+        _ => 0,
+    };
+
+    /// <summary>Writes the masked value; returns its length, or -1 for SQL NULL.</summary>
+    public static int Write(MaskAction action, ReadOnlySpan<byte> value, ReadOnlySpan<byte> tokenKey, Span<byte> destination)
+    {
+        switch (action.Strategy)
+        {
+            case MaskStrategy.Redact:
+                action.Replacement.CopyTo(destination);
+                return action.Replacement.Length;
+            case MaskStrategy.Partial:
+                return WritePartial(value, action.Keep, destination);
+            case MaskStrategy.Token:
+                return WriteToken(value, tokenKey, destination);
+            default:
+                return -1;
+        }
+    }
+
+    private static int WritePartial(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
+    {
+        var visibleFrom = CountAlphanumeric(value) - keep;
+        int written = 0, seen = 0;
+        for (var at = 0; at < value.Length;)
+        {
+            if (Rune.DecodeFromUtf8(value[at..], out var rune, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                destination[written++] = (byte)'*'; // bytes that are not text are never shown
+                at++;
+                continue;
+            }
+
+            if (Rune.IsLetterOrDigit(rune) && seen++ < visibleFrom)
+            {
+                destination[written++] = (byte)'*';
+            }
+            else if (Rune.IsLetterOrDigit(rune) || Rune.IsPunctuation(rune) || Rune.IsWhiteSpace(rune) || Rune.IsSymbol(rune))
+            {
+                value.Slice(at, consumed).CopyTo(destination[written..]);
+                written += consumed;
+            }
+            else
+            {
+                destination[written++] = (byte)'*'; // control and format characters could smuggle anything
+            }
+
+            at += consumed;
+        }
+
+        return written;
+    }
+
+    private static int CountAlphanumeric(ReadOnlySpan<byte> value)
+    {
+        var count = 0;
+        for (var at = 0; at < value.Length;)
+        {
+            if (Rune.DecodeFromUtf8(value[at..], out var rune, out var consumed) == System.Buffers.OperationStatus.Done && Rune.IsLetterOrDigit(rune))
+            {
+                count++;
+            }
+
+            at += Math.Max(consumed, 1);
+        }
+
+        return count;
+    }
+
+    private static int WriteToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> key, Span<byte> destination)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(key, value, mac);
+        TokenPrefix.CopyTo(destination);
+        var hex = destination[TokenPrefix.Length..];
+        for (var i = 0; i < TokenHexChars / 2; i++)
+        {
+            hex[2 * i] = (byte)"0123456789abcdef"[mac[i] >> 4];
+            hex[(2 * i) + 1] = (byte)"0123456789abcdef"[mac[i] & 0xF];
+        }
+
+        return TokenPrefix.Length + TokenHexChars;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text;
+using Gatehouse.Proxy.Core.Masking;
+using Xunit;
+
+namespace Gatehouse.Tests.Masking;
+
+public class ValueMaskerTests
+{
+    private static readonly byte[] Key = Encoding.UTF8.GetBytes("a-test-key-of-32-bytes-length!!!");
+
+    private static string? Mask(MaskAction action, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        var destination = new byte[ValueMasker.MaxLength(action, bytes.Length)];
+        var length = ValueMasker.Write(action, bytes, Key, destination);
+        return length < 0 ? null : Encoding.UTF8.GetString(destination, 0, length);
+    }
+
+    [Fact]
+    public void Partial_keeps_the_last_digits_and_the_shape()
+    {
+        Assert.Equal("****-****-****-1111", Mask(new MaskAction("cards", MaskStrategy.Partial, keep: 4), "4111-1111-1111-1111"));
+        Assert.Equal("*****@*******.com", Mask(new MaskAction("mail", MaskStrategy.Partial, keep: 3), "alice@example.com"));
+    }
+
+    [Fact]
+    public void Partial_never_shows_more_than_asked_of_a_short_value()
+    {
+        Assert.Equal("12", Mask(new MaskAction("short", MaskStrategy.Partial, keep: 4), "12"));
+        Assert.Equal("**", Mask(new MaskAction("none", MaskStrategy.Partial, keep: 0), "ab"));
+    }
+
+    [Fact]
+    public void Redact_hides_the_length_too()
+    {
+        var action = new MaskAction("r", MaskStrategy.Redact);
+        Assert.Equal(MaskAction.DefaultReplacement, Mask(action, "x"));
+        Assert.Equal(MaskAction.DefaultReplacement, Mask(action, "a much longer secret value"));
+    }
+
+    [Fact]
+    public void Tokens_are_deterministic_per_key_and_distinct_per_value()
+    {
+        var action = new MaskAction("t", MaskStrategy.Token);
+        var a = Mask(action, "4111111111111111");
+        Assert.Equal(a, Mask(action, "4111111111111111"));
+        Assert.NotEqual(a, Mask(action, "4111111111111112"));
+        Assert.StartsWith("tok_", a);
+        Assert.DoesNotContain("4111", a);
+    }
+
+    [Fact]
+    public void Null_strategy_yields_sql_null()
+    {
+        Assert.Null(Mask(new MaskAction("n", MaskStrategy.Null), "secret"));
+    }
+}
