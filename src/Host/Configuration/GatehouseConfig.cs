@@ -19,6 +19,8 @@ public sealed class GatehouseConfig
     public LimitsConfig Limits { get; set; } = new();
 
     public PolicyConfig Policy { get; set; } = new();
+
+    public MaskingConfig Masking { get; set; } = new();
 }
 
 public sealed class ListenerConfig
@@ -166,4 +168,62 @@ public sealed class TimeWindowConfig
 
     /// <summary>An IANA zone such as Europe/Berlin; UTC when absent.</summary>
     public string? TimeZone { get; set; }
+}
+
+public sealed class MaskingConfig
+{
+    /// <summary>Checked in order; the first rule whose columns match a result column masks it.</summary>
+    public List<MaskingRuleConfig> Rules { get; set; } = [];
+
+    /// <summary>Content detectors, each with its own strategy.</summary>
+    public List<DetectorConfig> Detectors { get; set; } = [];
+
+    /// <summary>derived (columns without table identity) | all (every text value).</summary>
+    public string? DetectorScope { get; set; }
+
+    /// <summary>Mask derived columns whole when the statement names a sensitive column; on unless set false.</summary>
+    public bool? Strict { get; set; }
+
+    /// <summary>Roles that see every value unmasked.</summary>
+    public List<string> ExemptRoles { get; set; } = [];
+
+    /// <summary>The HMAC key of the token strategy; exactly one of the three when any rule tokenises.</summary>
+    public string? TokenKey { get; set; }
+
+    public string? TokenKeyFile { get; set; }
+
+    public string? TokenKeyEnv { get; set; }
+}
+
+public sealed class MaskingRuleConfig
+{
+    public string? Name { get; set; }
+
+    /// <summary><c>[schema.][table.]column</c> globs, matched against the catalog's names, never aliases.</summary>
+    public List<string> Columns { get; set; } = [];
+
+    /// <summary>redact | partial | token | nullify (SQL NULL)</summary>
+    public string? Strategy { get; set; }
+
+    /// <summary>For partial: how many trailing letters or digits stay visible (default 4).</summary>
+    public int? Keep { get; set; }
+
+    /// <summary>For redact: the text written instead (default "[redacted]").</summary>
+    public string? Replacement { get; set; }
+
+    public List<string> ExemptRoles { get; set; } = [];
+
+    public List<string> Upstreams { get; set; } = [];
+}
+
+public sealed class DetectorConfig
+{
+    /// <summary>Detector names (card, email, us_ssn, iban, phone, aws_key, jwt, private_key) or all.</summary>
+    public List<string> Kinds { get; set; } = [];
+
+    public string? Strategy { get; set; }
+
+    public int? Keep { get; set; }
+
+    public string? Replacement { get; set; }
 }

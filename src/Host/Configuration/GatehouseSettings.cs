@@ -62,6 +62,7 @@ public sealed partial class GatehouseSettings
         ResolveIdentity(config.Identity);
         ResolveRoles(config.Roles, upstreams);
         ResolvePolicy(config.Policy, config.Roles, upstreams);
+        ResolveMasking(config.Masking, config.Roles, upstreams);
         if (config.Http.Bind is { } http)
         {
             if (ConfigValues.TryParseEndpoint(http, out var ep))

@@ -23,8 +23,8 @@ public sealed class ColumnPattern
 
     public string Text { get; }
 
-    /// <summary>Whether an identifier names this pattern's table (strict mode reads statement text with it).</summary>
-    public bool MatchesTableName(string name) => _table is not null && _table.Matches(name, loose: false);
+    /// <summary>Whether an identifier in statement text may name this pattern's column (strict mode).</summary>
+    public bool MatchesColumnName(string name) => _column.Matches(name, loose: false);
 
     public static bool TryParse(string text, out ColumnPattern pattern)
     {

@@ -58,27 +58,18 @@ public sealed class MaskingSession
     }
 
     /// <summary>
-    /// Whether statement text names a sensitive column or a table a rule names: strict mode's signal that a
-    /// derived column may carry sensitive data. Over-inclusive on purpose (an identifier inside a string
-    /// literal counts): a false alarm masks too much, a miss leaks.
+    /// Whether an identifier in statement text may name a sensitive column: any rule pattern's column part
+    /// (strict mode's signal that a derived column may carry the value).
     /// </summary>
-    public bool ReferencesSensitive(ReadOnlySpan<byte> sql)
+    public bool NamesSensitiveColumn(string identifier)
     {
-        if (_rules.Length == 0)
+        foreach (var rule in _rules)
         {
-            return false;
-        }
-
-        foreach (var identifier in new SqlIdentifiers(sql))
-        {
-            foreach (var rule in _rules)
+            foreach (var pattern in rule.Columns)
             {
-                foreach (var pattern in rule.Columns)
+                if (pattern.MatchesColumnName(identifier))
                 {
-                    if (pattern.MatchesName(identifier) || pattern.MatchesTableName(identifier))
-                    {
-                        return true;
-                    }
+                    return true;
                 }
             }
         }

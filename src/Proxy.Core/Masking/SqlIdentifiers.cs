@@ -3,9 +3,9 @@ using System.Text;
 namespace Gatehouse.Proxy.Core.Masking;
 
 /// <summary>
-/// The identifier-like words of statement text: unquoted words folded to lower case, "quoted" and `quoted`
-/// names as written. Strings and comments are not skipped: strict mode wants every name a statement could
-/// mean, and a word in a literal only costs an over-cautious mask.
+/// The identifier-like words of any text: unquoted words folded to lower case, "quoted" and `quoted` names as
+/// written. Strict mode reads string literals with it, since a string may be SQL a function runs
+/// (<c>query_to_xml('select card ...')</c>), and a word in a literal only costs an over-cautious mask.
 /// </summary>
 public ref struct SqlIdentifiers(ReadOnlySpan<byte> sql)
 {

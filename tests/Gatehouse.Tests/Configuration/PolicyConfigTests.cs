@@ -6,34 +6,7 @@ namespace Gatehouse.Tests.Configuration;
 /// <summary>Policy rules load from the YAML file; a bad rule is refused at start with its name in the message.</summary>
 public sealed class PolicyConfigTests
 {
-    private const string Base = """
-        listeners:
-          - name: pg
-            protocol: postgres
-            bind: 127.0.0.1:0
-            upstream: db
-            allow_plaintext_on_loopback: true
-        upstreams:
-          - name: db
-            host: 127.0.0.1
-            database: app
-            user: gatehouse
-            password: secret
-            auth: scram-sha-256
-            tls: disable
-        identity:
-          issuer: https://idp.example/
-          audience: gatehouse
-          jwks_url: https://idp.example/jwks
-        roles:
-          analyst:
-            groups: [analysts]
-            upstreams: [db]
-          dba:
-            groups: [dba]
-            upstreams: ["*"]
-
-        """;
+    private const string Base = ConfigYaml.OnePostgresListener;
 
     private static GatehouseSettings Load(string policy) => GatehouseSettings.From(ConfigLoader.Parse(Base + policy, "test.yaml"), Path.GetTempPath());
 

@@ -13,6 +13,8 @@ public class ContentDetectorTests
     [InlineData("card: 5555-5555-5555-4444.", ContentKinds.Card)]
     [InlineData("378282246310005", ContentKinds.Card)]
     [InlineData("6011111111111117", ContentKinds.Card)]
+    [InlineData("paid with 4111111111111111 today", ContentKinds.Card)]
+    [InlineData("paid with 4111 1111 1111 1111", ContentKinds.Card)]
     [InlineData("jane.doe+shop@example.co.uk", ContentKinds.Email)]
     [InlineData("SSN 123-45-6789", ContentKinds.UsSsn)]
     [InlineData("DE89 3704 0044 0532 0130 00", ContentKinds.Iban)]
@@ -30,6 +32,7 @@ public class ContentDetectorTests
     [Theory]
     [InlineData("4111111111111112")] // fails Luhn
     [InlineData("order 1234567890123")]
+    [InlineData("0000 4111 1111 1111 1111")] // the tail of a longer grouped run is no card
     [InlineData("550e8400-e29b-41d4-a716-446655440000")]
     [InlineData("2024-01-15 12:34:56.789+00")]
     [InlineData("20240115123456")]

@@ -9,7 +9,10 @@ public static class Psql
 
     public static Task<Result> RunAsync(GatewayFixture fixture, string token, params string[] args) => RunWithInputAsync(fixture, token, null, args);
 
-    public static async Task<Result> RunWithInputAsync(GatewayFixture fixture, string token, string? stdin, params string[] args)
+    public static Task<Result> RunWithInputAsync(GatewayFixture fixture, string token, string? stdin, params string[] args) => RunOnPortAsync(fixture.Port, token, stdin, args);
+
+    /// <summary>psql against a gateway other than the fixture's own (one a test started with its own configuration).</summary>
+    public static async Task<Result> RunOnPortAsync(int port, string token, string? stdin, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("GATEHOUSE_TEST_PSQL") ?? "psql")
         {
@@ -18,7 +21,7 @@ public static class Psql
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add($"host=127.0.0.1 port={fixture.Port} dbname=app user=alice sslmode=require");
+        start.ArgumentList.Add($"host=127.0.0.1 port={port} dbname=app user=alice sslmode=require");
         start.ArgumentList.Add("-X");
         start.ArgumentList.Add("-A");
         start.ArgumentList.Add("-t");

@@ -1,3 +1,4 @@
+using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Masking;
 
 namespace Gatehouse.Protocols.Postgres.Masking;
@@ -67,7 +68,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             {
                 scan |= masking.Detectors != ContentKinds.None;
                 action = masking.ForResultName(f.Name);
-                if (action is null && masking.Strict && (referencesSensitive ??= masking.ReferencesSensitive(statement)))
+                if (action is null && masking.Strict && (referencesSensitive ??= ReferencesSensitive(statement)))
                 {
                     action = masking.StrictAction;
                 }
@@ -77,6 +78,17 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
         }
 
         return new PgResultShape(columns);
+    }
+
+    private bool ReferencesSensitive(ReadOnlySpan<byte> statement)
+    {
+        if (!masking.HasColumnRules)
+        {
+            return false;
+        }
+
+        var lexer = new PgLexer(statement);
+        return StrictReferences.Find(ref lexer, statement, masking);
     }
 
     /// <summary>The action for a column by identity; sets <paramref name="scan"/> when the value is an expression inside a view.</summary>

@@ -49,7 +49,8 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
         switch (type)
         {
             case (byte)FrontendCode.Query:
-                Enqueue(new PgPending(PgPendingKind.Query, Sql: body.ToArray()));
+                var queryEnd = body.IndexOf((byte)0); // the server reads a C string
+                Enqueue(new PgPending(PgPendingKind.Query, Sql: (queryEnd < 0 ? body : body[..queryEnd]).ToArray()));
                 return false;
             case (byte)FrontendCode.Parse when reader.TryReadCString(out var name):
                 var sqlEnd = reader.Rest.IndexOf((byte)0);

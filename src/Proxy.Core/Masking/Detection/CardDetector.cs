@@ -18,7 +18,7 @@ internal static class CardDetector
         for (var start = 0; start < text.Length; start++)
         {
             if (!ContentDetector.IsDigit(text[start]) || (start > 0 && (ContentDetector.IsAlnum(text[start - 1]) || text[start - 1] is (byte)'-' or (byte)'.' or (byte)':'))
-                || (start > 1 && text[start - 1] == ' ' && ContentDetector.IsAlnum(text[start - 2])))
+                || (start > 1 && text[start - 1] is (byte)' ' && ContentDetector.IsDigit(text[start - 2]))) // a later group of a longer grouped run
             {
                 continue;
             }

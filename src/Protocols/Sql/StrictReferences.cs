@@ -1,0 +1,157 @@
+using System.Text;
+using Gatehouse.Proxy.Core.Masking;
+
+namespace Gatehouse.Protocols.Sql;
+
+/// <summary>
+/// Strict mode's reading of a statement: may a derived result column carry a sensitive value? Yes when the
+/// statement names a sensitive column anywhere (string literals included: <c>query_to_xml('select card
+/// ...')</c> runs SQL from a string), when it uses a whole row as a value (<c>to_json(p)</c>, <c>p::text</c>,
+/// <c>row(p.*)</c>, a CTE or subquery alias passed to a function: a whole row carries every column without
+/// naming one), or when the dialect's lexer cannot read it to the end. A table name or alias that only
+/// qualifies a column (<c>p.name</c>) is no whole-row use. Over-inclusive by design: a false alarm masks a
+/// derived column, a miss leaks it. Comments are skipped by the lexer, except MySQL's executable ones.
+/// </summary>
+internal static class StrictReferences
+{
+    private static readonly HashSet<string> TableIntroducers = new(StringComparer.Ordinal) { "from", "join", "only", "update", "into", "table", "lateral" };
+
+    // Words after a table that are not its alias.
+    private static readonly HashSet<string> NotAliases = new(StringComparer.Ordinal)
+    {
+        "where", "join", "inner", "left", "right", "full", "outer", "cross", "natural", "on", "using", "group", "order", "limit", "offset",
+        "fetch", "for", "having", "window", "union", "except", "intersect", "returning", "set", "values", "lateral", "tablesample", "as",
+        "and", "or", "not", "select", "from", "into", "with", "when", "then", "else", "end", "is", "in", "like", "between", "recursive",
+        "default", "do", "conflict", "straight_join", "partition", "force", "ignore", "use", "procedure", "lock", "share", "nowait", "skip",
+    };
+
+    private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char);
+
+    public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking)
+        where TLexer : ISqlLexer, allows ref struct
+    {
+        var tokens = new List<Token>();
+        while (true)
+        {
+            var t = lexer.Next();
+            if (t.Kind == SqlTokenKind.End)
+            {
+                break;
+            }
+
+            if (t.Kind == SqlTokenKind.Error)
+            {
+                return true; // what the lexer cannot read, strict mode cannot clear
+            }
+
+            string? name = null;
+            if (t.Kind == SqlTokenKind.Word)
+            {
+                name = Encoding.UTF8.GetString(sql.Slice(t.Start, t.Length)).ToLowerInvariant();
+            }
+            else if (t.Kind == SqlTokenKind.QuotedName)
+            {
+                name = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
+            }
+            else if (t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking))
+            {
+                return true;
+            }
+
+            if (name is not null && masking.NamesSensitiveColumn(name))
+            {
+                return true;
+            }
+
+            tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0));
+        }
+
+        return UsesWholeRow(tokens);
+    }
+
+    private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking)
+    {
+        var words = new SqlIdentifiers(text);
+        while (words.MoveNext())
+        {
+            if (masking.NamesSensitiveColumn(words.Current))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool UsesWholeRow(List<Token> tokens)
+    {
+        var rowNames = new HashSet<string>(StringComparer.Ordinal);
+        var declarations = new bool[tokens.Count];
+        var inFrom = false;
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (tokens[i].Name is not { } name)
+            {
+                continue;
+            }
+
+            if (tokens[i].Kind == SqlTokenKind.Word)
+            {
+                inFrom = name switch
+                {
+                    "from" or "join" => true,
+                    "select" or "where" or "on" or "group" or "order" or "having" or "limit" or "returning" or "set" or "values" => false,
+                    _ => inFrom,
+                };
+            }
+
+            var before = CharAt(tokens, i - 1);
+            var previousWord = i > 0 && tokens[i - 1].Kind == SqlTokenKind.Word ? tokens[i - 1].Name : null;
+            var isTable = (previousWord is not null && TableIntroducers.Contains(previousWord))
+                || (before == (byte)',' && inFrom)
+                || (before == (byte)'.' && i > 1 && declarations[i - 2]);
+            var isSubqueryAlias = (before == (byte)')' && !NotAliases.Contains(name))
+                || (previousWord == "as" && CharAt(tokens, i - 2) == (byte)')');
+            var isCte = (previousWord is "with" or "recursive" || (before == (byte)',' && !inFrom && NameAt(tokens, i + 1) == "as"))
+                && !NotAliases.Contains(name);
+            if (!(isTable || isSubqueryAlias || isCte) || (tokens[i].Kind == SqlTokenKind.Word && isTable && NotAliases.Contains(name)))
+            {
+                continue;
+            }
+
+            declarations[i] = true;
+            rowNames.Add(name);
+            if (!isTable || CharAt(tokens, i + 1) == (byte)'.')
+            {
+                continue;
+            }
+
+            var alias = i + 1;
+            if (NameAt(tokens, alias) == "as" && tokens[alias].Kind == SqlTokenKind.Word)
+            {
+                alias++;
+            }
+
+            if (NameAt(tokens, alias) is { } a && !(tokens[alias].Kind == SqlTokenKind.Word && NotAliases.Contains(a)))
+            {
+                declarations[alias] = true;
+                rowNames.Add(a);
+            }
+        }
+
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (!declarations[i] && tokens[i].Name is { } name && rowNames.Contains(name) && CharAt(tokens, i - 1) != (byte)'.'
+                && (CharAt(tokens, i + 1) != (byte)'.' || CharAt(tokens, i + 2) == (byte)'*'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static byte CharAt(List<Token> tokens, int i) => i >= 0 && i < tokens.Count ? tokens[i].Char : (byte)0;
+
+    private static string? NameAt(List<Token> tokens, int i) => i >= 0 && i < tokens.Count ? tokens[i].Name : null;
+}

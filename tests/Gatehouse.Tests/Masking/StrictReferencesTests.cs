@@ -1,0 +1,55 @@
+using System.Text;
+using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Masking;
+
+namespace Gatehouse.Tests.Masking;
+
+/// <summary>Strict mode's signal: a statement whose derived columns may carry a sensitive value.</summary>
+public sealed class StrictReferencesTests
+{
+    private static readonly MaskingSession Session = new MaskingPolicy(
+    [
+        new() { Name = "cards", Columns = [Pattern("billing.customers.card")], Action = new MaskAction("cards", MaskStrategy.Redact) },
+        new() { Name = "ssn", Columns = [Pattern("ssn")], Action = new MaskAction("ssn", MaskStrategy.Redact) },
+    ], ContentKinds.None, new Dictionary<ContentKinds, MaskAction>(), DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
+
+    private static ColumnPattern Pattern(string text) => ColumnPattern.TryParse(text, out var p) ? p : throw new ArgumentException(text);
+
+    private static bool Find(string sql)
+    {
+        var bytes = Encoding.UTF8.GetBytes(sql);
+        var lexer = new PgLexer(bytes);
+        return StrictReferences.Find(ref lexer, bytes, Session);
+    }
+
+    [Theory]
+    [InlineData("SELECT upper(card) FROM customers")]
+    [InlineData("SELECT c.\"card\" || '' FROM customers c")]
+    [InlineData("SELECT substr(SSN, 1, 3) FROM people")]
+    [InlineData("SELECT to_json(c) FROM customers c")]
+    [InlineData("SELECT c::text FROM billing.customers AS c")]
+    [InlineData("SELECT row(c.*)::text FROM customers c")]
+    [InlineData("SELECT row_to_json(customers) FROM customers")]
+    [InlineData("SELECT customers FROM customers")]
+    [InlineData("SELECT to_json(s) FROM (SELECT * FROM customers) s")]
+    [InlineData("SELECT to_json(s) FROM (SELECT * FROM customers) AS s")]
+    [InlineData("WITH w AS (SELECT * FROM customers) SELECT w::text FROM w")]
+    [InlineData("WITH a AS (SELECT 1), w AS (SELECT * FROM customers) SELECT to_jsonb(w) FROM w")]
+    [InlineData("SELECT x FROM customers c, LATERAL to_json(c) x")]
+    [InlineData("SELECT c.* , md5(c::text) FROM customers c")]
+    [InlineData("SELECT jsonb_agg(c) FROM orders o JOIN customers c ON c.id = o.customer")]
+    [InlineData("SELECT query_to_xml('select card from customers', true, false, '')")]
+    [InlineData("SELECT $q$ unterminated")]
+    public void Statements_whose_derived_columns_may_carry_sensitive_values(string sql) => Assert.True(Find(sql));
+
+    [Theory]
+    [InlineData("SELECT count(*) FROM customers")]
+    [InlineData("SELECT length(c.name), upper(c.email) FROM billing.customers c WHERE c.id = 1")]
+    [InlineData("SELECT o.total * 2 FROM orders o JOIN customers c ON c.id = o.customer")]
+    [InlineData("SELECT now()")]
+    [InlineData("SELECT coalesce(name, 'x') FROM customers AS c")]
+    [InlineData("SELECT t.typname FROM pg_catalog.pg_type t WHERE t.oid = 25")]
+    [InlineData("SELECT upper(name) FROM customers c -- then to_json(c) in a comment\nWHERE c.id = 1")]
+    [InlineData("SELECT upper(name) FROM customers c WHERE (c.kind = 'x') /* user-defined ) user */")]
+    public void Statements_that_only_qualify_columns_or_name_none_that_are_sensitive(string sql) => Assert.False(Find(sql));
+}
