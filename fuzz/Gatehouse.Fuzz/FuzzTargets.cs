@@ -17,6 +17,7 @@ internal static class FuzzTargets
         Describe<MySqlHandshakeParsersTarget>(),
         Describe<MySqlLexerTarget>(),
         Describe<SqlClassifierTarget>(),
+        Describe<PgRowMaskerTarget>(),
     ];
 
     public static FuzzTarget? Find(string name)

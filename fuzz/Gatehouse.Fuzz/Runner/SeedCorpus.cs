@@ -132,6 +132,16 @@ internal static class SeedCorpus
             ("mysql-modes.bin", Sql(0x01, "SELECT 'a\\'; DROP TABLE t; #'; SELECT \"b\"")),
             ("mysql-routine.bin", Sql(0x01, "CREATE PROCEDURE p() BEGIN IF a THEN SELECT 1; END IF; END; LOAD DATA LOCAL INFILE 'x' INTO TABLE t")),
         ],
+        [PgRowMaskerTarget.Name] =
+        [
+            ("one-masked.bin", [3, 0x01, 0x00, 0x00, .. DataRowBody("4111 1111 1111 1111", "Ada", null)]),
+            ("strategies.bin", [4, 0x01, 0x05, 0x09, 0x0D, .. DataRowBody("4111 1111 1111 1111", "ada@example.com", "secret", "x")]),
+            ("scanned.bin", [2, 0x02, 0x12, .. DataRowBody("paid with 4111111111111111", "DE89 3704 0044 0532 0130 00")]),
+            ("non-text.bin", [2, 0x03, 0x13, .. DataRowBody("42", null)]),
+            ("shape-mismatch.bin", [1, 0x00, .. DataRowBody("a", "b")]),
+            ("nothing-to-mask.bin", [2, 0x00, 0x02, .. DataRowBody("1", "plain")]),
+            ("truncated.bin", [1, 0x01, 0, 1, 0, 0, 0, 9, (byte)'a']),
+        ],
         [ScramServerMessagesTarget.Name] =
         [
             ("valid-exchange.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
@@ -163,6 +173,9 @@ internal static class SeedCorpus
 
         return written;
     }
+
+    /// <summary>A DataRow's body: the message without its type byte and length.</summary>
+    private static byte[] DataRowBody(params string?[] values) => DataRow(values)[5..];
 
     private static byte[] StartupPacket()
         => Startup(("user", "alice"), ("database", "app"), ("application_name", "psql"), ("client_encoding", "UTF8"));

@@ -47,6 +47,9 @@ public sealed class FuzzSmokeTests
     public void SqlClassifier() => Smoke("sql-classifier", "pg.read", "pg.ddl", "pg.unknown", "mysql.read", "mysql.write", "risky");
 
     [Fact]
+    public void PgRowMasker() => Smoke("pg-row-masker", "rewritten", "pass", "malformed", "unknown-shape", "detected", "partial", "token", "null", "redact");
+
+    [Fact]
     public void Every_target_has_a_smoke_test_and_a_seed_corpus_matching_the_generator()
     {
         var smoked = typeof(FuzzSmokeTests).GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0).Select(m => m.Name).ToHashSet();
