@@ -212,6 +212,25 @@ internal static class PgWriter
         w.Advance(at);
     }
 
+    /// <summary>Describe (55.7) of a statement ('S') or portal ('P').</summary>
+    public static void Describe(IBufferWriter<byte> w, byte target, string name)
+    {
+        var length = 4 + 1 + CStringLength(name);
+        var s = w.GetSpan(1 + length);
+        s[0] = (byte)FrontendCode.Describe;
+        BinaryPrimitives.WriteInt32BigEndian(s[1..], length);
+        s[5] = target;
+        w.Advance(6 + WriteCString(s[6..], name));
+    }
+
+    public static void Sync(IBufferWriter<byte> w)
+    {
+        var s = w.GetSpan(5);
+        s[0] = (byte)FrontendCode.Sync;
+        BinaryPrimitives.WriteInt32BigEndian(s[1..], 4);
+        w.Advance(5);
+    }
+
     public static void Terminate(IBufferWriter<byte> w)
     {
         var s = w.GetSpan(5);

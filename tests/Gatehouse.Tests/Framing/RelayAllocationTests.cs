@@ -1,10 +1,12 @@
-using Gatehouse.Protocols.Sql;
-using Gatehouse.Proxy.Core.Policy;
-using System.Text;
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using Gatehouse.Fuzz.Support;
 using Gatehouse.Protocols.Postgres;
+using Gatehouse.Protocols.Postgres.Masking;
+using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Masking;
+using Gatehouse.Proxy.Core.Policy;
 using Gatehouse.Proxy.Core.Relay;
 using static Gatehouse.Fuzz.Support.PgMessages;
 
@@ -70,6 +72,8 @@ public sealed class RelayAllocationTests
             {
                 "ClassifierBenchmarks.PgGuardMix" => 6,
                 _ when benchmark.StartsWith("ClassifierBenchmarks.", StringComparison.Ordinal) => 1,
+                "MaskingBenchmarks.OneMaskedColumn" => 1,
+                _ when benchmark.StartsWith("MaskingBenchmarks.", StringComparison.Ordinal) => 0,
                 _ => 100,
             };
             for (var i = 0; i < 1000; i++)
@@ -119,6 +123,11 @@ public sealed class RelayAllocationTests
             return CreateClassify(benchmark);
         }
 
+        if (benchmark.StartsWith("MaskingBenchmarks.", StringComparison.Ordinal))
+        {
+            return CreateMask(benchmark);
+        }
+
         var row = TypicalDataRow();
         var buffer = benchmark switch
         {
@@ -132,6 +141,32 @@ public sealed class RelayAllocationTests
         {
             decoder.TryReadHeader(buffer, out var header, out _);
             return header.TotalLength;
+        };
+    }
+
+    /// <summary>As bench/Gatehouse.Bench/MaskingBenchmarks.cs: a 10-column text row, one column masked, scanned, or none; 1 = rewritten.</summary>
+    private static Func<long> CreateMask(string benchmark)
+    {
+        string?[] values = ["10452", "Ada Lovelace", "4111 1111 1111 1111", "ada@example.com", "2026-12-03 10:11:12+00", "shipped", "1499.00", "EUR", "12 Analytical Engine Way, London", "first order of the month"];
+        var body = DataRow(values)[5..];
+        var rule = new MaskAction("cards", MaskStrategy.Partial);
+        var actions = Enum.GetValues<ContentKinds>()
+            .Where(k => k is not (ContentKinds.None or ContentKinds.All))
+            .ToDictionary(k => k, k => new MaskAction("detector", MaskStrategy.Redact));
+        var session = new MaskingPolicy([], ContentKinds.All, actions,
+            DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
+        var masker = new PgRowMasker(session, new MaskingCounter(null));
+        var shape = new PgResultShape([.. Enumerable.Range(0, values.Length).Select(i => benchmark switch
+        {
+            "MaskingBenchmarks.OneMaskedColumn" when i == 2 => new PgColumnPlan(rule, false, 25, 0),
+            "MaskingBenchmarks.ScannedColumnClean" when i == 9 => new PgColumnPlan(null, true, 25, 0),
+            _ => new PgColumnPlan(null, false, 25, 0),
+        })]);
+        var output = new ArrayBufferWriter<byte>(4096);
+        return () =>
+        {
+            output.ResetWrittenCount();
+            return masker.TryMask(body, shape, output, out _) ? 1 : 0;
         };
     }
 

@@ -216,6 +216,52 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Equal($"1|{MaskedCard}|Ada\n2|**** **** **** 0004|Alan\n3||Grace", masked.Stdout.TrimEnd('\n'));
     }
 
+    [Theory]
+    [InlineData("\\copy {0}.people (id, card, name) to stdout", "1\t**** **** **** 1111\tAda|2\t**** **** **** 0004\tAlan|3\t\\N\tGrace")]
+    [InlineData("\\copy (select id, card as c, name from {0}.people order by id) to stdout", "1\t**** **** **** 1111\tAda|2\t**** **** **** 0004\tAlan|3\t\\N\tGrace")]
+    [InlineData("\\copy (select id, ssn, name from {0}.people order by id) to stdout with (format csv, header)", "id,ssn,name|1,\"[redacted]\",Ada|2,\"[redacted]\",Alan|3,,Grace")]
+    [InlineData("COPY (SELECT id, card || '', name FROM {0}.people ORDER BY id) TO STDOUT (FORMAT csv, NULL 'NULL')", "1,NULL,Ada|2,NULL,Alan|3,NULL,Grace")]
+    [InlineData("COPY (SELECT id, salary, note FROM {0}.people ORDER BY id) TO STDOUT", "1\t\\N\torder 1234567812345678|2\t\\N\tcall me|3\t\\N\t\\N")]
+    public async Task Copy_to_stdout_is_masked_in_text_and_csv(string template, string expected)
+    {
+        var result = await Psql.RunOnPortAsync(Port, Token(), null, "-c", string.Format(System.Globalization.CultureInfo.InvariantCulture, template, _schema));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(expected, result.Stdout.TrimEnd('\n').Replace('\n', '|'));
+    }
+
+    [Fact]
+    public async Task Binary_copy_is_masked_and_a_copy_the_gateway_cannot_describe_is_refused()
+    {
+        await using var connection = await OpenAsync();
+        await using (var reader = await connection.BeginBinaryExportAsync($"COPY (SELECT id, card FROM {_schema}.people ORDER BY id) TO STDOUT (FORMAT binary)"))
+        {
+            Assert.Equal(2, await reader.StartRowAsync());
+            Assert.Equal(1, await reader.ReadAsync<int>());
+            Assert.Equal(MaskedCard, await reader.ReadAsync<string>());
+        }
+
+        // A temporary table exists only in the client's own session: the gateway cannot attribute its columns.
+        await using var other = await OpenAsync();
+        await ExecuteAsync(other, "CREATE TEMP TABLE t_secret AS SELECT 1 AS x");
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var export = await other.BeginTextExportAsync("COPY t_secret TO STDOUT");
+            await export.ReadToEndAsync();
+        });
+        Assert.Contains(fixture.Logs, l => l.Contains("could not learn the columns of this COPY", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Masked_values_are_counted_per_rule_and_detector_in_metrics()
+    {
+        await ScalarAsync($"SELECT card FROM {_schema}.people WHERE id = 1");
+        await ScalarAsync("SELECT 'someone@example.org'::text");
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri(_host.HttpAddress!, "metrics"));
+        Assert.Matches("(?m)^gatehouse_masking_values_total\\{source=\"cards\"\\} [1-9]", text);
+        Assert.Matches("(?m)^gatehouse_masking_values_total\\{source=\"detector:email\"\\} [1-9]", text);
+    }
+
     [Fact]
     public async Task An_exempt_role_sees_real_values()
     {

@@ -93,6 +93,41 @@ internal sealed class PgCatalog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The result columns <paramref name="sql"/> would have, described (not run) on the gateway's connection;
+    /// null when it cannot be described there (a temporary table, another search_path, a broken connection).
+    /// </summary>
+    public async Task<PgField[]?> DescribeAsync(string sql)
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            using var timeout = new CancellationTokenSource(QueryTimeout);
+            _connection ??= await PgCatalogConnection.OpenAsync(_connector, _options, _database, timeout.Token).ConfigureAwait(false);
+            return await _connection.DescribeAsync(sql, timeout.Token).ConfigureAwait(false);
+        }
+        catch (PgUpstreamException ex) when (_connection is not null && ex.Message.StartsWith("describe failed", StringComparison.Ordinal))
+        {
+            PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
+            return null; // the statement, not the connection, failed: keep the connection
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
+            if (_connection is { } broken)
+            {
+                _connection = null;
+                await broken.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     private async Task<List<PgRelation>> LoadRoundAsync(PgCatalogConnection connection, HashSet<uint> oids, CancellationToken ct)
     {
         var list = string.Join(",", oids.Select(o => o.ToString(CultureInfo.InvariantCulture)));

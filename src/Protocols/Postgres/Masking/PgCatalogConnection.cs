@@ -42,6 +42,39 @@ internal sealed class PgCatalogConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Parses and describes <paramref name="sql"/> as the unnamed statement, without running it: the result
+    /// columns with their table identity, or an empty array for a statement without rows. A server error throws.
+    /// </summary>
+    public async Task<PgField[]> DescribeAsync(string sql, CancellationToken ct)
+    {
+        var transport = _connection.Transport;
+        PgWriter.Parse(transport.Output, [], sql);
+        PgWriter.Describe(transport.Output, (byte)'S', "");
+        PgWriter.Sync(transport.Output);
+        await transport.Output.FlushAsync(ct).ConfigureAwait(false);
+        PgField[]? fields = null;
+        string? error = null;
+        while (true)
+        {
+            var message = await PgHandshakeIO.ReadMessageAsync(transport.Input, MaxMessage, ct).ConfigureAwait(false);
+            switch (message.Type)
+            {
+                case (byte)BackendCode.RowDescription:
+                    fields = PgField.ParseRowDescription(message.Payload) ?? throw new PgUpstreamException("malformed RowDescription on the catalog connection");
+                    break;
+                case (byte)BackendCode.NoData:
+                    fields = [];
+                    break;
+                case (byte)BackendCode.ErrorResponse:
+                    error = PgErrorFields.Describe(message.Payload);
+                    break;
+                case (byte)BackendCode.ReadyForQuery:
+                    return error is null && fields is not null ? fields : throw new PgUpstreamException($"describe failed: {error ?? "no description"}");
+            }
+        }
+    }
+
     private static string?[] ReadRow(byte[] payload)
     {
         var span = payload.AsSpan();

@@ -13,7 +13,9 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// so a DataRow is planned by the RowDescription of its own query, or of the prepared statement behind its
 /// portal. Every Parse is followed by a Describe the gateway injects (and whose answer it keeps to itself),
 /// so rows of statements the client never described still have a known shape. Rows of an unknown shape are
-/// masked whole; COPY TO STDOUT ends the session until COPY data is masked.
+/// masked whole. COPY TO STDOUT in a simple Query is masked too: its columns are those of the equivalent
+/// SELECT, described on the gateway's own connection; a COPY that cannot be described there, or one sent
+/// through the extended protocol, ends the session rather than pass data the gateway cannot attribute.
 /// </summary>
 internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
 {
@@ -23,6 +25,10 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
     private readonly Dictionary<string, PgResultShape> _portals = new(StringComparer.Ordinal);
     private PgResultShape? _current;
     private bool _holding;
+    private int _completedInQuery; // statements of the current simple Query answered so far: which one a COPY is
+    private Task<PgResultShape?>? _copyPlan;
+    private PgCopyStatement? _copyStatement;
+    private PgCopyMasker? _copy;
 
     // ----- client to upstream -----
 
@@ -65,7 +71,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
                     }
                 }
 
-                WriteDescribe(context.Forward, name);
+                PgWriter.Describe(context.Forward, (byte)'S', name);
                 return true;
             case (byte)FrontendCode.Bind when reader.TryReadCString(out var portal) && reader.TryReadCString(out var statement):
                 Enqueue(new PgPending(PgPendingKind.Bind, portal, statement, Formats: ResultFormats(reader.Rest)));
@@ -92,6 +98,8 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
         {
             case (byte)BackendCode.DataRow:
                 return CurrentShape().HasWork ? FrameInterest.Inspect : FrameInterest.Pass;
+            case (byte)BackendCode.CopyData:
+                return _copy is { HasWork: true } ? FrameInterest.Inspect : FrameInterest.Pass;
             case (byte)BackendCode.RowDescription or (byte)BackendCode.ParameterDescription or (byte)BackendCode.NoData
                 or (byte)BackendCode.CommandComplete or (byte)BackendCode.CopyOutResponse or (byte)BackendCode.CopyBothResponse:
                 return FrameInterest.Inspect;
@@ -111,10 +119,14 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
                 break;
             case (byte)BackendCode.ErrorResponse:
                 _current = null;
+                _copy = null;
+                _completedInQuery++;
                 DrainAfterError();
                 break;
             case (byte)BackendCode.ReadyForQuery:
                 _current = null;
+                _copy = null;
+                _completedInQuery = 0;
                 DequeueThroughReady();
                 break;
         }
@@ -153,9 +165,88 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
             case (byte)BackendCode.CommandComplete:
                 OnCommandComplete(body);
                 return RewriteDecision.Pass;
-            default: // CopyOutResponse, CopyBothResponse
+            case (byte)BackendCode.CopyData:
+                return _copy!.TryMask(body, context.Forward)
+                    ? RewriteDecision.Replace
+                    : RewriteDecision.End(SessionEndReason.ProtocolViolation, "a COPY row from the upstream does not parse as its COPY statement says");
+            case (byte)BackendCode.CopyOutResponse:
+                return OnCopyOut(body);
+            default: // CopyBothResponse: replication streams are no result the gateway can attribute
+                return RewriteDecision.End(SessionEndReason.Enforced, "COPY BOTH (replication) is not available in a masked session");
+        }
+    }
+
+    private RewriteDecision OnCopyOut(ReadOnlySpan<byte> body)
+    {
+        if (_copyPlan is null)
+        {
+            if (!Peek(out var head) || head.Kind != PgPendingKind.Query
+                || PgCopyStatement.TryRead(StatementAt(head.Sql, _completedInQuery)) is not { } copy)
+            {
                 return RewriteDecision.End(SessionEndReason.Enforced,
-                    "COPY TO STDOUT is not available in a masked session yet: the gateway does not pass data it cannot mask");
+                    "this COPY TO STDOUT cannot be masked (only COPY in a simple query, with options the gateway reads, is): the gateway does not pass data it cannot attribute");
+            }
+
+            _copyStatement = copy;
+            _copyPlan = PlanCopyAsync(copy, StatementAt(head.Sql, _completedInQuery).ToArray());
+            return RewriteDecision.Hold(_copyPlan);
+        }
+
+        var shape = _copyPlan.IsCompletedSuccessfully ? _copyPlan.Result : null;
+        _copyPlan = null;
+        var columns = body.Length >= 3 ? BinaryPrimitives.ReadInt16BigEndian(body[1..]) : -1;
+        if (shape is null || shape.IsUnknown || columns != shape.Columns.Length)
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced,
+                "the gateway could not learn the columns of this COPY on its own connection (a temporary table, or a changed search_path?), so it does not pass its data");
+        }
+
+        _copy = new PgCopyMasker(_copyStatement!, shape, rows.Masking, rows, rows.Counter);
+        return RewriteDecision.Pass;
+    }
+
+    private async Task<PgResultShape?> PlanCopyAsync(PgCopyStatement copy, byte[] statement)
+    {
+        if (await planner.Catalog.DescribeAsync(copy.DescribeSql).ConfigureAwait(false) is not { } fields)
+        {
+            return null;
+        }
+
+        if (planner.Missing(fields) is { } missing)
+        {
+            await planner.Catalog.LoadAsync(missing).ConfigureAwait(false);
+        }
+
+        return planner.Plan(fields, statement).WithFormats([copy.Format == PgCopyFormat.Binary ? (short)1 : (short)0]);
+    }
+
+    /// <summary>The <paramref name="index"/>-th non-empty statement of a simple Query (empty ones get no answer).</summary>
+    private static ReadOnlySpan<byte> StatementAt(ReadOnlySpan<byte> sql, int index)
+    {
+        var lexer = new Sql.PgLexer(sql);
+        var start = 0;
+        var empty = true;
+        for (var t = lexer.Next(); ; t = lexer.Next())
+        {
+            if (t.Kind is Sql.SqlTokenKind.End or Sql.SqlTokenKind.Error || t.IsPunct(';'))
+            {
+                var end = t.Kind == Sql.SqlTokenKind.End ? sql.Length : t.Start;
+                if (!empty && index-- == 0)
+                {
+                    return sql[start..end];
+                }
+
+                if (t.Kind is Sql.SqlTokenKind.End or Sql.SqlTokenKind.Error)
+                {
+                    return [];
+                }
+
+                start = t.End;
+                empty = true;
+                continue;
+            }
+
+            empty = false;
         }
     }
 
@@ -204,6 +295,8 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
     private void OnCommandComplete(ReadOnlySpan<byte> body)
     {
         _current = null;
+        _copy = null;
+        _completedInQuery++;
         if (body.StartsWith("CREATE"u8) || body.StartsWith("ALTER"u8) || body.StartsWith("DROP"u8))
         {
             planner.Catalog.Invalidate(); // a view redefined or a column renamed: names resolved before may be wrong now
@@ -325,17 +418,5 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
         }
 
         return formats;
-    }
-
-    private static void WriteDescribe(IBufferWriter<byte> w, string name)
-    {
-        var nameBytes = Encoding.UTF8.GetByteCount(name);
-        var span = w.GetSpan(1 + 4 + 1 + nameBytes + 1);
-        span[0] = (byte)FrontendCode.Describe;
-        BinaryPrimitives.WriteInt32BigEndian(span[1..], 4 + 1 + nameBytes + 1);
-        span[5] = (byte)'S';
-        Encoding.UTF8.GetBytes(name, span[6..]);
-        span[6 + nameBytes] = 0;
-        w.Advance(1 + 4 + 1 + nameBytes + 1);
     }
 }

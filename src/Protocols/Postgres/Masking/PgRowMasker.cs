@@ -13,6 +13,10 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
 {
     private MaskAction?[] _actions = new MaskAction?[16];
 
+    public MaskingSession Masking => masking;
+
+    public MaskingCounter Counter => counter;
+
     /// <summary>True when the row was rewritten into <paramref name="output"/>; false = forward it untouched. Malformed rows end the session.</summary>
     public bool TryMask(ReadOnlySpan<byte> body, PgResultShape shape, IBufferWriter<byte> output, out bool malformed)
     {
