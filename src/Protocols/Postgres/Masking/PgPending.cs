@@ -13,7 +13,39 @@ internal readonly record struct PgPending(PgPendingKind Kind, string Name = "", 
 /// <summary>A prepared statement as the server confirmed it, and the shape of its rows once described.</summary>
 internal sealed class PgStatementInfo(byte[] sql)
 {
+    private PgResultShape? _shape;
+    private short[]? _boundFormats;
+    private PgResultShape? _boundShape;
+
     public byte[] Sql { get; } = sql;
 
-    public PgResultShape? Shape { get; set; }
+    public PgResultShape? Shape
+    {
+        get => _shape;
+        set
+        {
+            _shape = value;
+            _boundShape = null;
+        }
+    }
+
+    /// <summary>
+    /// The shape with a Bind's result formats. A prepared statement is bound over and over with the same
+    /// formats, so the last answer is kept: a Bind then costs a comparison, not a new plan.
+    /// </summary>
+    public PgResultShape? ShapeFor(short[] formats)
+    {
+        if (_shape is null)
+        {
+            return null;
+        }
+
+        if (_boundShape is null || !formats.AsSpan().SequenceEqual(_boundFormats))
+        {
+            _boundFormats = formats;
+            _boundShape = _shape.WithFormats(formats);
+        }
+
+        return _boundShape;
+    }
 }

@@ -107,8 +107,8 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
                 _statements[parse.Name] = new PgStatementInfo(parse.Sql!);
                 break;
             case (byte)BackendCode.BindComplete when TryDequeue(PgPendingKind.Bind, out var bind):
-                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s) && s.Shape is { } shape
-                    ? shape.WithFormats(bind.Formats) : PgResultShape.Unknown;
+                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s) && s.ShapeFor(bind.Formats ?? []) is { } shape
+                    ? shape : PgResultShape.Unknown;
                 break;
             case (byte)BackendCode.CloseComplete when TryDequeue(PgPendingKind.Close, out var close):
                 _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
