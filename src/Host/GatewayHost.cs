@@ -70,6 +70,8 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<GatehouseMetrics>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<NativeHeapTrimmer>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         var exporter = new PrometheusExporter();
         var dialer = new UpstreamDialer();

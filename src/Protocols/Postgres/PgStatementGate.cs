@@ -22,7 +22,8 @@ internal sealed class PgStatementGate(StatementGuard guard)
     private static readonly string MarkerPrefix = $"gatehouse_denied_{Nonce}_";
     private static readonly byte[] MarkerPrefixBytes = Encoding.ASCII.GetBytes(MarkerPrefix);
 
-    private readonly ConcurrentQueue<Refusal> _refusals = new();
+    // Made at the first refusal: most sessions never have one, and an empty queue costs ~800 bytes a session.
+    private ConcurrentQueue<Refusal>? _refusals;
     private long _nextId;
     private long _syncPointsSent;
     private long _readySeen;
@@ -30,7 +31,7 @@ internal sealed class PgStatementGate(StatementGuard guard)
     private sealed record Refusal(long Id, long SyncPoint, string Message);
 
     /// <summary>Whether an upstream ErrorResponse may be one of ours and must be inspected.</summary>
-    public bool ExpectsError => !_refusals.IsEmpty;
+    public bool ExpectsError => Volatile.Read(ref _refusals) is { IsEmpty: false };
 
     /// <summary>Client sent Query, Sync or FunctionCall: the server will answer with one ReadyForQuery.</summary>
     public void SyncPointSent() => _syncPointsSent++;
@@ -67,7 +68,7 @@ internal sealed class PgStatementGate(StatementGuard guard)
         var id = ++_nextId;
         // A Parse's error is answered at the next Sync; a Query's or FunctionCall's at its own end.
         var syncPoint = type == (byte)FrontendCode.Parse ? _syncPointsSent + 1 : _syncPointsSent;
-        _refusals.Enqueue(new Refusal(id, syncPoint, StatementGuard.Message(verdict)));
+        Refusals().Enqueue(new Refusal(id, syncPoint, StatementGuard.Message(verdict)));
         var failing = $"SELECT {MarkerPrefix}{id}";
         if (type == (byte)FrontendCode.Parse)
         {
@@ -85,9 +86,10 @@ internal sealed class PgStatementGate(StatementGuard guard)
     public void ReadyForQuerySeen()
     {
         var ready = Interlocked.Increment(ref _readySeen);
-        while (_refusals.TryPeek(out var head) && head.SyncPoint <= ready)
+        var refusals = Volatile.Read(ref _refusals);
+        while (refusals is not null && refusals.TryPeek(out var head) && head.SyncPoint <= ready)
         {
-            _refusals.TryDequeue(out _);
+            refusals.TryDequeue(out _);
         }
     }
 
@@ -100,7 +102,8 @@ internal sealed class PgStatementGate(StatementGuard guard)
             return RewriteDecision.Pass;
         }
 
-        while (_refusals.TryDequeue(out var refusal))
+        var refusals = Volatile.Read(ref _refusals);
+        while (refusals is not null && refusals.TryDequeue(out var refusal))
         {
             if (refusal.Id == id)
             {
@@ -110,6 +113,18 @@ internal sealed class PgStatementGate(StatementGuard guard)
         }
 
         return RewriteDecision.Pass;
+    }
+
+    private ConcurrentQueue<Refusal> Refusals()
+    {
+        // Written by the client-to-upstream loop only; the other loop reads it.
+        if (_refusals is { } refusals)
+        {
+            return refusals;
+        }
+
+        Volatile.Write(ref _refusals, refusals = new ConcurrentQueue<Refusal>());
+        return refusals;
     }
 
     private static bool TryReadId(ReadOnlySpan<byte> digits, out long id)

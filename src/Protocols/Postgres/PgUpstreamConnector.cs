@@ -22,6 +22,8 @@ internal sealed class PgUpstreamConnector
     public async Task<PgUpstreamConnection> ConnectAsync(PgUpstreamOptions options, string database, IReadOnlyList<KeyValuePair<string, string>> sessionParameters, CancellationToken cancellationToken)
     {
         var (socket, transport, certificate, tls) = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        // Needed only for SCRAM's channel binding: freed now, not when a GC gets to it (an idle gateway rarely collects).
+        using var serverCertificate = certificate;
         try
         {
             var connection = new PgUpstreamConnection(socket, transport, tls);
@@ -48,7 +50,8 @@ internal sealed class PgUpstreamConnector
     /// <summary>Sends a CancelRequest with the upstream's own key on a new connection (55.2.8).</summary>
     public async Task SendCancelAsync(PgUpstreamOptions options, int processId, int secret, CancellationToken cancellationToken)
     {
-        var (socket, transport, _, tls) = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        var (socket, transport, certificate, tls) = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        certificate?.Dispose();
         try
         {
             PgWriter.CancelRequest(transport.Output, processId, secret);

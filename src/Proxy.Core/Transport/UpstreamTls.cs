@@ -20,12 +20,7 @@ public static class UpstreamTls
     /// <summary>Runs the handshake over <paramref name="inner"/>; throws <see cref="System.Security.Authentication.AuthenticationException"/> on a bad certificate.</summary>
     public static async Task<SslStream> AuthenticateAsync(Stream inner, UpstreamTlsMode mode, string serverName, string? caCertificatePath, CancellationToken cancellationToken)
     {
-        X509Certificate2Collection? trust = null;
-        if (mode == UpstreamTlsMode.VerifyFull && caCertificatePath is not null)
-        {
-            trust = [];
-            trust.ImportFromPemFile(caCertificatePath);
-        }
+        var trust = mode == UpstreamTlsMode.VerifyFull && caCertificatePath is not null ? TrustAnchors.For(caCertificatePath) : null;
 
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
