@@ -92,7 +92,7 @@ internal abstract class SqlStatementScanner
         if (_tokenCount < HeadCapacity)
         {
             // A group's ')' is kept at the depth of its '(' so the head can be walked group by group.
-            _head[_tokenCount] = token;
+            _head[_tokenCount] = token.Copy();
             _headDepth[_tokenCount] = (byte)(token.IsPunct(')') && _depth > 0 ? _depth - 1 : _depth);
             HeadCount = _tokenCount + 1;
         }
