@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.Proxy.Core.Transport;
@@ -14,7 +15,7 @@ public static class TrustAnchors
 
     private sealed record Entry(DateTime LastWriteUtc, long Length, X509Certificate2Collection Certificates);
 
-    /// <summary>The certificates in <paramref name="pemPath"/>; throws when the file cannot be read or holds none.</summary>
+    /// <summary>The certificates in <paramref name="pemPath"/>; an <see cref="IOException"/> when the file cannot be read or holds none.</summary>
     public static X509Certificate2Collection For(string pemPath)
     {
         var file = new FileInfo(pemPath);
@@ -29,10 +30,19 @@ public static class TrustAnchors
         }
 
         var certificates = new X509Certificate2Collection();
-        certificates.ImportFromPemFile(pemPath);
+        try
+        {
+            certificates.ImportFromPemFile(pemPath);
+        }
+        catch (CryptographicException ex)
+        {
+            // An IOException, like a missing file: the login fails naming the file, as for any unreachable upstream.
+            throw new IOException($"the CA certificate file {pemPath} cannot be read: {ex.Message}", ex);
+        }
+
         if (certificates.Count == 0)
         {
-            throw new InvalidDataException($"the CA certificate file {pemPath} holds no certificate");
+            throw new IOException($"the CA certificate file {pemPath} holds no certificate");
         }
 
         // A replaced collection is not disposed: a handshake running right now may still be using it.

@@ -47,8 +47,11 @@ public sealed class TrustAnchorsTests : IDisposable
         Assert.Throws<FileNotFoundException>(() => TrustAnchors.For(Path.Combine(_dir, "absent.crt")));
         var empty = Path.Combine(_dir, "empty.crt");
         File.WriteAllText(empty, "not a certificate\n");
-        var error = Assert.Throws<InvalidDataException>(() => TrustAnchors.For(empty));
+        var error = Assert.Throws<IOException>(() => TrustAnchors.For(empty));
         Assert.Contains("holds no certificate", error.Message, StringComparison.Ordinal);
+        var garbled = Path.Combine(_dir, "garbled.crt");
+        File.WriteAllText(garbled, "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n");
+        Assert.Contains("garbled.crt", Assert.Throws<IOException>(() => TrustAnchors.For(garbled)).Message, StringComparison.Ordinal);
     }
 
     private static string Pem(string subject)
