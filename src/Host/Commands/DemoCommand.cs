@@ -65,6 +65,8 @@ internal static class DemoCommand
 
                     Mint another token:
                       gatehouse token --config {demo.ConfigPath} --sub bob --groups dba --ttl 15m
+                    A contractor sees customers' card numbers and e-mail masked (the demo's masking rules):
+                      gatehouse token --config {demo.ConfigPath} --sub carol --groups contractors --ttl 15m
 
                     Press Ctrl-C to stop; the database and its files are deleted.
                     """);

@@ -115,6 +115,23 @@ public sealed class DemoGateway
               dba:
                 groups: [dba]
                 upstreams: ["*"]
+              contractor:
+                groups: [contractors]
+                upstreams: [demo-db]
+
+            # Masking: contractors see card numbers and e-mail addresses masked (analysts and DBAs are exempt).
+            masking:
+              exempt_roles: [analyst, dba]
+              rules:
+                - name: cards
+                  columns: [card_number]
+                  strategy: partial
+                  keep: 4
+                  upstreams: [demo-db]
+                - name: emails
+                  columns: [email]
+                  strategy: redact
+                  upstreams: [demo-db]
 
             # Statement policy: the first matching rule decides. Without a rule, statements the gateway cannot
             # read and destructive ones (DROP, TRUNCATE, unbounded DELETE/UPDATE, ...) are denied for everyone.
