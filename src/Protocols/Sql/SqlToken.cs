@@ -59,7 +59,7 @@ internal readonly record struct SqlToken(
     /// The same token, built field by field. A plain struct copy into the scanner's head read the token back as
     /// one 16-byte load right after the lexer had stored it field by field; the CPU cannot forward narrow stores
     /// to a wider load, and perf put a quarter of the PostgreSQL classification time on that one load. With
-    /// field-sized loads: 0.98-1.04 -> 0.89-0.90 µs (PostgreSQL), 1.32-1.34 -> 1.24-1.26 µs (MySQL) per 200-byte
+    /// field-sized loads: 0.98-1.04 -> 0.89-0.92 µs (PostgreSQL), 1.32-1.34 -> 1.24-1.28 µs (MySQL) per 200-byte
     /// SELECT (ClassifierBenchmarks). Used only where measured: the same for the previous-token copy was slower.
     /// </summary>
     public SqlToken Copy() => new(Kind, Start, Length, Keyword, Char, Flags, ValueStart, ValueLength);
