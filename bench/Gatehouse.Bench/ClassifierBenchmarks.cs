@@ -85,6 +85,19 @@ public class ClassifierBenchmarks
         return _result.Statements.Count;
     }
 
+    [Benchmark]
+    public int MySqlLexSelect()
+    {
+        var lexer = new MySqlLexer(MySqlSelect);
+        var count = 0;
+        while (lexer.Next().Kind != SqlTokenKind.End)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     [Benchmark(OperationsPerInvoke = 6)]
     public int PgGuardMix()
     {

@@ -345,7 +345,7 @@ internal ref struct MySqlLexer : ISqlLexer
                 return Error(start);
             }
 
-            return WordAt(start, end, keyword: !JoinedToDot(end));
+            return WordAt(start, end, keyword: true);
         }
 
         if (c < ' ' || c == 0x7F)
@@ -363,11 +363,13 @@ internal ref struct MySqlLexer : ISqlLexer
         return end < 0 ? Error(start) : WordAt(start, end, keyword: false);
     }
 
+    /// <param name="keyword">Whether the word may be a key word; a word joined to a following '.' never is.</param>
     private SqlToken WordAt(int start, int end, bool keyword)
     {
         if (JoinedToDot(end))
         {
             _after = After.Separator;
+            keyword = false;
         }
 
         var kw = keyword ? Keywords.Lookup(_sql[start..end]) : Keyword.None;
@@ -637,12 +639,30 @@ internal ref struct MySqlLexer : ISqlLexer
 
     private static SqlToken Error(int at) => new(SqlTokenKind.Error, at, 0);
 
-    private static bool IsSpace(byte c) => c is (byte)' ' or (>= 0x09 and <= 0x0D);
+    private static bool IsSpace(byte c) => (CharClass[c] & Space) != 0;
 
     private static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
 
-    private static bool IsNameByte(byte c)
-        => (uint)((c | 0x20) - 'a') <= 'z' - 'a' || IsDigit(c) || c == '_' || c == '$' || c >= 0x80;
+    private static bool IsNameByte(byte c) => (CharClass[c] & Name) != 0;
+
+    private const byte Name = 1;
+    private const byte Space = 2;
+
+    /// <summary>
+    /// One lookup per byte: name bytes (A-Z a-z 0-9 _ $ and 0x80 up, the server's ident_map for utf8mb4) and
+    /// the bytes its my_isspace calls space (' ', \t \n \v \f \r).
+    /// </summary>
+    private static ReadOnlySpan<byte> CharClass =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ];
 
     private static int Unescape(ReadOnlySpan<byte> value, byte quote, bool backslashes, Span<byte> destination)
     {
