@@ -9,10 +9,13 @@
 #     alternates per round), ROUNDS times, median tps; gateway CPU (utime+stime of the gateway process) per 10k
 #     transactions;
 #   - streaming STREAM_ROWS rows of `SELECT seq, md5(seq), now() FROM seq_1_to_N` (MariaDB's SEQUENCE engine)
-#     through the mariadb CLI (--batch, text protocol), MB/s of its output.
+#     through the mariadb CLI (--batch, text protocol), MB/s of its output;
+#   - a masked workload: a STREAM_ROWS-row table with one of three columns masked for the gateway's reader (the
+#     demo's contractor role: card_number partial, last 4 kept), read directly and through the gateway.
 # Every connection uses TLS, direct ones included (see "TLS for sysbench" below for how, and the summary's caveat
 # if that failed and direct sysbench ran in plaintext).
-# Prints a summary with targets (oltp_point_select 8 threads >= 0.75x direct, streaming >= 0.95x).
+# Prints a summary with targets (oltp_point_select 8 threads >= 0.75x direct, streaming >= 0.95x, masked
+# streaming >= 0.85x).
 # Exit status: 1 when setup fails or any run errors or hangs; a missed target alone exits 0 unless STRICT=1.
 #
 # Environment knobs:
@@ -51,6 +54,7 @@ STRICT=${STRICT:-0}
 # Targets.
 TARGET_POINT_SELECT_RATIO=0.75
 TARGET_STREAM_RATIO=0.95
+TARGET_MASKED_RATIO=0.85
 
 e2e_init gatehouse-e2e-mysql
 
@@ -83,6 +87,9 @@ GW_PORT=$(sed -n "s/.*MYSQL_PWD='[^']*' mariadb -h [^ ]* -P \([0-9]*\) .*/\1/p" 
 DIRECT_PASSWORD=$(cat "$PASSWORD_FILE")
 GW_TOKEN=$("$GATEHOUSE" token --config "$CONFIG" --sub alice --groups analysts --ttl 2h)
 [[ -n "$GW_TOKEN" ]] || die "gatehouse token printed nothing"
+# The demo masks card_number and email for contractors (analysts are exempt): the masked streaming workload.
+MASKED_TOKEN=$("$GATEHOUSE" token --config "$CONFIG" --sub carol --groups contractors --ttl 2h)
+[[ -n "$MASKED_TOKEN" ]] || die "gatehouse token printed nothing"
 log "mariadb port $MYSQL_PORT, gateway mysql port $GW_PORT, gateway pid $GW_PID, config $CONFIG"
 
 # ---------------------------------------------------------------------------------------------- TLS for sysbench
@@ -118,7 +125,8 @@ function event()
 end
 EOF
 
-# as_target TARGET SECONDS COMMAND...: runs a client against "direct" or "gateway" with the right password (in
+# as_target TARGET SECONDS COMMAND...: runs a client against "direct", "gateway" or "masked" (the gateway as a
+# contractor) with the right password (in
 # MYSQL_PWD, which libmariadb reads when no password is given, so it never shows in a process listing), killed
 # after SECONDS so a hung session fails the run instead of hanging the script. libmariadb loads the
 # mysql_clear_password plugin lazily and sysbench's threads race on that load, so it is preloaded.
@@ -127,6 +135,7 @@ as_target() {
     shift 2
     local password=$GW_TOKEN
     [[ "$target" == direct ]] && password=$DIRECT_PASSWORD
+    [[ "$target" == masked ]] && password=$MASKED_TOKEN
     MYSQL_PWD="$password" LIBMYSQL_PLUGINS=mysql_clear_password timeout --foreground -k 5 "$limit" "$@"
 }
 
@@ -233,63 +242,86 @@ STREAM_SQL="SELECT seq, md5(seq), now() FROM seq_1_to_$STREAM_ROWS"
 mariadb_cli() {
     local target=$1 sql=$2 port=$GW_PORT user=alice
     [[ "$target" == direct ]] && port=$MYSQL_PORT user=gatehouse_native
+    [[ "$target" == masked ]] && user=carol
     as_target "$target" 600 mariadb --no-defaults -h 127.0.0.1 -P "$port" -u "$user" \
         --ssl --ssl-ca="$SB_DIR/cacert.pem" --ssl-verify-server-cert --batch --skip-column-names \
         --max-allowed-packet=64M app -e "$sql"
 }
 
-# stream_run TARGET -> prints "seconds bytes cpu_ticks lines" or "ERR"
+# One masked column of three: read directly it is plain; through the gateway as a contractor, partially masked.
+log "loading stream_cards ($STREAM_ROWS rows) directly"
+mariadb_cli direct "DROP TABLE IF EXISTS stream_cards; CREATE TABLE stream_cards (id int PRIMARY KEY, card_number varchar(32), note varchar(64)) ENGINE=InnoDB;
+    INSERT INTO stream_cards SELECT seq, lpad(seq, 16, '0'), md5(seq) FROM seq_1_to_$STREAM_ROWS" >"$LOGS/stream-cards.log" 2>&1 ||
+    die "could not load stream_cards (see $LOGS/stream-cards.log)"
+STREAM_SQL_MASKED="SELECT id, card_number, note FROM stream_cards"
+first_card() { mariadb_cli "$1" "SELECT card_number FROM stream_cards ORDER BY id LIMIT 1" 2>>"$LOGS/stream-cards.log"; }
+[[ "$(first_card masked)" == '************0001' ]] || die "stream_cards: a contractor's card number is not masked through the gateway"
+[[ "$(first_card gateway)" == '0000000000000001' ]] || die "stream_cards: an analyst does not see the stored card number"
+
+# stream_run TARGET SQL -> prints "seconds bytes cpu_ticks lines" or "ERR"
 stream_run() {
-    local target=$1 out="$LOGS/stream-$1.err"
+    local target=$1 sql=$2 out="$LOGS/stream-$1.err"
     local before=0 after=0 start end counts lines bytes
-    [[ "$target" == gateway ]] && before=$(gateway_ticks)
+    [[ "$target" != direct ]] && before=$(gateway_ticks)
     start=$(date +%s%N)
-    if ! counts=$(mariadb_cli "$target" "$STREAM_SQL" 2>>"$out" | wc -lc); then
+    if ! counts=$(mariadb_cli "$target" "$sql" 2>>"$out" | wc -lc); then
         echo "ERR"
         return
     fi
     end=$(date +%s%N)
-    [[ "$target" == gateway ]] && after=$(gateway_ticks)
+    [[ "$target" != direct ]] && after=$(gateway_ticks)
     read -r lines bytes <<<"$counts"
     echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }') $bytes $((after - before)) $lines"
 }
 
 # One untimed pass of 10k rows each way first, so neither side's first measured run pays for warm-up.
-for target in direct gateway; do
+for target in direct gateway masked; do
     mariadb_cli "$target" "SELECT seq, md5(seq), now() FROM seq_1_to_10000" 2>>"$LOGS/stream-$target.err" >/dev/null ||
         log "stream warm-up $target failed (see $LOGS/stream-$target.err)"
 done
-direct_mbs=() gateway_mbs=() gateway_cpu=() errors=0
-for round in $(seq 1 "$ROUNDS"); do
-    for target in $(round_order "$round"); do
-        result=$(stream_run "$target")
-        e2e_check_demo
-        if [[ "$result" == ERR ]]; then
-            errors=$((errors + 1))
-            log "stream round $round $target: FAILED"
-            tail -n 5 "$LOGS/stream-$target.err" | sed 's/^/    /' >&2
-            continue
-        fi
-        read -r seconds bytes ticks lines <<<"$result"
-        if [[ "$lines" != "$STREAM_ROWS" ]]; then
-            errors=$((errors + 1))
-            log "stream round $round $target: $lines rows, expected $STREAM_ROWS"
-            continue
-        fi
-        mbs=$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { printf "%.1f", b / 1e6 / s }')
-        if [[ "$target" == direct ]]; then
-            direct_mbs+=("$mbs")
-            log "stream round $round direct:  $bytes bytes in $seconds s = $mbs MB/s"
-        else
-            gateway_mbs+=("$mbs")
-            cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t * 1000 / hz / (b / 1e6) }')
-            gateway_cpu+=("$cpu")
-            log "stream round $round gateway: $bytes bytes in $seconds s = $mbs MB/s, gateway CPU $cpu ms/MB"
-        fi
+mariadb_cli masked "SELECT id, card_number, note FROM stream_cards LIMIT 10000" 2>>"$LOGS/stream-masked.err" >/dev/null ||
+    log "stream warm-up masked failed (see $LOGS/stream-masked.err)"
+
+# stream_workload KIND: ROUNDS direct/gateway pairs; prints "direct_MBs gateway_MBs gateway_cpu errors" (medians).
+stream_workload() {
+    local kind=$1 sql=$STREAM_SQL via=gateway
+    [[ "$kind" == masked ]] && sql=$STREAM_SQL_MASKED via=masked
+    local direct_mbs=() gateway_mbs=() gateway_cpu=() errors=0 round target result seconds bytes ticks lines mbs cpu
+    for round in $(seq 1 "$ROUNDS"); do
+        for target in $(round_order "$round"); do
+            [[ "$target" == gateway ]] && target=$via
+            result=$(stream_run "$target" "$sql")
+            e2e_check_demo
+            if [[ "$result" == ERR ]]; then
+                errors=$((errors + 1))
+                log "$kind round $round $target: FAILED"
+                tail -n 5 "$LOGS/stream-$target.err" | sed 's/^/    /' >&2
+                continue
+            fi
+            read -r seconds bytes ticks lines <<<"$result"
+            if [[ "$lines" != "$STREAM_ROWS" ]]; then
+                errors=$((errors + 1))
+                log "$kind round $round $target: $lines rows, expected $STREAM_ROWS"
+                continue
+            fi
+            mbs=$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { printf "%.1f", b / 1e6 / s }')
+            if [[ "$target" == direct ]]; then
+                direct_mbs+=("$mbs")
+                log "$kind round $round direct:  $bytes bytes in $seconds s = $mbs MB/s"
+            else
+                gateway_mbs+=("$mbs")
+                cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t * 1000 / hz / (b / 1e6) }')
+                gateway_cpu+=("$cpu")
+                log "$kind round $round gateway: $bytes bytes in $seconds s = $mbs MB/s, gateway CPU $cpu ms/MB"
+            fi
+        done
     done
-done
-FAILURES=$((FAILURES + errors))
-SUMMARY_STREAM="$(median "${direct_mbs[@]}") $(median "${gateway_mbs[@]}") $(median "${gateway_cpu[@]}") $errors"
+    echo "$(median "${direct_mbs[@]}") $(median "${gateway_mbs[@]}") $(median "${gateway_cpu[@]}") $errors"
+}
+
+SUMMARY_STREAM=$(stream_workload select)
+SUMMARY_MASKED=$(stream_workload masked)
+FAILURES=$((FAILURES + $(awk '{ print $4 }' <<<"$SUMMARY_STREAM") + $(awk '{ print $4 }' <<<"$SUMMARY_MASKED")))
 
 # ---------------------------------------------------------------------------------------------- summary
 {
@@ -323,6 +355,12 @@ SUMMARY_STREAM="$(median "${direct_mbs[@]}") $(median "${gateway_mbs[@]}") $(med
     target=">= $TARGET_STREAM_RATIO x  $VERDICT"
     ((errors == 0)) || target="$target ($errors failed runs)"
     printf '%-18s %12s %12s %6s %13s   %s\n' "select $((STREAM_ROWS / 1000))k rows" "$d" "$g" "$r" "$cpu" "$target"
+    read -r d g cpu errors <<<"$SUMMARY_MASKED"
+    r=$(ratio "$d" "$g")
+    check "$r" '>=' "$TARGET_MASKED_RATIO"
+    target=">= $TARGET_MASKED_RATIO x  $VERDICT"
+    ((errors == 0)) || target="$target ($errors failed runs)"
+    printf '%-18s %12s %12s %6s %13s   %s\n' "masked $((STREAM_ROWS / 1000))k rows" "$d" "$g" "$r" "$cpu" "$target"
     echo
     echo "gateway process: RSS $(rss_kib) KiB now, peak $(hwm_kib) KiB"
     e2e_gateway_log_report

@@ -142,6 +142,17 @@ internal static class SeedCorpus
             ("nothing-to-mask.bin", [2, 0x00, 0x02, .. DataRowBody("1", "plain")]),
             ("truncated.bin", [1, 0x01, 0, 1, 0, 0, 0, 9, (byte)'a']),
         ],
+        [MySqlRowMaskerTarget.Name] =
+        [
+            ("text-one-masked.bin", [3, 0x01, 0x00, 0x00, 0x00, .. TextRow("4111 1111 1111 1111", "Ada", null)]),
+            ("text-strategies.bin", [4, 0x01, 0x05, 0x09, 0x0D, 0x00, .. TextRow("4111 1111 1111 1111", "ada@example.com", "secret", "x")]),
+            ("text-scanned.bin", [2, 0x02, 0x00, 0x00, .. TextRow("paid with 4111111111111111", "plain")]),
+            ("text-non-string.bin", [2, 0x03, 0x00, 0x00, .. TextRow("42.5", null)]),
+            ("binary-masked.bin", [3, 0x01, 0x0B, 0x02, 0x01, 0x00, 0x00, .. TextRow("4111 1111 1111 1111", "1.5"), .. TextRow("DE89 3704 0044 0532 0130 00")]),
+            ("binary-all-null.bin", [2, 0x05, 0x01, 0x01, 0x00, 0x0C]),
+            ("nothing-to-mask.bin", [2, 0x00, 0x02, 0x00, .. TextRow("1", "plain")]),
+            ("truncated.bin", [1, 0x01, 0x00, 0x09, (byte)'a']),
+        ],
         [ScramServerMessagesTarget.Name] =
         [
             ("valid-exchange.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
@@ -176,6 +187,10 @@ internal static class SeedCorpus
 
     /// <summary>A DataRow's body: the message without its type byte and length.</summary>
     private static byte[] DataRowBody(params string?[] values) => DataRow(values)[5..];
+
+    /// <summary>MySQL text row values: each length-encoded (short values: one length byte), NULL as 0xFB.</summary>
+    private static byte[] TextRow(params string?[] values)
+        => [.. values.SelectMany(v => v is null ? [(byte)0xFB] : (byte[])[(byte)Encoding.UTF8.GetByteCount(v), .. Encoding.UTF8.GetBytes(v)])];
 
     private static byte[] StartupPacket()
         => Startup(("user", "alice"), ("database", "app"), ("application_name", "psql"), ("client_encoding", "UTF8"));

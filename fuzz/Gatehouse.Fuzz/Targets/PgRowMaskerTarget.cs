@@ -16,13 +16,6 @@ namespace Gatehouse.Fuzz.Targets;
 /// </summary>
 internal sealed class PgRowMaskerTarget : IFuzzTarget
 {
-    private static readonly MaskingSession Session = new MaskingPolicy([], ContentKinds.All,
-        Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All))
-            .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact)),
-        DetectorScope.Derived, strict: true, tokenKey: "fuzzing key of 32 bytes, please"u8.ToArray()).ForSession([], "db")!;
-
-    private static readonly MaskAction[] Actions = [.. Enum.GetValues<MaskStrategy>().Select(s => new MaskAction("rule", s, keep: 3, replacement: "[x]"))];
-
     public static string Name => "pg-row-masker";
 
     public static void Run(ReadOnlySpan<byte> input)
@@ -37,14 +30,14 @@ internal sealed class PgRowMaskerTarget : IFuzzTarget
         for (var i = 0; i < planned; i++)
         {
             var b = input[1 + i];
-            var action = (b & 3) is 1 or 3 ? Actions[(b >> 2) & 3] : null;
+            var action = (b & 3) is 1 or 3 ? MaskedRowInvariants.Actions[(b >> 2) & 3] : null;
             plans[i] = new PgColumnPlan(action, (b & 3) == 2, (b & 3) == 3 ? 23u : 25u, (short)((b >> 4) & 1));
         }
 
         var body = input[(1 + planned)..];
         var shape = new PgResultShape(plans);
         var output = new ArrayBufferWriter<byte>();
-        var masker = new PgRowMasker(Session, new MaskingCounter(null));
+        var masker = new PgRowMasker(MaskedRowInvariants.Session, new MaskingCounter(null));
         var rewritten = masker.TryMask(body, shape, output, out var malformed);
         if (malformed)
         {
@@ -90,16 +83,6 @@ internal sealed class PgRowMaskerTarget : IFuzzTarget
         {
             var before = original[i];
             var after = masked[i];
-            if (before is null)
-            {
-                if (after is not null)
-                {
-                    throw new FuzzInvariantException($"NULL in column {i} became a value");
-                }
-
-                continue;
-            }
-
             if (whole)
             {
                 if (after is not null)
@@ -110,31 +93,7 @@ internal sealed class PgRowMaskerTarget : IFuzzTarget
                 continue;
             }
 
-            var plan = plans[i];
-            if (plan.Action is { } action)
-            {
-                var mustBeNull = action.Strategy == MaskStrategy.Null || plan.Type != 25;
-                if (mustBeNull != after is null)
-                {
-                    throw new FuzzInvariantException($"column {i} ({action.Strategy}, type {plan.Type}) masked to {(after is null ? "NULL" : "a value")}");
-                }
-
-                if (action.Strategy == MaskStrategy.Redact && after is not null && !after.AsSpan().SequenceEqual("[x]"u8))
-                {
-                    throw new FuzzInvariantException($"column {i} redacted to something other than the replacement");
-                }
-
-                FuzzCounters.Hit($"{Name}.{action.Strategy}".ToLowerInvariant());
-            }
-            else if (after is null || !after.AsSpan().SequenceEqual(before))
-            {
-                if (!plan.Scan || after is not null && !after.AsSpan().SequenceEqual("[redacted]"u8))
-                {
-                    throw new FuzzInvariantException($"column {i} has no rule but changed");
-                }
-
-                FuzzCounters.Hit($"{Name}.detected");
-            }
+            MaskedRowInvariants.CheckColumn(Name, i, before, after, plans[i].Action, plans[i].Scan, typeCanHoldText: plans[i].Type == 25);
         }
     }
 

@@ -135,17 +135,6 @@ public sealed partial class GatehouseSettings
             return;
         }
 
-        // A MySQL listener would relay these results unmasked: refuse rather than give a false sense of safety.
-        foreach (var plan in Listeners.Where(p => p.MySql is { } m && (detectors != ContentKinds.None || rules.Any(r => r.Upstreams.Count == 0 || r.Upstreams.Contains(m.Upstream.Name)))))
-        {
-            Error("masking", $"listener \"{plan.Name}\" is a mysql listener, which does not mask results yet; limit the rules with upstreams: to postgres upstreams, or remove the listener");
-        }
-
-        if (_errors.Count > errors)
-        {
-            return;
-        }
-
         Masking = new MaskingPolicy(rules, detectors, detectorActions, scope ?? DetectorScope.Derived, config.Strict ?? true, tokenKey,
             config.ExemptRoles.ToHashSet(StringComparer.Ordinal));
         for (var i = 0; i < Listeners.Count; i++)
@@ -153,6 +142,10 @@ public sealed partial class GatehouseSettings
             if (Listeners[i].Postgres is { } pg)
             {
                 Listeners[i] = Listeners[i] with { Postgres = pg with { Masking = Masking } };
+            }
+            else if (Listeners[i].MySql is { } mysql)
+            {
+                Listeners[i] = Listeners[i] with { MySql = mysql with { Masking = Masking } };
             }
         }
     }

@@ -117,7 +117,7 @@ public sealed class DemoGateway
                 upstreams: ["*"]
               contractor:
                 groups: [contractors]
-                upstreams: [demo-db]
+                upstreams: [demo-db{(mariaDb is null ? "" : ", demo-mariadb")}]
 
             # Masking: contractors see card numbers and e-mail addresses masked (analysts and DBAs are exempt).
             masking:
@@ -127,11 +127,9 @@ public sealed class DemoGateway
                   columns: [card_number]
                   strategy: partial
                   keep: 4
-                  upstreams: [demo-db]
                 - name: emails
                   columns: [email]
                   strategy: redact
-                  upstreams: [demo-db]
 
             # Statement policy: the first matching rule decides. Without a rule, statements the gateway cannot
             # read and destructive ones (DROP, TRUNCATE, unbounded DELETE/UPDATE, ...) are denied for everyone.

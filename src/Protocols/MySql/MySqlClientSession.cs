@@ -1,4 +1,5 @@
 using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Policy;
 using System.IO.Pipelines;
 using System.Net;
@@ -72,13 +73,25 @@ internal sealed partial class MySqlClientSession
         }
     }
 
+    private Masking.MySqlResultMasker? CreateMasker()
+    {
+        if (Options.Masking.ForSession(_policySubject!.Roles, Options.Upstream.Name) is not { } masking)
+        {
+            return null; // exempt, or nothing configured: rows stream through unread
+        }
+
+        return new Masking.MySqlResultMasker(new Masking.MySqlColumnPlanner(masking, _listener.Catalog),
+            new Masking.MySqlRowMasker(masking, new MaskingCounter(_listener.Metrics)));
+    }
+
     private async Task RelayAsync()
     {
         var upstream = _upstream!;
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new MySqlSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
-        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0, guard);
+        var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0, guard,
+            CreateMasker());
         var commands = MySqlFrameDecoder.ForClient();
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time);

@@ -52,6 +52,11 @@ public sealed class MySqlListener
 
     internal SessionMeter Sessions { get; }
 
+    /// <summary>The upstream's tables and views, for masking; made when the first masked session needs it.</summary>
+    internal Masking.MySqlCatalog Catalog => _catalog ??= new Masking.MySqlCatalog(Connector, Options.Upstream, Time, Logger);
+
+    private Masking.MySqlCatalog? _catalog;
+
     /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
     public Task HandleAsync(ConnectionContext connection) => new MySqlClientSession(this, connection).RunAsync();
 }

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Policy;
 
 namespace Gatehouse.Protocols.MySql;
@@ -24,6 +25,9 @@ public sealed record MySqlListenerOptions
 
     /// <summary>The statement policy every COM_QUERY and COM_STMT_PREPARE is judged by; the safe defaults unless configured.</summary>
     public StatementPolicy Policy { get; init; } = StatementPolicy.Default;
+
+    /// <summary>Which result values are masked, for which roles; nothing unless configured.</summary>
+    public MaskingPolicy Masking { get; init; } = MaskingPolicy.None;
 
     /// <summary>The version the greeting announces; clients gate features on it.</summary>
     public string ServerVersion { get; init; } = "8.0.99-Gatehouse";

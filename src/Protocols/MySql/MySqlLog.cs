@@ -22,4 +22,7 @@ internal static partial class MySqlLog
 
     [LoggerMessage(2105, LogLevel.Debug, "Connection {SessionId}: transport error: {Reason}")]
     public static partial void TransportError(ILogger logger, string sessionId, string reason);
+
+    [LoggerMessage(2106, LogLevel.Warning, "Masking catalog of upstream {Upstream} unavailable: {Reason}; columns it cannot resolve are masked whole")]
+    public static partial void CatalogUnavailable(ILogger logger, string upstream, string reason);
 }

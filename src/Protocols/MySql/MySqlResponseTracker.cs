@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Gatehouse.Protocols.MySql.Masking;
 using Gatehouse.Proxy.Core.Framing;
 using Gatehouse.Proxy.Core.Relay;
 
@@ -25,16 +26,20 @@ internal enum ResponseKind : byte
 /// there does 0xFB mean "send me a local file" (in a row it is a NULL column), including the head of a later
 /// result in a multi-result answer, and after any number of sequence-id wraps. Commands are queued by the
 /// client direction and answered in order, so pipelined commands are followed too. Rows stream untouched:
-/// only heads and terminators, a few bytes each, are read.
+/// only heads and terminators, a few bytes each, are read. With a masker, column definitions are read too,
+/// and rows whenever the masker has work for them; <see cref="Role"/> tells the rewriter which a packet is.
 /// </summary>
-internal sealed class MySqlResponseTracker(bool deprecateEof)
+internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker? masker = null)
 {
     private const ushort MoreResultsExists = 0x0008;
     private const ushort CursorExists = 0x0040;
 
-    private readonly ConcurrentQueue<ResponseKind> _pending = new();
+    private readonly ConcurrentQueue<(ResponseKind Kind, MySqlMaskedCommand? Command)> _pending = new();
     private State _state;
     private long _remaining;
+
+    /// <summary>What the packet whose header was read last is, for the masker.</summary>
+    public PacketRole Role { get; private set; }
 
     private enum State : byte
     {
@@ -47,11 +52,12 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
     }
 
     /// <summary>Called by the client direction for each forwarded command that the server answers.</summary>
-    public void Expect(ResponseKind kind) => _pending.Enqueue(kind);
+    public void Expect(ResponseKind kind, MySqlMaskedCommand? command = null) => _pending.Enqueue((kind, command));
 
     /// <summary>Decides from the header whether the packet's bytes are needed.</summary>
     public FrameInterest OnHeader(in FrameHeader header)
     {
+        Role = PacketRole.Other;
         if (header.Continuation)
         {
             return FrameInterest.Pass;
@@ -60,16 +66,26 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
         switch (_state)
         {
             case State.Head:
+                if (masker is not null && header.Type == 0x00 && _pending.TryPeek(out var head) && head.Kind == ResponseKind.Fetch)
+                {
+                    // A cursor's first row is the head of the fetch's answer: the masker reads it as a row.
+                    masker.OnFetch(head.Command);
+                    _state = State.Rows;
+                    Role = PacketRole.Row;
+                    return masker.RowsHaveWork ? FrameInterest.Inspect : FrameInterest.Pass;
+                }
+
                 // Heads are small (OK, ERR, a column count, a prepare-OK, a file name); an unsolicited 0xFB is
                 // read too, so a file request can never slip through outside a response.
                 return _pending.IsEmpty && header.Type != 0xFB ? FrameInterest.Pass : FrameInterest.Inspect;
             case State.Columns:
+                Role = _remaining == 1 ? PacketRole.LastColumn : PacketRole.Column;
                 if (--_remaining == 0)
                 {
                     _state = deprecateEof ? State.Rows : State.ColumnsEof;
                 }
 
-                return FrameInterest.Pass;
+                return masker is null ? FrameInterest.Pass : FrameInterest.Inspect;
             case State.Definitions:
                 if (--_remaining == 0)
                 {
@@ -87,7 +103,13 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
             case State.ColumnsEof:
                 return FrameInterest.Inspect;
             default:
-                return IsTerminator(header) ? FrameInterest.Inspect : FrameInterest.Pass;
+                if (IsTerminator(header))
+                {
+                    return FrameInterest.Inspect;
+                }
+
+                Role = PacketRole.Row;
+                return masker is { RowsHaveWork: true } ? FrameInterest.Inspect : FrameInterest.Pass;
         }
     }
 
@@ -103,12 +125,12 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
                     return false;
                 }
 
-                if (!_pending.TryPeek(out var kind))
+                if (!_pending.TryPeek(out var pending))
                 {
                     return true;
                 }
 
-                OnHead(kind, first, payload);
+                OnHead(pending.Kind, pending.Command, first, payload);
                 return true;
             case State.ColumnsEof:
                 if (first == 0xFF)
@@ -136,7 +158,7 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
         }
     }
 
-    private void OnHead(ResponseKind kind, byte first, ReadOnlySpan<byte> payload)
+    private void OnHead(ResponseKind kind, MySqlMaskedCommand? command, byte first, ReadOnlySpan<byte> payload)
     {
         if (first == 0xFF)
         {
@@ -150,6 +172,11 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
                 Done();
                 return;
             case ResponseKind.Prepare:
+                if (payload.Length >= 5)
+                {
+                    masker?.OnPrepared(command, BinaryPrimitives.ReadUInt32LittleEndian(payload[1..]));
+                }
+
                 var columns = payload.Length >= 9 ? BinaryPrimitives.ReadUInt16LittleEndian(payload[5..]) : 0;
                 var parameters = payload.Length >= 9 ? BinaryPrimitives.ReadUInt16LittleEndian(payload[7..]) : 0;
                 _remaining = parameters + columns + (deprecateEof ? 0 : (parameters > 0 ? 1 : 0) + (columns > 0 ? 1 : 0));
@@ -189,6 +216,7 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
 
         if (first == 0x00)
         {
+            masker?.OnOk(command);
             MoreOrDone(OkStatus(payload));
             return;
         }
@@ -205,6 +233,7 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
         {
             _remaining = (long)Math.Min(count, int.MaxValue);
             _state = State.Columns;
+            masker?.OnResultHead(command);
         }
         else
         {
@@ -251,4 +280,14 @@ internal sealed class MySqlResponseTracker(bool deprecateEof)
         _pending.TryDequeue(out _);
         _state = State.Head;
     }
+}
+
+/// <summary>What one packet of an answer is, as far as the masker cares.</summary>
+internal enum PacketRole : byte
+{
+    Other,
+    Column,
+    /// <summary>The last column definition of a result: its rows can be planned now.</summary>
+    LastColumn,
+    Row,
 }

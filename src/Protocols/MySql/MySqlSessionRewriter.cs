@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Gatehouse.Protocols.MySql.Masking;
 using Gatehouse.Proxy.Core.Framing;
 using Gatehouse.Proxy.Core.Policy;
 using Gatehouse.Proxy.Core.Relay;
@@ -16,7 +17,7 @@ namespace Gatehouse.Protocols.MySql;
 /// sessions, rewritten to the upstream's thread id; a LOCAL INFILE request from the server ends the session,
 /// since the gateway never lets a server read the client's files. With a statement guard, every COM_QUERY and
 /// COM_STMT_PREPARE is judged by policy first and a refused one is answered with ERR 1142, never forwarded.
-/// Everything else streams untouched.
+/// With a masker, result rows are masked (<see cref="MySqlResultMasker"/>). Everything else streams untouched.
 /// </summary>
 internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionActivity
 {
@@ -29,11 +30,15 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private byte[] _tail = []; // the statement's last bytes so far, for a KILL split between packets
     private readonly StatementGuard? _guard;
     private MySqlLongStatement? _long; // a statement of 16 MiB or more, held until whole for the guard
+    private readonly MySqlResultMasker? _masker;
+    private byte[] _scratch = []; // an upstream packet that straddles buffer segments, copied for the masker
 
-    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true, StatementGuard? guard = null)
+    public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true, StatementGuard? guard = null,
+        MySqlResultMasker? masker = null)
     {
         _guard = guard;
-        _responses = new MySqlResponseTracker(deprecateEof);
+        _masker = masker;
+        _responses = new MySqlResponseTracker(deprecateEof, masker);
         _connections = connections;
         _subject = subject;
         _upstream = upstream;
@@ -75,6 +80,8 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             case Command.Quit:
                 QuitSeen = true;
                 return FrameInterest.Pass;
+            case Command.StmtExecute or Command.StmtFetch or Command.StmtClose or Command.ResetConnection when _masker is not null:
+                return FrameInterest.Inspect; // the masker follows prepared statements by id
             case Command.StmtClose or Command.StmtSendLongData:
                 return FrameInterest.Pass; // no response follows
             case > Command.ResetConnection:
@@ -85,7 +92,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         }
     }
 
-    private void Expect(Command command)
+    private void Expect(Command command, MySqlMaskedCommand? tag = null)
     {
         _responses.Expect(command switch
         {
@@ -94,7 +101,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             Command.Statistics => ResponseKind.Statistics,
             Command.StmtFetch => ResponseKind.Fetch,
             _ => ResponseKind.ResultSet,
-        });
+        }, tag);
         _awaitingServer = true;
     }
 
@@ -103,7 +110,16 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         if (direction == Direction.UpstreamToClient)
         {
             var packet = frame.Slice(4);
-            return _responses.OnPacket(packet.IsSingleSegment ? packet.FirstSpan : packet.ToArray())
+            var response = packet.IsSingleSegment ? packet.FirstSpan : Scratch(packet);
+            switch (_responses.Role)
+            {
+                case PacketRole.Column or PacketRole.LastColumn:
+                    return _masker!.OnColumn(response, last: _responses.Role == PacketRole.LastColumn);
+                case PacketRole.Row:
+                    return _masker!.OnRow(header, response, context);
+            }
+
+            return _responses.OnPacket(response)
                 ? RewriteDecision.Pass
                 : RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
         }
@@ -148,7 +164,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
             _scanContinuation = true;
             _tail = payload[^4..].ToArray();
-            Expect((Command)header.Type);
+            Expect((Command)header.Type, Unread((Command)header.Type));
             return RewriteDecision.Pass;
         }
 
@@ -160,6 +176,16 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
                 return payload.Length == 5 ? Kill(BinaryPrimitives.ReadUInt32LittleEndian(payload[1..]), query: false, context) : Refuse(context, MySqlError.UnknownCommand, "08S01", "malformed COM_PROCESS_KILL");
             case Command.ChangeUser:
                 return Refuse(context, MySqlError.NotSupportedYet, "42000", "COM_CHANGE_USER is not allowed through the gateway: reconnect with the identity you need");
+            case Command.StmtExecute or Command.StmtFetch when _masker is not null:
+                Expect((Command)header.Type, MySqlResultMasker.ForStatementId((Command)header.Type, payload));
+                return RewriteDecision.Pass;
+            case Command.StmtClose when _masker is not null:
+                _masker.OnClose(payload);
+                return RewriteDecision.Pass;
+            case Command.ResetConnection when _masker is not null:
+                _masker.OnResetConnection();
+                Expect(Command.ResetConnection);
+                return RewriteDecision.Pass;
             default:
                 return Refuse(context, MySqlError.UnknownCommand, "08S01", $"command 0x{header.Type:X2} is not allowed through the gateway");
         }
@@ -180,7 +206,8 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
         if (!ContainsKillWord(payload[1..]))
         {
-            Expect(prepared ? Command.StmtPrepare : Command.Query);
+            var command = prepared ? Command.StmtPrepare : Command.Query;
+            Expect(command, _masker is null ? null : MySqlResultMasker.ForStatement(command, payload[1..]));
             return RewriteDecision.Pass;
         }
 
@@ -241,8 +268,22 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         }
 
         context.Forward.Write(statement.Frames);
-        Expect((Command)statement.Command);
+        Expect((Command)statement.Command, _masker is null ? null : MySqlResultMasker.ForStatement((Command)statement.Command, statement.Text));
         return RewriteDecision.Replace;
+    }
+
+    /// <summary>A statement forwarded before the gateway could read it whole: strict mode reads it as unreadable text.</summary>
+    private MySqlMaskedCommand? Unread(Command command) => _masker is null ? null : MySqlResultMasker.ForStatement(command, "/*"u8);
+
+    private ReadOnlySpan<byte> Scratch(in ReadOnlySequence<byte> packet)
+    {
+        if (_scratch.Length < packet.Length)
+        {
+            _scratch = new byte[Math.Max(packet.Length, _scratch.Length * 2)];
+        }
+
+        packet.CopyTo(_scratch);
+        return _scratch.AsSpan(0, (int)packet.Length);
     }
 
     /// <summary>ERR 1142 with the rule and reason, as a server refuses a statement the account may not run.</summary>

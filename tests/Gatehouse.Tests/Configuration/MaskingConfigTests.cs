@@ -92,7 +92,7 @@ public sealed class MaskingConfigTests
     }
 
     [Fact]
-    public void A_mysql_listener_the_rules_cover_is_refused_until_it_masks()
+    public void Mysql_listeners_get_the_same_masking_as_postgres_ones()
     {
         const string MySql = """
             listeners:
@@ -106,13 +106,11 @@ public sealed class MaskingConfigTests
               analyst: { groups: [analysts], upstreams: ["*"] }
 
             """;
-        GatehouseSettings Load(string masking) => GatehouseSettings.From(ConfigLoader.Parse(MySql + masking, "t.yaml"), Path.GetTempPath());
-        var errors = Assert.Throws<ConfigException>(() => Load("masking:\n  rules: [{ name: a, columns: [card], strategy: redact }]\n")).Errors;
-        Assert.Contains(errors, e => e.StartsWith("masking:", StringComparison.Ordinal) && e.Contains("\"my\"", StringComparison.Ordinal));
-
-        // Rules limited to the postgres upstream leave the mysql listener alone.
-        var settings = Load("masking:\n  rules: [{ name: a, columns: [card], strategy: redact, upstreams: [db] }]\n");
+        var settings = GatehouseSettings.From(ConfigLoader.Parse(MySql + "masking:\n  rules: [{ name: a, columns: [card], strategy: redact, upstreams: [mdb] }]\n", "t.yaml"), Path.GetTempPath());
         Assert.Single(settings.Masking.Rules);
         Assert.Same(settings.Masking, settings.Listeners[0].Postgres!.Masking);
+        Assert.Same(settings.Masking, settings.Listeners[1].MySql!.Masking);
+        Assert.NotNull(settings.Masking.ForSession(["contractor"], "mdb"));
+        Assert.Null(settings.Masking.ForSession(["contractor"], "db")); // the rule names only the mysql upstream
     }
 }

@@ -50,6 +50,9 @@ public sealed class FuzzSmokeTests
     public void PgRowMasker() => Smoke("pg-row-masker", "rewritten", "pass", "malformed", "unknown-shape", "detected", "partial", "token", "null", "redact");
 
     [Fact]
+    public void MysqlRowMasker() => Smoke("mysql-row-masker", "rewritten-text", "rewritten-binary", "pass", "refused", "detected", "partial", "token", "null", "redact");
+
+    [Fact]
     public void Every_target_has_a_smoke_test_and_a_seed_corpus_matching_the_generator()
     {
         var smoked = typeof(FuzzSmokeTests).GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0).Select(m => m.Name).ToHashSet();

@@ -25,12 +25,13 @@ public sealed class MaskingProperties
     private static readonly Gen<string?> Value = Gen.Choose(0, 6).SelectMany(n => Gen.ArrayOf(Fragment, n)).Select(f => (string?)string.Concat(f))
         .Or(Gen.Constant<string?>(null));
 
-    private static readonly MaskingSession Session = new MaskingPolicy([], ContentKinds.All,
+    /// <summary>Every detector on, each redacting; shared with <see cref="MySqlMaskingProperties"/>.</summary>
+    internal static readonly MaskingSession Session = new MaskingPolicy([], ContentKinds.All,
         Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All))
             .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact)),
         DetectorScope.Derived, strict: true, tokenKey: "a property test key, long enough"u8.ToArray()).ForSession([], "db")!;
 
-    private static readonly MaskAction[] Actions = [.. Enum.GetValues<MaskStrategy>().Select(s => new MaskAction("rule", s))];
+    internal static readonly MaskAction[] Actions = [.. Enum.GetValues<MaskStrategy>().Select(s => new MaskAction("rule", s))];
 
     private static readonly Gen<PgColumnPlan> Plan = Gen.Choose(0, 5).Select(k => k switch
     {

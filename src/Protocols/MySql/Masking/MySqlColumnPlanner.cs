@@ -1,0 +1,246 @@
+using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Masking;
+
+namespace Gatehouse.Protocols.MySql.Masking;
+
+/// <summary>
+/// Turns a result's column definitions into column plans for one session. A column attributed to a base
+/// table is judged by schema.org_table.org_name; a view column by where the view's definition takes it from
+/// (recursively); a derived column — and a column attributed to a name the statement itself defines as a
+/// CTE or derived table, which the server reports in org_table like a table — by the detectors, its result
+/// name, and in strict mode by whether the statement (or the view's expression) reads a sensitive column.
+/// A column whose relation could not be resolved is masked whole.
+/// </summary>
+internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog catalog)
+{
+    private const int MaxViewDepth = 16;
+    private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
+
+    public MaskingSession Masking => masking;
+
+    public MySqlCatalog Catalog => catalog;
+
+    /// <summary>Relations the columns name that the catalog has not loaded yet.</summary>
+    public List<(string Schema, string Name)>? Missing(IReadOnlyList<MySqlColumn> columns)
+    {
+        if (!masking.HasColumnRules)
+        {
+            return null; // detectors alone need no catalog
+        }
+
+        List<(string, string)>? missing = null;
+        foreach (var c in columns)
+        {
+            if (!c.IsDerived && !catalog.TryGet(c.Schema, c.OrgTable, out _) && !(missing ??= []).Contains((c.Schema, c.OrgTable)))
+            {
+                missing.Add((c.Schema, c.OrgTable));
+            }
+        }
+
+        return missing;
+    }
+
+    public MySqlResultShape Plan(IReadOnlyList<MySqlColumn> columns, ReadOnlySpan<byte> statement)
+    {
+        StatementFacts? facts = null;
+        var plans = new MySqlColumnPlan[columns.Count];
+        var detectors = masking.Detectors != ContentKinds.None;
+        var scanAll = masking.Scope == DetectorScope.All && detectors;
+        for (var i = 0; i < plans.Length; i++)
+        {
+            var c = columns[i];
+            var scan = scanAll;
+            MaskAction? action;
+            if (!masking.HasColumnRules)
+            {
+                action = null;
+                scan |= detectors && c.IsDerived;
+            }
+            else if (c.IsDerived || (facts ??= StatementFacts.Read(statement, masking)).Defines(c.OrgTable))
+            {
+                scan |= detectors;
+                action = Derived(c, ref facts, statement);
+            }
+            else
+            {
+                action = Resolve(c.Schema, c.OrgTable, c.OrgName, 0, ref scan);
+                if (action == _unknownRelation)
+                {
+                    // Not a table or view the catalog knows (a temporary table, or a derived table the statement
+                    // scan did not see): a rule by name still applies, else it is judged as derived.
+                    scan |= detectors;
+                    action = masking.ForColumn(c.Schema, c.OrgTable, c.OrgName) ?? Derived(c, ref facts, statement);
+                }
+                else if (action is null && facts.HasSetOperation)
+                {
+                    // UNION ALL reports the first branch's column identity for values of every branch.
+                    scan |= detectors;
+                    action = Derived(c, ref facts, statement);
+                }
+            }
+
+            plans[i] = new MySqlColumnPlan(action, scan && action is null, c);
+        }
+
+        return new MySqlResultShape(plans);
+    }
+
+    private static readonly MaskAction _unknownRelation = MaskAction.Whole("unknown-relation");
+
+    private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement)
+    {
+        if (masking.ForResultName(column.Name) is { } byName)
+        {
+            return byName;
+        }
+
+        facts ??= StatementFacts.Read(statement, masking);
+        return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
+    }
+
+    private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan)
+    {
+        if (depth > MaxViewDepth || !catalog.TryGet(schema, table, out var relation))
+        {
+            return _unresolved;
+        }
+
+        if (masking.ForColumn(schema, table, column) is { } direct)
+        {
+            return direct;
+        }
+
+        switch (relation.Kind)
+        {
+            case MySqlRelationKind.Table:
+                return null;
+            case MySqlRelationKind.Unknown:
+                return depth == 0 ? _unknownRelation : _unresolved;
+        }
+
+        if (relation.Columns is not null && relation.Columns.TryGetValue(column, out var origin) && origin.IsPlainColumn)
+        {
+            return Resolve(origin.Schema!, origin.Table!, origin.Column!, depth + 1, ref scan);
+        }
+
+        // An expression in the view (or a view not read column by column): strict mode masks it when the
+        // view's definition reads any sensitive column, because which of them feed this expression is not
+        // recorded — the same rule as for PostgreSQL views.
+        scan |= masking.Detectors != ContentKinds.None;
+        return relation.Definition.Length == 0 ? _unresolved
+            : masking.Strict && StatementFacts.Read(relation.Definition, masking).ReferencesSensitive ? masking.StrictAction : null;
+    }
+
+    /// <summary>What strict mode needs of a statement's text, read once per result.</summary>
+    private sealed class StatementFacts
+    {
+        private HashSet<string>? _defined;
+
+        /// <summary>It names a sensitive column, uses a whole row, runs SQL the gateway did not see (EXECUTE, CALL), or cannot be read.</summary>
+        public bool ReferencesSensitive { get; private init; }
+
+        /// <summary>UNION, EXCEPT or INTERSECT: a column's reported identity is only that of the first branch.</summary>
+        public bool HasSetOperation { get; private init; }
+
+        /// <summary>Unreadable text defines anything: every attributed column is then judged as derived.</summary>
+        private bool DefinesEverything { get; init; }
+
+        public bool Defines(string name) => DefinesEverything || (_defined?.Contains(name) ?? false);
+
+        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking)
+        {
+            var tokens = new List<SqlToken>();
+            var lexer = new MySqlLexer(sql);
+            for (var t = lexer.Next(); t.Kind != SqlTokenKind.End; t = lexer.Next())
+            {
+                if (t.Kind == SqlTokenKind.Error)
+                {
+                    return new StatementFacts { ReferencesSensitive = true, DefinesEverything = true, HasSetOperation = true };
+                }
+
+                tokens.Add(t);
+            }
+
+            var facts = new StatementFacts
+            {
+                ReferencesSensitive = RunsUnseenSql(tokens) || References(sql, masking),
+                HasSetOperation = tokens.Exists(t => t.Is(Keyword.Union) || t.Is(Keyword.Except) || t.Is(Keyword.Intersect)),
+            };
+            facts._defined = DefinedNames(sql, tokens);
+            return facts;
+        }
+
+        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking)
+        {
+            var lexer = new MySqlLexer(sql);
+            return StrictReferences.Find(ref lexer, sql, masking);
+        }
+
+        private static bool RunsUnseenSql(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call));
+
+        /// <summary>
+        /// Names the statement gives to CTEs (<c>name AS (</c>, <c>name (cols) AS (</c>) and derived tables
+        /// (<c>) [AS] name</c>). Over-inclusive (an expression alias after a call counts too): a name wrongly
+        /// taken only makes its columns judged as derived.
+        /// </summary>
+        private static HashSet<string>? DefinedNames(ReadOnlySpan<byte> sql, List<SqlToken> tokens)
+        {
+            HashSet<string>? names = null;
+            var open = new Stack<int>();
+            var matching = new Dictionary<int, int>(); // ')' index -> its '(' index
+            for (var i = 0; i < tokens.Count; i++)
+            {
+                if (tokens[i].IsPunct('('))
+                {
+                    open.Push(i);
+                }
+                else if (tokens[i].IsPunct(')') && open.Count > 0)
+                {
+                    matching[i] = open.Pop();
+                }
+            }
+
+            for (var i = 0; i < tokens.Count; i++)
+            {
+                var t = tokens[i];
+                if (t.IsPunct(')') && i + 1 < tokens.Count)
+                {
+                    var alias = tokens[i + 1].Is(Keyword.As) && i + 2 < tokens.Count ? i + 2 : i + 1;
+                    Add(sql, tokens[alias], ref names);
+                }
+                else if (t.Is(Keyword.As) && i + 1 < tokens.Count && tokens[i + 1].IsPunct('(') && i > 0)
+                {
+                    var before = i - 1;
+                    if (tokens[before].IsPunct(')') && matching.TryGetValue(before, out var listOpen))
+                    {
+                        before = listOpen - 1; // name (a, b) AS (
+                    }
+
+                    if (before >= 0)
+                    {
+                        Add(sql, tokens[before], ref names);
+                    }
+                }
+            }
+
+            return names;
+        }
+
+        private static void Add(ReadOnlySpan<byte> sql, in SqlToken token, ref HashSet<string>? names)
+        {
+            if (token.Kind is not (SqlTokenKind.Word or SqlTokenKind.QuotedName))
+            {
+                return;
+            }
+
+            Span<byte> buffer = stackalloc byte[256];
+            if (token.ValueLength > buffer.Length)
+            {
+                return;
+            }
+
+            var written = MySqlLexer.Decode(sql, token, buffer);
+            (names ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(System.Text.Encoding.UTF8.GetString(buffer[..written]));
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Buffers.Binary;
+using Gatehouse.Protocols.Sql;
+using Gatehouse.Proxy.Core.Framing;
+using Gatehouse.Proxy.Core.Masking;
+using Gatehouse.Proxy.Core.Relay;
+
+namespace Gatehouse.Protocols.MySql.Masking;
+
+/// <summary>A command the masker follows, queued with the response it expects (see <see cref="MySqlResponseTracker"/>).</summary>
+internal sealed record MySqlMaskedCommand(Command Command, byte[] Sql, uint StatementId = 0, bool MayChangeCatalog = false)
+{
+    /// <summary>Rows of COM_STMT_EXECUTE and COM_STMT_FETCH are binary; all others text.</summary>
+    public bool BinaryRows => Command is Command.StmtExecute or Command.StmtFetch;
+
+    public static MySqlMaskedCommand Other { get; } = new(Command.Sleep, []);
+}
+
+/// <summary>
+/// Masks result rows of one MySQL session (DESIGN §6). The client direction tags each command it forwards
+/// (its text, or its prepared statement's id); the response tracker tells which packet of the answer is a
+/// column definition and which a row. Each result is planned from its own column definitions (org_table and
+/// org_name, which aliases do not change) once the last one has arrived, after the catalog has loaded any
+/// relation they name; its rows are then rewritten in text or binary form. Prepared statements keep their
+/// text (for strict mode) and their last result plan (for COM_STMT_FETCH of a cursor).
+/// </summary>
+internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMasker rows)
+{
+    private readonly Dictionary<uint, byte[]> _prepared = []; // also the lock of _cursors: both directions touch them
+    private readonly Dictionary<uint, MySqlResultShape> _cursors = [];
+    private readonly List<MySqlColumn> _columns = [];
+    private MySqlMaskedCommand _command = MySqlMaskedCommand.Other;
+    private MySqlResultShape _shape = MySqlResultShape.None;
+    private bool _planned; // _shape is the plan of the rows now arriving
+    private bool _holding;
+
+    public MaskingSession Masking => planner.Masking;
+
+    /// <summary>Whether rows of the current result need reading.</summary>
+    public bool RowsHaveWork => !_planned || _shape.HasWork;
+
+    // ----- client to upstream -----
+
+    /// <summary>The tag a COM_QUERY or COM_STMT_PREPARE travels with.</summary>
+    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql) =>
+        new(command, sql.ToArray(), MayChangeCatalog: MentionsDdl(sql));
+
+    /// <summary>The tag of COM_STMT_EXECUTE / COM_STMT_FETCH; null when the packet is too short to name a statement.</summary>
+    public static MySqlMaskedCommand? ForStatementId(Command command, ReadOnlySpan<byte> payload) =>
+        payload.Length >= 5 ? new(command, [], BinaryPrimitives.ReadUInt32LittleEndian(payload[1..])) : null;
+
+    public void OnClose(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length >= 5)
+        {
+            var id = BinaryPrimitives.ReadUInt32LittleEndian(payload[1..]);
+            lock (_prepared)
+            {
+                _prepared.Remove(id);
+                _cursors.Remove(id);
+            }
+        }
+    }
+
+    public void OnResetConnection()
+    {
+        lock (_prepared)
+        {
+            _prepared.Clear();
+            _cursors.Clear();
+        }
+    }
+
+    // ----- upstream to client (called by the response tracker and the rewriter, in packet order) -----
+
+    /// <summary>A prepare-OK: the statement's id, whose later executions are planned with this text.</summary>
+    public void OnPrepared(MySqlMaskedCommand? command, uint statementId)
+    {
+        if (command is { Command: Command.StmtPrepare })
+        {
+            lock (_prepared)
+            {
+                _prepared[statementId] = command.Sql;
+            }
+        }
+    }
+
+    /// <summary>An OK to a command that may have changed tables or views: plans made from the catalog may be stale.</summary>
+    public void OnOk(MySqlMaskedCommand? command)
+    {
+        if (command is { MayChangeCatalog: true })
+        {
+            planner.Catalog.Invalidate();
+        }
+    }
+
+    /// <summary>A column count: the definitions of a new result follow.</summary>
+    public void OnResultHead(MySqlMaskedCommand? command)
+    {
+        _command = command ?? MySqlMaskedCommand.Other;
+        _columns.Clear();
+        _shape = MySqlResultShape.None;
+        _planned = false;
+        _holding = false;
+    }
+
+    /// <summary>Rows of a cursor: planned as the execution that opened it was.</summary>
+    public void OnFetch(MySqlMaskedCommand? command)
+    {
+        _command = command ?? MySqlMaskedCommand.Other;
+        _columns.Clear();
+        lock (_prepared)
+        {
+            MySqlResultShape? shape = null;
+            _planned = command is not null && _cursors.TryGetValue(command.StatementId, out shape);
+            _shape = shape ?? MySqlResultShape.None; // no plan: the first row ends the session
+        }
+    }
+
+    public RewriteDecision OnColumn(ReadOnlySpan<byte> payload, bool last)
+    {
+        if (!_holding)
+        {
+            if (MySqlColumn.Parse(payload) is not { } column)
+            {
+                return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed column definition from the upstream");
+            }
+
+            _columns.Add(column);
+            if (!last)
+            {
+                return RewriteDecision.Pass;
+            }
+
+            if (planner.Missing(_columns) is { } missing)
+            {
+                _holding = true; // asked again when the catalog answered; the second answer is final whatever it holds
+                return RewriteDecision.Hold(planner.Catalog.LoadAsync(missing));
+            }
+        }
+
+        _holding = false;
+        _shape = planner.Plan(_columns, StatementText());
+        _planned = true;
+        if (_command.Command == Command.StmtExecute)
+        {
+            lock (_prepared)
+            {
+                _cursors[_command.StatementId] = _shape; // a cursor's rows come later, through COM_STMT_FETCH
+            }
+        }
+
+        return RewriteDecision.Pass;
+    }
+
+    public RewriteDecision OnRow(in FrameHeader header, ReadOnlySpan<byte> payload, RewriteContext context)
+    {
+        if (!_planned)
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, "result rows arrived whose columns the gateway does not know, so it does not pass them");
+        }
+
+        if (header.PayloadLength >= MySqlFrameDecoder.MaxPayload)
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, "a row of 16 MiB or more in a masked result cannot be masked, so the gateway does not pass it");
+        }
+
+        var error = rows.TryMask(payload, header.Sequence, _shape, _command.BinaryRows, context.Forward, out var rewritten);
+        if (error is not null)
+        {
+            return RewriteDecision.End(SessionEndReason.ProtocolViolation, error);
+        }
+
+        return rewritten ? RewriteDecision.Replace : RewriteDecision.Pass;
+    }
+
+    private byte[] StatementText()
+    {
+        if (_command.Command is Command.StmtExecute or Command.StmtFetch)
+        {
+            lock (_prepared)
+            {
+                // A statement the gateway did not see prepared reads as unreadable text: strict mode masks its derived columns.
+                return _prepared.TryGetValue(_command.StatementId, out var sql) ? sql : "/*"u8.ToArray();
+            }
+        }
+
+        return _command.Sql;
+    }
+
+    private static bool MentionsDdl(ReadOnlySpan<byte> sql)
+    {
+        var lexer = new MySqlLexer(sql);
+        for (var t = lexer.Next(); t.Kind is not (SqlTokenKind.End or SqlTokenKind.Error); t = lexer.Next())
+        {
+            if (t.Keyword is Keyword.Create or Keyword.Alter or Keyword.Drop or Keyword.Rename && t.Kind == SqlTokenKind.Word)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

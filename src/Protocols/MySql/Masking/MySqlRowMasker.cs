@@ -1,0 +1,275 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using Gatehouse.Proxy.Core.Masking;
+
+namespace Gatehouse.Protocols.MySql.Masking;
+
+/// <summary>
+/// Rewrites one result row by its result's plan, in either encoding: text rows (COM_QUERY; each value a
+/// length-encoded string or 0xFB for NULL) and binary rows (COM_STMT_EXECUTE and COM_STMT_FETCH; a 0x00
+/// header, a NULL bitmap with a 2-bit offset, then each non-NULL value in its type's encoding). Masked
+/// values are replaced and the packet length recomputed; every other value is copied as it came. A masked
+/// value of a non-string type becomes NULL (in a binary row: its bitmap bit set, its bytes gone). The
+/// column count never changes, and a row that needs nothing is left alone so the relay forwards its bytes.
+/// </summary>
+internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter counter)
+{
+    private const int MaxPayload = MySqlFrameDecoder.MaxPayload;
+    private MaskAction?[] _actions = new MaskAction?[16];
+    private int[] _starts = new int[16];  // where each value's encoding starts in the row (-1 = NULL)
+    private int[] _lengths = new int[16]; // the value's bytes, after its length prefix
+    private int[] _prefixes = new int[16];
+
+    public MaskingSession Masking => masking;
+
+    public MaskingCounter Counter => counter;
+
+    /// <summary>Why a row could not be read, or null when it was read (and written to output if it needed work).</summary>
+    public string? TryMask(ReadOnlySpan<byte> payload, byte sequence, MySqlResultShape shape, bool binary, IBufferWriter<byte> output, out bool rewritten)
+    {
+        rewritten = false;
+        var count = shape.Columns.Length;
+        if (_actions.Length < count)
+        {
+            var size = Math.Max(count, _actions.Length * 2);
+            _actions = new MaskAction?[size];
+            _starts = new int[size];
+            _lengths = new int[size];
+            _prefixes = new int[size];
+        }
+
+        var valuesAt = binary ? 1 + ((count + 9) / 8) : 0;
+        if (binary && (payload.Length < valuesAt || payload[0] != 0))
+        {
+            return "a binary result row from the upstream is malformed";
+        }
+
+        var any = false;
+        var grow = 0L;
+        var at = valuesAt;
+        for (var i = 0; i < count; i++)
+        {
+            var column = shape.Columns[i].Column;
+            int prefix, length;
+            if (binary ? IsNullInBitmap(payload, i) : at < payload.Length && payload[at] == 0xFB)
+            {
+                _starts[i] = -1;
+                at += binary ? 0 : 1;
+                _actions[i] = null;
+                continue;
+            }
+
+            if (!TryValue(payload[at..], binary ? column.Type : MySqlType.VarString, out prefix, out length))
+            {
+                return binary ? $"a binary result row holds a value of type {(byte)column.Type} the gateway cannot read" : "a text result row from the upstream is malformed";
+            }
+
+            _starts[i] = at;
+            _prefixes[i] = prefix;
+            _lengths[i] = length;
+            var value = payload.Slice(at + prefix, length);
+            at += prefix + length;
+            var action = Decide(shape.Columns[i], column, value, binary);
+            _actions[i] = action;
+            if (action is not null)
+            {
+                any = true;
+                grow += action.Strategy == MaskStrategy.Null || !column.IsString ? 0 : 9 + ValueMasker.MaxLength(action, length);
+            }
+        }
+
+        if (at != payload.Length)
+        {
+            return "a result row from the upstream is longer than its columns";
+        }
+
+        if (!any)
+        {
+            return null;
+        }
+
+        if (payload.Length + grow > MaxPayload - 1)
+        {
+            return "a masked row would not fit in one packet";
+        }
+
+        var span = output.GetSpan(4 + payload.Length + (int)grow);
+        var written = 4;
+        if (binary)
+        {
+            payload[..valuesAt].CopyTo(span[4..]);
+            written += valuesAt;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var action = _actions[i];
+            _actions[i] = null;
+            var start = _starts[i];
+            if (start < 0)
+            {
+                if (!binary)
+                {
+                    span[written++] = 0xFB;
+                }
+
+                continue;
+            }
+
+            var encoded = payload.Slice(start, _prefixes[i] + _lengths[i]);
+            if (action is null)
+            {
+                encoded.CopyTo(span[written..]);
+                written += encoded.Length;
+                continue;
+            }
+
+            counter.Masked(action);
+            if (action.Strategy == MaskStrategy.Null || !shape.Columns[i].Column.IsString)
+            {
+                if (binary)
+                {
+                    SetNullInBitmap(span[4..], i);
+                }
+                else
+                {
+                    span[written++] = 0xFB;
+                }
+
+                continue;
+            }
+
+            // Written after a 9-byte gap (the longest length prefix), then moved down behind its real prefix.
+            var masked = ValueMasker.Write(action, encoded[_prefixes[i]..], masking.TokenKey, span[(written + 9)..]);
+            if (masked < 0)
+            {
+                if (binary)
+                {
+                    SetNullInBitmap(span[4..], i);
+                }
+                else
+                {
+                    span[written++] = 0xFB;
+                }
+
+                continue;
+            }
+
+            var lengthPrefix = WriteLengthEncoded(span[written..], (ulong)masked);
+            span.Slice(written + 9, masked).CopyTo(span[(written + lengthPrefix)..]);
+            written += lengthPrefix + masked;
+        }
+
+        var rowLength = written - 4;
+        span[0] = (byte)rowLength;
+        span[1] = (byte)(rowLength >> 8);
+        span[2] = (byte)(rowLength >> 16);
+        span[3] = sequence;
+        output.Advance(written);
+        rewritten = true;
+        return null;
+    }
+
+    private MaskAction? Decide(in MySqlColumnPlan plan, in MySqlColumn column, ReadOnlySpan<byte> value, bool binary)
+    {
+        if (plan.Action is { } action || !plan.Scan)
+        {
+            return plan.Action;
+        }
+
+        ContentKinds kind;
+        if (!binary || (column.Charset != MySqlColumn.BinaryCharset && IsLengthEncoded(column.Type)))
+        {
+            kind = ContentDetector.Detect(value, masking.Detectors); // text rows are text; so are binary rows' strings and decimals
+        }
+        else if (column.Type is MySqlType.LongLong or MySqlType.Long or MySqlType.Int24)
+        {
+            // A card number can travel as an integer: scan its decimal text.
+            Span<byte> text = stackalloc byte[24];
+            var number = column.Type == MySqlType.LongLong ? BinaryPrimitives.ReadInt64LittleEndian(value) : BinaryPrimitives.ReadInt32LittleEndian(value);
+            kind = Utf8Formatter.TryFormat(number, text, out var n) ? ContentDetector.Detect(text[..n], masking.Detectors) : ContentKinds.None;
+        }
+        else
+        {
+            return null; // bytes of a binary string, floats, dates: not text to scan
+        }
+
+        return kind == ContentKinds.None ? null : masking.ForDetected(kind);
+    }
+
+    private static bool IsNullInBitmap(ReadOnlySpan<byte> payload, int column) => (payload[1 + ((column + 2) >> 3)] & (1 << ((column + 2) & 7))) != 0;
+
+    private static void SetNullInBitmap(Span<byte> payload, int column) => payload[1 + ((column + 2) >> 3)] |= (byte)(1 << ((column + 2) & 7));
+
+    private static bool IsLengthEncoded(MySqlType type) => type is MySqlType.Decimal or MySqlType.NewDecimal or MySqlType.VarChar or MySqlType.Bit
+        or MySqlType.Json or MySqlType.Enum or MySqlType.Set or MySqlType.TinyBlob or MySqlType.MediumBlob or MySqlType.LongBlob
+        or MySqlType.Blob or MySqlType.VarString or MySqlType.String or MySqlType.Geometry;
+
+    /// <summary>The encoding of one value at the start of <paramref name="data"/>: its length prefix and its length; false if it does not fit or the type is unknown.</summary>
+    internal static bool TryValue(ReadOnlySpan<byte> data, MySqlType type, out int prefix, out int length)
+    {
+        prefix = 0;
+        length = type switch
+        {
+            MySqlType.Tiny => 1,
+            MySqlType.Short or MySqlType.Year => 2,
+            MySqlType.Long or MySqlType.Int24 or MySqlType.Float => 4,
+            MySqlType.LongLong or MySqlType.Double => 8,
+            MySqlType.Null => 0,
+            _ => -1,
+        };
+        if (length < 0 && type is MySqlType.Date or MySqlType.DateTime or MySqlType.Timestamp or MySqlType.Time or MySqlType.NewDate)
+        {
+            if (data.IsEmpty)
+            {
+                return false;
+            }
+
+            prefix = 1;
+            length = data[0];
+        }
+        else if (length < 0)
+        {
+            if (!IsLengthEncoded(type))
+            {
+                return false;
+            }
+
+            var reader = new MySqlPayloadReader(data);
+            if (!reader.TryLengthEncoded(out var value) || value > int.MaxValue)
+            {
+                return false;
+            }
+
+            prefix = data.Length - reader.Remaining;
+            length = (int)value;
+        }
+
+        return data.Length - prefix >= length;
+    }
+
+    private static int WriteLengthEncoded(Span<byte> destination, ulong value)
+    {
+        switch (value)
+        {
+            case < 0xFB:
+                destination[0] = (byte)value;
+                return 1;
+            case <= 0xFFFF:
+                destination[0] = 0xFC;
+                BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)value);
+                return 3;
+            case <= 0xFFFFFF:
+                destination[0] = 0xFD;
+                destination[1] = (byte)value;
+                destination[2] = (byte)(value >> 8);
+                destination[3] = (byte)(value >> 16);
+                return 4;
+            default:
+                destination[0] = 0xFE;
+                BinaryPrimitives.WriteUInt64LittleEndian(destination[1..], value);
+                return 9;
+        }
+    }
+}
