@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using Gatehouse.Protocols.MySql.Masking;
 using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Metrics;
@@ -12,7 +13,8 @@ namespace Gatehouse.Bench;
 /// <summary>
 /// The result masker's per-row cost on a 10-column text DataRow: one column masked by rule (partial, keep 4:
 /// the row is rewritten with recomputed lengths), one derived column scanned by every detector and found
-/// clean, and a row with nothing to do (decided without a copy). Target: 0 bytes per row; metrics are live,
+/// clean, and a row with nothing to do (decided without a copy). The same for a MySQL text row (length-encoded
+/// values) and a MySQL binary row (COM_STMT_EXECUTE's encoding). Target: 0 bytes per row; metrics are live,
 /// as in the gateway.
 /// </summary>
 [MemoryDiagnoser]
@@ -31,6 +33,11 @@ public class MaskingBenchmarks
     private PgResultShape _oneScanned = null!;
     private PgResultShape _nothing = null!;
     private GatehouseMetrics _metrics = null!;
+    private byte[] _mySqlTextRow = [];
+    private byte[] _mySqlBinaryRow = [];
+    private MySqlRowMasker _mySqlMasker = null!;
+    private MySqlResultShape _mySqlOneMasked = null!;
+    private MySqlResultShape _mySqlNothing = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -45,7 +52,13 @@ public class MaskingBenchmarks
         _oneMasked = Shape(column => column == 2 ? new PgColumnPlan(rule.Action, false, 25, 0) : new PgColumnPlan(null, false, 25, 0));
         _oneScanned = Shape(column => new PgColumnPlan(null, column == 9, 25, 0));
         _nothing = Shape(_ => new PgColumnPlan(null, false, 25, 0));
-        if (!OneMaskedColumn() || ScannedColumnClean() || NothingToMask())
+        _mySqlTextRow = MySqlTextRow(Values);
+        _mySqlBinaryRow = [0x00, 0x00, 0x00, .. _mySqlTextRow]; // every column a string: length-encoded, none NULL
+        _mySqlMasker = new MySqlRowMasker(session, new MaskingCounter(_metrics));
+        var text = new MySqlColumn("app", "orders", "c", "c", 45, Protocols.MySql.Masking.MySqlType.VarString);
+        _mySqlOneMasked = new MySqlResultShape([.. Enumerable.Range(0, Values.Length).Select(i => new MySqlColumnPlan(i == 2 ? rule.Action : null, false, text))]);
+        _mySqlNothing = new MySqlResultShape([.. Enumerable.Range(0, Values.Length).Select(_ => new MySqlColumnPlan(null, false, text))]);
+        if (!OneMaskedColumn() || ScannedColumnClean() || NothingToMask() || !MySqlTextOneMaskedColumn() || !MySqlBinaryOneMaskedColumn() || MySqlTextNothingToMask())
         {
             throw new InvalidOperationException("the benchmark rows do not take the paths they are named after");
         }
@@ -59,6 +72,24 @@ public class MaskingBenchmarks
 
     [Benchmark]
     public bool ScannedColumnClean() => Mask(_oneScanned);
+
+    [Benchmark]
+    public bool MySqlTextNothingToMask() => MaskMySql(_mySqlTextRow, _mySqlNothing, binary: false);
+
+    [Benchmark]
+    public bool MySqlTextOneMaskedColumn() => MaskMySql(_mySqlTextRow, _mySqlOneMasked, binary: false);
+
+    [Benchmark]
+    public bool MySqlBinaryOneMaskedColumn() => MaskMySql(_mySqlBinaryRow, _mySqlOneMasked, binary: true);
+
+    private bool MaskMySql(byte[] row, MySqlResultShape shape, bool binary)
+    {
+        _output.ResetWrittenCount();
+        _mySqlMasker.TryMask(row, 1, shape, binary, _output, out var rewritten);
+        return rewritten;
+    }
+
+    private static byte[] MySqlTextRow(string[] values) => [.. values.SelectMany(v => (byte[])[(byte)Encoding.UTF8.GetByteCount(v), .. Encoding.UTF8.GetBytes(v)])];
 
     private bool Mask(PgResultShape shape)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Fuzz.Support;
+using Gatehouse.Protocols.MySql.Masking;
 using Gatehouse.Protocols.Postgres;
 using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Protocols.Sql;
@@ -72,7 +73,7 @@ public sealed class RelayAllocationTests
             {
                 "ClassifierBenchmarks.PgGuardMix" => 6,
                 _ when benchmark.StartsWith("ClassifierBenchmarks.", StringComparison.Ordinal) => 1,
-                "MaskingBenchmarks.OneMaskedColumn" => 1,
+                "MaskingBenchmarks.OneMaskedColumn" or "MaskingBenchmarks.MySqlTextOneMaskedColumn" or "MaskingBenchmarks.MySqlBinaryOneMaskedColumn" => 1,
                 _ when benchmark.StartsWith("MaskingBenchmarks.", StringComparison.Ordinal) => 0,
                 _ => 100,
             };
@@ -155,6 +156,24 @@ public sealed class RelayAllocationTests
             .ToDictionary(k => k, k => new MaskAction("detector", MaskStrategy.Redact));
         var session = new MaskingPolicy([], ContentKinds.All, actions,
             DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
+        if (benchmark.StartsWith("MaskingBenchmarks.MySql", StringComparison.Ordinal))
+        {
+            var text = new MySqlColumn("app", "orders", "c", "c", 45, MySqlType.VarString);
+            var mySqlShape = new MySqlResultShape([.. Enumerable.Range(0, values.Length)
+                .Select(i => new MySqlColumnPlan(i == 2 && benchmark.Contains("OneMasked", StringComparison.Ordinal) ? rule : null, false, text))]);
+            byte[] textRow = [.. values.SelectMany(v => (byte[])[(byte)Encoding.UTF8.GetByteCount(v!), .. Encoding.UTF8.GetBytes(v!)])];
+            var binary = benchmark.Contains("Binary", StringComparison.Ordinal);
+            byte[] row = binary ? [0x00, 0x00, 0x00, .. textRow] : textRow;
+            var mySqlMasker = new MySqlRowMasker(session, new MaskingCounter(null));
+            var mySqlOutput = new ArrayBufferWriter<byte>(4096);
+            return () =>
+            {
+                mySqlOutput.ResetWrittenCount();
+                mySqlMasker.TryMask(row, 1, mySqlShape, binary, mySqlOutput, out var rewritten);
+                return rewritten ? 1 : 0;
+            };
+        }
+
         var masker = new PgRowMasker(session, new MaskingCounter(null));
         var shape = new PgResultShape([.. Enumerable.Range(0, values.Length).Select(i => benchmark switch
         {

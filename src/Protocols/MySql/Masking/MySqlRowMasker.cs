@@ -48,9 +48,10 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
         var any = false;
         var grow = 0L;
         var at = valuesAt;
+        var columns = shape.Columns;
         for (var i = 0; i < count; i++)
         {
-            var column = shape.Columns[i].Column;
+            ref readonly var plan = ref columns[i];
             int prefix, length;
             if (binary ? IsNullInBitmap(payload, i) : at < payload.Length && payload[at] == 0xFB)
             {
@@ -60,22 +61,35 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
                 continue;
             }
 
-            if (!TryValue(payload[at..], binary ? column.Type : MySqlType.VarString, out prefix, out length))
+            if (at < payload.Length && payload[at] < 0xFB && (!binary || IsLengthEncoded(plan.Column.Type)))
             {
-                return binary ? $"a binary result row holds a value of type {(byte)column.Type} the gateway cannot read" : "a text result row from the upstream is malformed";
+                prefix = 1; // the common short value: a one-byte length
+                length = payload[at];
+                if (payload.Length - at - 1 < length)
+                {
+                    return "a result row from the upstream is shorter than its values";
+                }
+            }
+            else if (!TryValue(payload[at..], binary ? plan.Column.Type : MySqlType.VarString, out prefix, out length))
+            {
+                return binary ? $"a binary result row holds a value of type {(byte)plan.Column.Type} the gateway cannot read" : "a text result row from the upstream is malformed";
             }
 
             _starts[i] = at;
             _prefixes[i] = prefix;
             _lengths[i] = length;
-            var value = payload.Slice(at + prefix, length);
+            MaskAction? action = null;
+            if (plan.HasWork)
+            {
+                action = Decide(plan, payload.Slice(at + prefix, length), binary);
+            }
+
             at += prefix + length;
-            var action = Decide(shape.Columns[i], column, value, binary);
             _actions[i] = action;
             if (action is not null)
             {
                 any = true;
-                grow += action.Strategy == MaskStrategy.Null || !column.IsString ? 0 : 9 + ValueMasker.MaxLength(action, length);
+                grow += action.Strategy == MaskStrategy.Null || !plan.Column.IsString ? 0 : 9 + ValueMasker.MaxLength(action, length);
             }
         }
 
@@ -171,13 +185,14 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
         return null;
     }
 
-    private MaskAction? Decide(in MySqlColumnPlan plan, in MySqlColumn column, ReadOnlySpan<byte> value, bool binary)
+    private MaskAction? Decide(in MySqlColumnPlan plan, ReadOnlySpan<byte> value, bool binary)
     {
         if (plan.Action is { } action || !plan.Scan)
         {
             return plan.Action;
         }
 
+        var column = plan.Column;
         ContentKinds kind;
         if (!binary || (column.Charset != MySqlColumn.BinaryCharset && IsLengthEncoded(column.Type)))
         {
