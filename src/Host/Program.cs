@@ -13,4 +13,5 @@ var root = new RootCommand("Gatehouse: a database access gateway that identifies
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
 return await root.Parse(args).InvokeAsync();

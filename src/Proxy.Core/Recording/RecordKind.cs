@@ -1,0 +1,28 @@
+namespace Gatehouse.Proxy.Core.Recording;
+
+/// <summary>What one record of a segment holds. Values are stored on disk: never renumber.</summary>
+public enum RecordKind : byte
+{
+    /// <summary>First record of every segment: its number and the previous segment's seal (<see cref="SegmentStart"/>).</summary>
+    SegmentStart = 1,
+    /// <summary>Last record of a closed segment: record count, chain hash and the keyed seal (<see cref="SegmentSeal"/>).</summary>
+    Seal = 2,
+    /// <summary>Appended after a crash: how many bytes of a torn tail were cut off the segment.</summary>
+    Recovery = 3,
+    SessionStart = 10,
+    Statement = 11,
+    Decision = 12,
+    Result = 13,
+    Error = 14,
+    SessionEnd = 15,
+    /// <summary>A configured cap cut something short: the cap is itself on record, never silent.</summary>
+    Capped = 16,
+}
+
+/// <summary>Which way the recorded bytes went.</summary>
+public enum RecordDirection : byte
+{
+    None = 0,
+    ClientToUpstream = 1,
+    UpstreamToClient = 2,
+}

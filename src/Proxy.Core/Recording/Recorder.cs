@@ -1,0 +1,177 @@
+using System.Threading.Channels;
+
+namespace Gatehouse.Proxy.Core.Recording;
+
+/// <summary>
+/// The gateway's session recorder: sessions hand it records through a bounded queue, and one loop off the
+/// relay's hot path appends them to the segments. A durable record's task completes only after an fsync that
+/// covers it; every durable record waiting when the loop wakes shares that one fsync (group commit), and other
+/// records ride along with it or are synced within <see cref="LazySyncInterval"/>. A full queue makes callers
+/// wait (backpressure), never drops. The first write or sync that fails stops the recorder for good: every
+/// waiting and later caller gets a <see cref="RecordingUnavailableException"/>, and <see cref="Failure"/> says
+/// why, so sessions fail closed and /readyz can report it.
+/// </summary>
+public sealed class Recorder : IAsyncDisposable
+{
+    public static readonly TimeSpan LazySyncInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly SegmentWriter _writer;
+    private readonly TimeProvider _time;
+    private readonly Channel<Entry> _queue;
+    private readonly Task _loop;
+    private volatile string? _failure;
+
+    public Recorder(SegmentWriter writer, TimeProvider time, int queueCapacity = 4096)
+    {
+        _writer = writer;
+        _time = time;
+        _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(queueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait, SingleReader = true, AllowSynchronousContinuations = false,
+        });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Why recording stopped; null while it works.</summary>
+    public string? Failure => _failure;
+
+    public bool IsHealthy => _failure is null;
+
+    /// <summary>Records written (durably or not) since start.</summary>
+    public long Written { get; private set; }
+
+    /// <summary>fsyncs issued since start (fewer than durable records when group commit works).</summary>
+    public long Syncs { get; private set; }
+
+    /// <summary>
+    /// Queues one record. With <paramref name="durable"/>, completes once it is on disk; otherwise once it is
+    /// queued. Throws <see cref="RecordingUnavailableException"/> when recording has failed.
+    /// </summary>
+    public async ValueTask RecordAsync(RecordKind kind, RecordDirection direction, Guid session, ReadOnlyMemory<byte> payload, bool durable, CancellationToken cancellationToken = default)
+    {
+        if (_failure is { } failure)
+        {
+            throw new RecordingUnavailableException(failure);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, RecordHeader.MaxPayload); // the caller caps, and records the cap
+        var done = durable ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+        var micros = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
+        try
+        {
+            await _queue.Writer.WriteAsync(new Entry(kind, direction, session, payload, micros, done), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new RecordingUnavailableException(_failure ?? "the recorder is shut down");
+        }
+
+        if (done is not null)
+        {
+            await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops accepting records, writes what is queued and seals the active segment.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        if (_failure is null)
+        {
+            try
+            {
+                _writer.Close();
+            }
+            catch (IOException ex)
+            {
+                _failure = $"sealing the last segment failed: {ex.Message}";
+            }
+        }
+
+        _writer.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Entry>();
+        var lastSync = _time.GetTimestamp();
+        var unsynced = false;
+        var reader = _queue.Reader;
+        try
+        {
+            while (await WaitAsync(reader, unsynced).ConfigureAwait(false) is var more && (more || unsynced))
+            {
+                var durable = false;
+                while (batch.Count < 1024 && reader.TryRead(out var entry))
+                {
+                    batch.Add(entry);
+                    _writer.Append(entry.Kind, entry.Direction, entry.Session, entry.Payload.Span, entry.Micros);
+                    durable |= entry.Done is not null;
+                }
+
+                Written += batch.Count;
+                unsynced |= batch.Count > 0;
+                var sync = durable || (unsynced && (_time.GetElapsedTime(lastSync) >= LazySyncInterval || !more));
+                _writer.Commit(sync);
+                if (sync)
+                {
+                    Syncs++;
+                    lastSync = _time.GetTimestamp();
+                    unsynced = false;
+                }
+
+                foreach (var entry in batch)
+                {
+                    entry.Done?.TrySetResult();
+                }
+
+                batch.Clear();
+                _writer.RollIfDue();
+                if (!more && !unsynced)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _failure = $"recording failed: {ex.Message}";
+            _queue.Writer.TryComplete();
+            var error = new RecordingUnavailableException(_failure);
+            foreach (var entry in batch)
+            {
+                entry.Done?.TrySetException(error);
+            }
+
+            while (reader.TryRead(out var entry))
+            {
+                entry.Done?.TrySetException(error);
+            }
+        }
+    }
+
+    /// <summary>Waits for records; with unsynced ones written, at most until the lazy sync is due.</summary>
+    private async Task<bool> WaitAsync(ChannelReader<Entry> reader, bool unsynced)
+    {
+        if (!unsynced)
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(LazySyncInterval, _time);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return true; // no new records: loop once more to sync the ones written
+        }
+    }
+
+    private readonly record struct Entry(RecordKind Kind, RecordDirection Direction, Guid Session, ReadOnlyMemory<byte> Payload, long Micros, TaskCompletionSource? Done);
+}
+
+/// <summary>Recording has failed or stopped; the message says why. Sessions must not forward what was not recorded.</summary>
+public sealed class RecordingUnavailableException(string message) : Exception(message);

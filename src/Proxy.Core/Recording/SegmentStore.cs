@@ -1,0 +1,162 @@
+namespace Gatehouse.Proxy.Core.Recording;
+
+/// <summary>
+/// Where segments live. The recorder writes only through this seam, so tests can put a full disk or a failing
+/// fsync under it (a real directory cannot be made to fail on demand).
+/// </summary>
+public interface ISegmentStore
+{
+    /// <summary>Segment numbers present, ascending.</summary>
+    IReadOnlyList<long> List();
+
+    byte[] ReadAll(long number);
+
+    /// <summary>Creates a new segment file (failing if it exists) open for appending.</summary>
+    ISegmentFile Create(long number);
+
+    /// <summary>Opens an existing segment for appending after cutting it to <paramref name="length"/> bytes.</summary>
+    ISegmentFile OpenTruncated(long number, long length);
+
+    void Delete(long number);
+
+    /// <summary>The head file (see <see cref="SegmentHead"/>); null when there is none.</summary>
+    byte[]? ReadHead();
+
+    /// <summary>Replaces the head file atomically and durably.</summary>
+    void WriteHead(byte[] head);
+}
+
+/// <summary>One segment open for appending.</summary>
+public interface ISegmentFile : IDisposable
+{
+    long Length { get; }
+
+    void Append(ReadOnlySpan<byte> data);
+
+    /// <summary>Makes everything appended so far durable (fsync); throws when the device says it could not.</summary>
+    void Sync();
+}
+
+/// <summary>Segments as files in one directory.</summary>
+public sealed class DirectorySegmentStore(string directory) : ISegmentStore
+{
+    public string Directory { get; } = directory;
+
+    public IReadOnlyList<long> List()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return [];
+        }
+
+        var numbers = new List<long>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*" + SegmentFormat.Extension))
+        {
+            if (SegmentFormat.TryParseFileName(Path.GetFileName(path), out var number))
+            {
+                numbers.Add(number);
+            }
+        }
+
+        numbers.Sort();
+        return numbers;
+    }
+
+    public byte[] ReadAll(long number) => File.ReadAllBytes(PathOf(number));
+
+    public ISegmentFile Create(long number)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var file = new FileSegmentFile(new FileStream(PathOf(number), FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None));
+        SyncDirectory(); // the new name itself must survive a crash
+        return file;
+    }
+
+    public ISegmentFile OpenTruncated(long number, long length)
+    {
+        var stream = new FileStream(PathOf(number), FileMode.Open, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
+        stream.SetLength(length);
+        stream.Seek(length, SeekOrigin.Begin);
+        return new FileSegmentFile(stream);
+    }
+
+    public void Delete(long number)
+    {
+        File.Delete(PathOf(number));
+        SyncDirectory();
+    }
+
+    public byte[]? ReadHead()
+    {
+        var path = Path.Combine(Directory, SegmentHead.FileName);
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    public void WriteHead(byte[] head)
+    {
+        var path = Path.Combine(Directory, SegmentHead.FileName);
+        var temporary = path + ".new";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+        {
+            stream.Write(head);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        SyncDirectory();
+    }
+
+    private string PathOf(long number) => Path.Combine(Directory, SegmentFormat.FileName(number));
+
+    private void SyncDirectory()
+    {
+        // fsync of the directory makes a created or deleted name durable (POSIX); .NET has no API for it.
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var fd = NativeDirectory.open(Directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {Directory} to sync it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (NativeDirectory.fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of {Directory} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = NativeDirectory.close(fd);
+        }
+    }
+
+    private sealed class FileSegmentFile(FileStream stream) : ISegmentFile
+    {
+        public long Length => stream.Length;
+
+        public void Append(ReadOnlySpan<byte> data) => stream.Write(data);
+
+        public void Sync() => stream.Flush(flushToDisk: true);
+
+        public void Dispose() => stream.Dispose();
+    }
+}
+
+#pragma warning disable SA1300, IDE1006 // libc's own names
+internal static class NativeDirectory
+{
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    public static extern int open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    public static extern int fsync(int fd);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    public static extern int close(int fd);
+}
+#pragma warning restore SA1300, IDE1006
