@@ -135,8 +135,11 @@ e2e_build_host() {
 # e2e_start_demo [EXTRA_ARGS...]: starts `gatehouse demo` on free ports in the background and waits for its
 # banner; sets DEMO_PID, CONFIG, CONFIG_DIR, GW_PID, and MARIA_ROOT when the demo runs a MariaDB too.
 # shellcheck disable=SC2120 # the arguments are optional
+# RECORDING=0 runs the demo without session recording (to measure what recording costs); it records by default.
 e2e_start_demo() {
-    "$GATEHOUSE" demo --port 0 --http-port 0 --mysql-port 0 --exit-after 3h "$@" >"$DEMO_LOG" 2>&1 </dev/null &
+    local recording=()
+    [[ "${RECORDING:-1}" == 0 ]] && recording=(--no-recording)
+    "$GATEHOUSE" demo --port 0 --http-port 0 --mysql-port 0 --exit-after 3h "${recording[@]}" "$@" >"$DEMO_LOG" 2>&1 </dev/null &
     DEMO_PID=$!
     for _ in $(seq 1 360); do
         grep -q 'Press Ctrl-C to stop' "$DEMO_LOG" && break
@@ -199,7 +202,8 @@ round_order() { if (($1 % 2 == 1)); then echo "direct gateway"; else echo "gatew
 e2e_commit_line() {
     local dirty=""
     git -C "$REPO" diff --quiet HEAD 2>/dev/null || dirty=" (uncommitted changes)"
-    printf 'commit %s%s, %s cores' "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')" "$dirty" "$(nproc)"
+    printf 'commit %s%s, %s cores, recording %s' "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')" "$dirty" "$(nproc)" \
+        "$([[ "${RECORDING:-1}" == 0 ]] && echo off || echo on)"
 }
 
 # e2e_gateway_log_report: the warn/fail/crit lines and the session end reasons in the demo log, for the summary.

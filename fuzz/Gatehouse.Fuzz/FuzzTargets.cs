@@ -19,6 +19,7 @@ internal static class FuzzTargets
         Describe<SqlClassifierTarget>(),
         Describe<PgRowMaskerTarget>(),
         Describe<MySqlRowMaskerTarget>(),
+        Describe<SegmentReaderTarget>(),
     ];
 
     public static FuzzTarget? Find(string name)

@@ -4,6 +4,7 @@ using Gatehouse.Protocols.MySql;
 using Gatehouse.Protocols.Postgres;
 using Gatehouse.Proxy.Core.Identity;
 using Gatehouse.Proxy.Core.Metrics;
+using Gatehouse.Proxy.Core.Recording;
 using Gatehouse.Proxy.Core.Sessions;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Builder;
@@ -29,8 +30,10 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly PrometheusExporter _exporter;
     private List<(string Name, ListenOptions Options)> _bound = [];
 
-    private GatewayHost(WebApplication app, JwtIdentityValidator validator, UpstreamDialer dialer, PrometheusExporter exporter, GatehouseSettings settings)
+    private GatewayHost(WebApplication app, JwtIdentityValidator validator, UpstreamDialer dialer, PrometheusExporter exporter, GatehouseSettings settings,
+        Recorder? recorder)
     {
+        Recorder = recorder;
         _app = app;
         _validator = validator;
         _dialer = dialer;
@@ -39,6 +42,9 @@ public sealed class GatewayHost : IAsyncDisposable
     }
 
     public GatehouseSettings Settings { get; }
+
+    /// <summary>The session recorder; null when the configuration records nothing.</summary>
+    public Recorder? Recorder { get; }
 
     /// <summary>The HTTP endpoint actually bound (port 0 in the file becomes a real port).</summary>
     public Uri? HttpAddress { get; private set; }
@@ -78,6 +84,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var cancels = new PgCancelRegistry();
         var mysqlConnections = new MySqlConnectionRegistry();
         var limiter = new ConnectionLimiter(settings.MaxConnections);
+        var recorder = OpenRecorder(settings.Recording);
         JwtIdentityValidator? validator = null;
         var bound = new List<(string Name, ListenOptions Options)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -113,11 +120,11 @@ public sealed class GatewayHost : IAsyncDisposable
             var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             if (plan.MySql is { } mysql)
             {
-                return new MySqlListener(mysql, authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
+                return new MySqlListener(mysql with { Recorder = recorder }, authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
                     TimeProvider.System, stopping, limiter).HandleAsync;
             }
 
-            return new PgListener(plan.Postgres!, authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
+            return new PgListener(plan.Postgres! with { Recorder = recorder }, authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
                 TimeProvider.System, stopping, limiter).HandleAsync;
         }
 
@@ -127,11 +134,39 @@ public sealed class GatewayHost : IAsyncDisposable
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         // Ready once every port is bound, until shutdown starts draining: a load balancer stops sending then.
-        app.MapGet("/readyz", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
-            ? Results.Text("ready\n")
-            : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        // Not ready while recording is broken either: sessions are refused then, so traffic belongs elsewhere.
+        app.MapGet("/readyz", () => !lifetime.ApplicationStarted.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested
+            ? Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : recorder is { Failure: { } failure }
+                ? Results.Text($"not ready: {failure}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+                : Results.Text("ready\n"));
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
-        return new GatewayHost(app, jwt, dialer, exporter, settings) { _bound = bound };
+        return new GatewayHost(app, jwt, dialer, exporter, settings, recorder) { _bound = bound };
+    }
+
+    /// <summary>
+    /// Opens the recording (recovering a crashed segment) before anything listens; a recording it cannot open
+    /// or must not repair stops the gateway from starting: it would not record what it forwards.
+    /// </summary>
+    private static Recorder? OpenRecorder(RecordingSettings? settings)
+    {
+        if (settings is null)
+        {
+            return null;
+        }
+
+        var writer = new SegmentWriter(new DirectorySegmentStore(settings.Directory), settings.Key, settings.Limits, TimeProvider.System);
+        try
+        {
+            writer.Open();
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        return new Recorder(writer, TimeProvider.System, settings.QueueCapacity);
     }
 
     /// <summary>Binds every port; after this the gateway accepts connections.</summary>
@@ -159,6 +194,11 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (Recorder is not null)
+        {
+            await Recorder.DisposeAsync().ConfigureAwait(false); // sessions are gone: seal the last segment
+        }
+
         // The validator belongs to the app's service container, which disposed it.
         _dialer.Dispose();
         _exporter.Dispose();

@@ -14,4 +14,6 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
+root.Subcommands.Add(ReplayCommand.CreateReplay());
+root.Subcommands.Add(ReplayCommand.CreateSessions());
 return await root.Parse(args).InvokeAsync();

@@ -153,6 +153,13 @@ internal static class SeedCorpus
             ("nothing-to-mask.bin", [2, 0x00, 0x02, 0x00, .. TextRow("1", "plain")]),
             ("truncated.bin", [1, 0x01, 0x00, 0x09, (byte)'a']),
         ],
+        [SegmentReaderTarget.Name] =
+        [
+            ("sealed.bin", Segment(seal: true, "SELECT 1", "SELECT 2")),
+            ("open.bin", Segment(seal: false, "SELECT 1", "SELECT 2", "SELECT 3")),
+            ("torn.bin", Segment(seal: false, "SELECT 1", "SELECT 2")[..^5]),
+            ("empty-payloads.bin", Segment(seal: true, "", "", "")),
+        ],
         [ScramServerMessagesTarget.Name] =
         [
             ("valid-exchange.bin", Scram(0, "r=%3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096", "v=%")),
@@ -187,6 +194,36 @@ internal static class SeedCorpus
 
     /// <summary>A DataRow's body: the message without its type byte and length.</summary>
     private static byte[] DataRowBody(params string?[] values) => DataRow(values)[5..];
+
+    /// <summary>A segment 1 of Statement records written by the real writer (sealed or left open), with the fuzz target's key.</summary>
+    private static byte[] Segment(bool seal, params string[] statements)
+    {
+        var store = new MemorySegmentStore();
+        using (var writer = new Gatehouse.Proxy.Core.Recording.SegmentWriter(store, SegmentReaderTarget.Key, new Gatehouse.Proxy.Core.Recording.SegmentLimits(),
+            new FixedTime()))
+        {
+            writer.Open();
+            foreach (var statement in statements)
+            {
+                writer.Append(Gatehouse.Proxy.Core.Recording.RecordKind.Statement, Gatehouse.Proxy.Core.Recording.RecordDirection.ClientToUpstream,
+                    new Guid("00000000-0000-0000-0000-000000000001"), Encoding.UTF8.GetBytes(statement));
+            }
+
+            writer.Commit(sync: false);
+            if (seal)
+            {
+                writer.Close();
+            }
+        }
+
+        return store.ReadAll(1);
+    }
+
+    /// <summary>Seeds must be the same bytes on every run: the clock stands still.</summary>
+    private sealed class FixedTime : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(2026, 12, 6, 0, 0, 0, TimeSpan.Zero);
+    }
 
     /// <summary>MySQL text row values: each length-encoded (short values: one length byte), NULL as 0xFB.</summary>
     private static byte[] TextRow(params string?[] values)

@@ -19,7 +19,8 @@ internal static class DemoCommand
         var exitAfter = new Option<string?>("--exit-after") { Description = "Stop after this long (e.g. 30s), for scripted checks." };
         var mysqlPort = new Option<int>("--mysql-port") { Description = "Gateway port for MySQL clients (0 = any free port).", DefaultValueFactory = _ => 3307 };
         var maxConnections = new Option<int>("--pg-max-connections") { Description = "max_connections of the throwaway PostgreSQL.", DefaultValueFactory = _ => 300 };
-        var command = new Command("demo", "Start a throwaway PostgreSQL behind the gateway and print how to connect.") { port, httpPort, mysqlPort, exitAfter, maxConnections };
+        var noRecording = new Option<bool>("--no-recording") { Description = "Do not record sessions (to measure what recording costs)." };
+        var command = new Command("demo", "Start a throwaway PostgreSQL behind the gateway and print how to connect.") { port, httpPort, mysqlPort, exitAfter, maxConnections, noRecording };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -41,7 +42,7 @@ internal static class DemoCommand
             await using var mariaDbOwner = mariaDb;
             var directory = Path.Combine(postgres.RootDirectory + "-gateway");
             var demo = DemoGateway.Write(directory, postgres, FreeOr(parse.GetValue(port)), FreeOr(parse.GetValue(httpPort)),
-                mariaDb: mariaDb, mysqlPort: mariaDb is null ? 0 : FreeOr(parse.GetValue(mysqlPort)));
+                mariaDb: mariaDb, mysqlPort: mariaDb is null ? 0 : FreeOr(parse.GetValue(mysqlPort)), record: !parse.GetValue(noRecording));
             {
                 await postgres.PsqlAsync(DemoData.Sql, cancellationToken: stop.Token).ConfigureAwait(false);
                 var settings = GatehouseSettings.FromFile(demo.ConfigPath);
@@ -56,6 +57,7 @@ internal static class DemoCommand
                       upstream: postgresql://{LocalPostgres.ScramUser}@{postgres.Host}:{postgres.Port}/{LocalPostgres.AppDatabase} (password in {demo.Directory}/upstream-password)
                       gateway pid: {Environment.ProcessId}
                       metrics:  {gateway.HttpAddress}metrics
+                      {(gateway.Recorder is null ? "recording: off" : $"recording: {demo.RecordingDirectory} (check with: gatehouse verify {demo.RecordingDirectory} --key-file {demo.RecordingKeyPath} --allow-open)")}
 
                     Connect as alice (group "analysts") with a token minted just now, valid for 1 hour:
 

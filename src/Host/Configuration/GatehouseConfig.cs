@@ -21,6 +21,27 @@ public sealed class GatehouseConfig
     public PolicyConfig Policy { get; set; } = new();
 
     public MaskingConfig Masking { get; set; } = new();
+
+    public RecordingConfig? Recording { get; set; }
+}
+
+/// <summary>Session recording; without this section sessions are not recorded.</summary>
+public sealed class RecordingConfig
+{
+    /// <summary>Where the segments, their HEAD file and nothing else live.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>The key that seals segments (at least 32 bytes); keep it away from the recordings.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>A segment is sealed and the next begun past this size (bytes); 64 MiB unless set.</summary>
+    public long? SegmentMaxBytes { get; set; }
+
+    /// <summary>... or past this age, e.g. 1h.</summary>
+    public string? SegmentMaxAge { get; set; }
+
+    /// <summary>Records waiting for the disk before sessions are held back; 4096 unless set.</summary>
+    public int? Queue { get; set; }
 }
 
 public sealed class ListenerConfig

@@ -21,9 +21,14 @@ public sealed class DemoGateway
 
     public required string SigningKeyPath { get; init; }
 
+    /// <summary>Where sessions are recorded, and the key that seals them.</summary>
+    public string RecordingDirectory => Path.Combine(Directory, "recordings");
+
+    public string RecordingKeyPath => Path.Combine(Directory, "recording.key");
+
     public static DemoGateway Write(string directory, LocalPostgres postgres, int listenerPort, int httpPort, string upstreamUser = LocalPostgres.ScramUser,
         string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", bool allowPlaintextOnLoopback = false, string extraListenerYaml = "",
-        LocalMariaDb? mariaDb = null, int mysqlPort = 0, string extraUpstreamYaml = "")
+        LocalMariaDb? mariaDb = null, int mysqlPort = 0, string extraUpstreamYaml = "", bool record = true)
     {
         System.IO.Directory.CreateDirectory(directory);
         var certificate = Path.Combine(directory, "gateway.crt");
@@ -38,6 +43,18 @@ public sealed class DemoGateway
 
         File.Delete(password);
         SecretFile.Write(password, postgres.Passwords[upstreamUser]);
+        var recordingKey = Path.Combine(directory, "recording.key");
+        if (!File.Exists(recordingKey))
+        {
+            SecretFile.Write(recordingKey, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
+        }
+
+        // Every session is recorded (sealed segments under recordings/, checked by `gatehouse verify`).
+        var recording = record ? string.Create(CultureInfo.InvariantCulture, $"""
+            recording:
+              directory: {Path.Combine(directory, "recordings")}
+              key_file: {recordingKey}
+            """) : "";
         var mysqlListener = "";
         var mysqlUpstream = "";
         if (mariaDb is not null)
@@ -146,6 +163,8 @@ public sealed class DemoGateway
 
             http:
               bind: 127.0.0.1:{httpPort}
+
+            {recording}
             """);
         File.WriteAllText(config, yaml);
         return new DemoGateway { Directory = directory, ConfigPath = config, CertificatePath = certificate, SigningKeyPath = signingKey };

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
+using Gatehouse.Proxy.Core.Recording;
 using Gatehouse.Proxy.Core.Relay;
 using Gatehouse.Proxy.Core.Transport;
 
@@ -137,6 +138,24 @@ internal sealed partial class MySqlClientSession
 
         _subject = identity.Subject;
         _policySubject = new PolicySubject(_id, identity.Subject, identity.Roles, Options.Upstream.Name);
+        if (Options.Recorder is { } recorder)
+        {
+            // The session's start is durable before the client hears OK: an unrecorded session never opens.
+            _recording = new SessionRecording(recorder, Guid.NewGuid());
+            try
+            {
+                await _recording.StartAsync(new SessionStartInfo("mysql", Options.Name, identity.Subject, identity.Groups, identity.Roles, Remote,
+                    Options.Upstream.Name, database, _clientTls is null ? null : "tls", _upstream.IsTls ? "tls" : null, _id,
+                    (_upstream.Negotiated & Capabilities.DeprecateEof) != 0 ? ["deprecate_eof"] : []), cancellationToken).ConfigureAwait(false);
+            }
+            catch (RecordingUnavailableException ex)
+            {
+                MySqlLog.RecordingUnavailable(_listener.Logger, _id, ex.Message);
+                return await RefuseAsync(SessionEndReason.RecordingFailed, "recording", MySqlError.ErrorOnWrite, "HY000",
+                    $"the gateway cannot record sessions right now ({ex.Message}), so it does not open one").ConfigureAwait(false);
+            }
+        }
+
         _listener.Connections.Bind(_connectionId, identity.Subject, _upstream.ThreadId);
         MySqlPacketWriter.Ok(_client.Output, ++_sequence);
         await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using Gatehouse.Proxy.Core.Policy;
 using System.IO.Pipelines;
 using System.Net;
 using Gatehouse.Proxy.Core.Metrics;
+using Gatehouse.Proxy.Core.Recording;
 using Gatehouse.Proxy.Core.Relay;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -21,6 +22,7 @@ internal sealed partial class MySqlClientSession
     private readonly string _id;
     private IDuplexPipe _client;
     private StreamDuplexPipe? _clientTls;
+    private SessionRecording? _recording;
     private MySqlUpstreamConnection? _upstream;
     private SessionEndReason _endReason = SessionEndReason.ClientClosed;
     private string? _endDetail;
@@ -93,8 +95,13 @@ internal sealed partial class MySqlClientSession
         var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0, guard,
             CreateMasker());
         var commands = MySqlFrameDecoder.ForClient();
+        if (_recording is not null)
+        {
+            DecisionRecording.Attach(guard, _recording);
+        }
+
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
-            commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time);
+            commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time, _recording);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.QuitSeen)
         {
@@ -118,6 +125,14 @@ internal sealed partial class MySqlClientSession
             case SessionEndReason.Shutdown:
                 await SendErrorAsync(0, MySqlError.ServerShutdown, "08S01", "the gateway is shutting down").ConfigureAwait(false);
                 break;
+            case SessionEndReason.RecordingFailed:
+                await SendErrorAsync(1, MySqlError.ErrorOnWrite, "HY000", outcome.Detail ?? "the session could not be recorded, so the gateway ended it").ConfigureAwait(false);
+                break;
+        }
+
+        if (_recording is not null && !await _recording.EndAsync(SessionMeter.Label(outcome.Reason), outcome.Detail).ConfigureAwait(false))
+        {
+            MySqlLog.RecordingUnavailable(_listener.Logger, _id, Options.Recorder!.Failure ?? "the recorder is shut down");
         }
     }
 

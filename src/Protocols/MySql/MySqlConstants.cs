@@ -84,6 +84,8 @@ internal static class MySqlError
     public const ushort ServerShutdown = 1053;
     public const ushort ConnectionKilled = 1927;
     public const ushort NewAbortingConnection = 1184;
+    /// <summary>ER_ERROR_ON_WRITE: the session's recording could not be written.</summary>
+    public const ushort ErrorOnWrite = 1026;
 }
 
 internal static class MySqlCharset

@@ -26,6 +26,9 @@ public sealed record MySqlListenerOptions
     /// <summary>The statement policy every COM_QUERY and COM_STMT_PREPARE is judged by; the safe defaults unless configured.</summary>
     public StatementPolicy Policy { get; init; } = StatementPolicy.Default;
 
+    /// <summary>Where sessions are recorded; null = not recorded (configured without a recording section).</summary>
+    public Gatehouse.Proxy.Core.Recording.Recorder? Recorder { get; init; }
+
     /// <summary>Which result values are masked, for which roles; nothing unless configured.</summary>
     public MaskingPolicy Masking { get; init; } = MaskingPolicy.None;
 

@@ -25,4 +25,7 @@ internal static partial class MySqlLog
 
     [LoggerMessage(2106, LogLevel.Warning, "Masking catalog of upstream {Upstream} unavailable: {Reason}; columns it cannot resolve are masked whole")]
     public static partial void CatalogUnavailable(ILogger logger, string upstream, string reason);
+
+    [LoggerMessage(2107, LogLevel.Error, "Session {SessionId}: recording unavailable, nothing more is relayed for it: {Reason}")]
+    public static partial void RecordingUnavailable(ILogger logger, string sessionId, string reason);
 }

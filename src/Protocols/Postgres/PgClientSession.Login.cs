@@ -133,6 +133,7 @@ internal sealed partial class PgClientSession
         PgWriter.ReadyForQuery(_client.Output, _upstream.TransactionStatus);
         await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         _policySubject = new PolicySubject(_id, identity.Subject, identity.Roles, Options.Upstream.Name);
+        _identity = identity;
         PgLog.SessionStarted(_listener.Logger, _id, Options.Name, identity.Subject, Remote, _clientTls is not null,
             string.Join(',', identity.Roles), Options.Upstream.Name, database);
         return true;

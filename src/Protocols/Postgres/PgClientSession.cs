@@ -5,7 +5,9 @@ using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Metrics;
 using Gatehouse.Proxy.Core.Policy;
+using Gatehouse.Proxy.Core.Recording;
 using Gatehouse.Proxy.Core.Relay;
+using Gatehouse.Proxy.Core.Sessions;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
 
@@ -32,6 +34,7 @@ internal sealed partial class PgClientSession
     private bool _holdsSlot;
     private PolicySubject? _policySubject;
     private string? _database;
+    private ClientAuthResult? _identity;
 
     public PgClientSession(PgListener listener, ConnectionContext connection)
     {
@@ -92,6 +95,36 @@ internal sealed partial class PgClientSession
         return new PgResultMasker(new PgColumnPlanner(masking, _listener.CatalogFor(_database!)), new PgRowMasker(masking, new MaskingCounter(_listener.Metrics)));
     }
 
+    /// <summary>
+    /// Opens the session's recording (its start record durable) when the listener records; null when it does
+    /// not — or when recording failed, in which case the client got a FATAL error and nothing is relayed.
+    /// </summary>
+    private async Task<SessionRecording?> StartRecordingAsync(StatementGuard guard)
+    {
+        if (Options.Recorder is not { } recorder)
+        {
+            return null;
+        }
+
+        var recording = new SessionRecording(recorder, Guid.NewGuid());
+        try
+        {
+            await recording.StartAsync(new SessionStartInfo("postgres", Options.Name, _identity!.Subject, _identity.Groups, _identity.Roles, Remote,
+                Options.Upstream.Name, _database!, _clientTls is null ? null : "tls", Options.Upstream.Tls.ToString(), _id), _listener.Shutdown).ConfigureAwait(false);
+        }
+        catch (RecordingUnavailableException ex)
+        {
+            _endReason = SessionEndReason.RecordingFailed;
+            _endDetail = ex.Message;
+            PgLog.RecordingUnavailable(_listener.Logger, _id, ex.Message);
+            await SendFatalAsync(SqlState.IoError, $"the gateway cannot record sessions right now ({ex.Message}), so it does not open one").ConfigureAwait(false);
+            return null;
+        }
+
+        DecisionRecording.Attach(guard, recording);
+        return recording;
+    }
+
     private async Task RelayAsync()
     {
         var upstream = _upstream!;
@@ -99,9 +132,15 @@ internal sealed partial class PgClientSession
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new PgSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
         var rewriter = new PgSessionRewriter(new PgStatementGate(guard), CreateMasker());
+        var recording = await StartRecordingAsync(guard).ConfigureAwait(false);
+        if (Options.Recorder is not null && recording is null)
+        {
+            return; // not recorded, so not relayed: the client was told why
+        }
+
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             _listener.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
-            _listener.Limits, _listener.Meter, _listener.Time);
+            _listener.Limits, _listener.Meter, _listener.Time, recording);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.TerminateSeen)
         {
@@ -125,12 +164,20 @@ internal sealed partial class PgClientSession
             case SessionEndReason.IdleTimeout:
                 await SendFatalAsync(SqlState.IdleSessionTimeout, outcome.Detail!).ConfigureAwait(false);
                 break;
+            case SessionEndReason.RecordingFailed:
+                await SendFatalAsync(SqlState.IoError, outcome.Detail ?? "the session could not be recorded, so the gateway ended it").ConfigureAwait(false);
+                break;
             case SessionEndReason.SessionExpired:
                 await SendFatalAsync(SqlState.AdminShutdown, outcome.Detail!).ConfigureAwait(false);
                 break;
             case SessionEndReason.Shutdown:
                 await SendFatalAsync(SqlState.AdminShutdown, "terminating connection because the gateway is shutting down").ConfigureAwait(false);
                 break;
+        }
+
+        if (recording is not null && !await recording.EndAsync(SessionMeter.Label(outcome.Reason), outcome.Detail).ConfigureAwait(false))
+        {
+            PgLog.RecordingUnavailable(_listener.Logger, _id, Options.Recorder!.Failure ?? "the recorder is shut down");
         }
 
         if (outcome.Reason != SessionEndReason.UpstreamClosed)

@@ -35,6 +35,9 @@ public sealed record PgListenerOptions
     /// <summary>The statement policy every Query, Parse and FunctionCall is judged by; the safe defaults unless configured.</summary>
     public StatementPolicy Policy { get; init; } = StatementPolicy.Default;
 
+    /// <summary>Where sessions are recorded; null = not recorded (configured without a recording section).</summary>
+    public Gatehouse.Proxy.Core.Recording.Recorder? Recorder { get; init; }
+
     /// <summary>Which result values are masked, for whom; nothing by default.</summary>
     public MaskingPolicy Masking { get; init; } = MaskingPolicy.None;
 

@@ -31,4 +31,7 @@ internal static partial class PgLog
 
     [LoggerMessage(2020, LogLevel.Error, "Masking catalog of {Upstream}/{Database} unavailable, columns it cannot resolve are masked whole: {Reason}")]
     public static partial void CatalogUnavailable(ILogger logger, string upstream, string database, string reason);
+
+    [LoggerMessage(2021, LogLevel.Error, "Session {SessionId}: recording unavailable, nothing more is relayed for it: {Reason}")]
+    public static partial void RecordingUnavailable(ILogger logger, string sessionId, string reason);
 }

@@ -95,4 +95,6 @@ internal static class SqlState
     public const string TooManyConnections = "53300";
     public const string InvalidParameterValue = "22023";
     public const string IdleSessionTimeout = "57P05";
+    /// <summary>io_error: the session's recording could not be written.</summary>
+    public const string IoError = "58030";
 }

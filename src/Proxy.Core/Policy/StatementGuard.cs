@@ -23,7 +23,17 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     // What this session prepared at the SQL level and the gateway allowed: EXECUTE is judged as that.
     private readonly Dictionary<string, (StatementKind Kind, StatementRisk Risks, string[] Objects)> _prepared = new(StringComparer.Ordinal);
 
+    /// <summary>Called with every verdict and the text it was about (the session recording keeps them).</summary>
+    public JudgedHandler? Judged { get; set; }
+
     public PolicyVerdict Judge(ReadOnlySpan<byte> sql)
+    {
+        var verdict = JudgeText(sql);
+        Judged?.Invoke(verdict, sql);
+        return verdict;
+    }
+
+    private PolicyVerdict JudgeText(ReadOnlySpan<byte> sql)
     {
         _classification.Clear();
         var hash = sql.Length <= ClassificationCache.MaxTextBytes ? ClassificationCache.Hash(sql) : 0;
@@ -143,6 +153,7 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
         var verdict = new PolicyVerdict(PolicyDecision.Deny, StatementPolicy.DefaultUnknownRule, reason, StatementKind.Unknown, StatementRisk.None);
         Count(verdict);
         PolicyLog.Refused(_logger, subject.SessionId, subject.Subject, subject.Upstream, "-", "deny", verdict.Rule, "unknown", "none", "");
+        Judged?.Invoke(verdict, []);
         return verdict;
     }
 
@@ -172,4 +183,7 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
 }
 
 /// <summary>Who a guard judges for: the session, its user, the roles the token mapped to, and the upstream.</summary>
+/// <summary>Receives a verdict and the SQL text it judged.</summary>
+public delegate void JudgedHandler(in PolicyVerdict verdict, ReadOnlySpan<byte> sql);
+
 public sealed record PolicySubject(string SessionId, string Subject, IReadOnlyList<string> Roles, string Upstream);

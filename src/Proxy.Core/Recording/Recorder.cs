@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 
 namespace Gatehouse.Proxy.Core.Recording;
@@ -14,6 +15,11 @@ namespace Gatehouse.Proxy.Core.Recording;
 public sealed class Recorder : IAsyncDisposable
 {
     public static readonly TimeSpan LazySyncInterval = TimeSpan.FromMilliseconds(200);
+
+    // One batch is one write (and at most one fsync): enough to share an fsync among many sessions, small
+    // enough that the staging buffer stays in the cache rather than growing with a burst of results.
+    private const int MaxBatchRecords = 1024;
+    private const long MaxBatchBytes = 1024 * 1024;
 
     private readonly SegmentWriter _writer;
     private readonly TimeProvider _time;
@@ -47,10 +53,23 @@ public sealed class Recorder : IAsyncDisposable
     /// Queues one record. With <paramref name="durable"/>, completes once it is on disk; otherwise once it is
     /// queued. Throws <see cref="RecordingUnavailableException"/> when recording has failed.
     /// </summary>
-    public async ValueTask RecordAsync(RecordKind kind, RecordDirection direction, Guid session, ReadOnlyMemory<byte> payload, bool durable, CancellationToken cancellationToken = default)
+    public ValueTask RecordAsync(RecordKind kind, RecordDirection direction, Guid session, ReadOnlyMemory<byte> payload, bool durable, CancellationToken cancellationToken = default)
+        => EnqueueAsync(kind, direction, session, payload, null, durable, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RecordAsync"/> for a payload in an array rented from <see cref="ArrayPool{T}.Shared"/>: the
+    /// recorder owns it from here and returns it once written (streams of results would otherwise allocate a
+    /// large array per read).
+    /// </summary>
+    public ValueTask RecordRentedAsync(RecordKind kind, RecordDirection direction, Guid session, byte[] rented, int length, bool durable, CancellationToken cancellationToken = default)
+        => EnqueueAsync(kind, direction, session, rented.AsMemory(0, length), rented, durable, cancellationToken);
+
+    private async ValueTask EnqueueAsync(RecordKind kind, RecordDirection direction, Guid session, ReadOnlyMemory<byte> payload, byte[]? rented, bool durable,
+        CancellationToken cancellationToken)
     {
         if (_failure is { } failure)
         {
+            Return(rented);
             throw new RecordingUnavailableException(failure);
         }
 
@@ -59,11 +78,17 @@ public sealed class Recorder : IAsyncDisposable
         var micros = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
         try
         {
-            await _queue.Writer.WriteAsync(new Entry(kind, direction, session, payload, micros, done), cancellationToken).ConfigureAwait(false);
+            await _queue.Writer.WriteAsync(new Entry(kind, direction, session, payload, micros, done, rented), cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {
+            Return(rented);
             throw new RecordingUnavailableException(_failure ?? "the recorder is shut down");
+        }
+        catch (OperationCanceledException)
+        {
+            Return(rented);
+            throw;
         }
 
         if (done is not null)
@@ -103,10 +128,13 @@ public sealed class Recorder : IAsyncDisposable
             while (await WaitAsync(reader, unsynced).ConfigureAwait(false) is var more && (more || unsynced))
             {
                 var durable = false;
-                while (batch.Count < 1024 && reader.TryRead(out var entry))
+                var bytes = 0L;
+                while (batch.Count < MaxBatchRecords && bytes < MaxBatchBytes && reader.TryRead(out var entry))
                 {
                     batch.Add(entry);
+                    bytes += entry.Payload.Length;
                     _writer.Append(entry.Kind, entry.Direction, entry.Session, entry.Payload.Span, entry.Micros);
+                    Return(entry.Rented); // staged: the payload's bytes are copied
                     durable |= entry.Done is not null;
                 }
 
@@ -146,6 +174,7 @@ public sealed class Recorder : IAsyncDisposable
 
             while (reader.TryRead(out var entry))
             {
+                Return(entry.Rented);
                 entry.Done?.TrySetException(error);
             }
         }
@@ -170,7 +199,16 @@ public sealed class Recorder : IAsyncDisposable
         }
     }
 
-    private readonly record struct Entry(RecordKind Kind, RecordDirection Direction, Guid Session, ReadOnlyMemory<byte> Payload, long Micros, TaskCompletionSource? Done);
+    private static void Return(byte[]? rented)
+    {
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private readonly record struct Entry(RecordKind Kind, RecordDirection Direction, Guid Session, ReadOnlyMemory<byte> Payload, long Micros,
+        TaskCompletionSource? Done, byte[]? Rented);
 }
 
 /// <summary>Recording has failed or stopped; the message says why. Sessions must not forward what was not recorded.</summary>

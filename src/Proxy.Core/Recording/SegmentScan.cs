@@ -111,6 +111,7 @@ public sealed class SegmentScan
     private SegmentScan Fail(string problem)
     {
         Problem = problem;
+        Seal = null; // a segment with anything wrong is not validly sealed, whatever seal it holds
         return this;
     }
 }

@@ -26,7 +26,7 @@ public sealed record RecoveryReport(long RecoveredSegment, long BytesCut, string
 /// </summary>
 public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits limits, TimeProvider time) : IDisposable
 {
-    private readonly ArrayBufferWriter<byte> _staged = new(64 * 1024);
+    private ArrayBufferWriter<byte> _staged = new(64 * 1024);
     private ISegmentFile? _file;
     private SegmentChain? _chain;
     private long _number;
@@ -53,7 +53,7 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
                 _previousSeal = seal;
                 store.WriteHead(SegmentHead.Create(key, last, seal)); // a crash between sealing and the head's update leaves it one behind
             }
-            else if (scan.Problem is not null && !IsTornTail(data, scan.ValidLength))
+            else if (scan.Problem is not null && (scan.Records is [.., { Header.Kind: RecordKind.Seal }] || !IsTornTail(data, scan.ValidLength)))
             {
                 throw new RecordingCorruptException(
                     $"segment {last} is corrupt {scan.Problem}, before its end: that is no torn tail from a crash, so the gateway does not cut it; move the file aside after investigating");
@@ -106,6 +106,10 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
             _file!.Append(_staged.WrittenSpan);
             _length += _staged.WrittenCount;
             _staged.ResetWrittenCount();
+            if (_staged.Capacity > 4 * 1024 * 1024)
+            {
+                _staged = new ArrayBufferWriter<byte>(64 * 1024); // one large record grew it: do not keep that for good
+            }
         }
 
         if (sync)

@@ -23,6 +23,7 @@ public sealed class FrameRelay
     private readonly ArrayBufferWriter<byte> _forwardScratch = new(256);
     private readonly ArrayBufferWriter<byte> _reply = new(256);
     private readonly RewriteContext _context;
+    private readonly IRelayTap? _tap;
 
     // Bytes of an untouched frame's body that have not arrived yet: the next read forwards them first
     // without rescanning (StackExchange.Redis RespScanState: resume, don't rescan).
@@ -35,8 +36,9 @@ public sealed class FrameRelay
 
     /// <summary>Creates the relay for one direction.</summary>
     public FrameRelay(Direction direction, PipeReader source, SessionOutput target, SessionOutput replyTarget,
-        IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter)
+        IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter, IRelayTap? tap = null)
     {
+        _tap = tap;
         _direction = direction;
         _source = source;
         _target = target;
@@ -80,6 +82,11 @@ public sealed class FrameRelay
             {
                 step = Process(buffer, out var consumed, out var examined);
                 _source.AdvanceTo(consumed, examined);
+                if (_tap is not null && !await CommitAsync(_direction, cancellationToken).ConfigureAwait(false))
+                {
+                    return new RelayOutcome(SessionEndReason.RecordingFailed, _direction, _tapFailure);
+                }
+
                 flush = await _target.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -89,6 +96,16 @@ public sealed class FrameRelay
 
             if (_reply.WrittenCount > 0)
             {
+                var back = _direction == Direction.ClientToUpstream ? Direction.UpstreamToClient : Direction.ClientToUpstream;
+                if (_tap is not null)
+                {
+                    _tap.OnForwarded(back, _reply.WrittenSpan);
+                    if (!await CommitAsync(back, cancellationToken).ConfigureAwait(false))
+                    {
+                        return new RelayOutcome(SessionEndReason.RecordingFailed, _direction, _tapFailure);
+                    }
+                }
+
                 var replyFlush = await _replyTarget.WriteAndFlushAsync(_reply.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 _reply.ResetWrittenCount();
                 if (replyFlush.IsCompleted)
@@ -114,6 +131,23 @@ public sealed class FrameRelay
                     ? new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, "connection closed in the middle of a message")
                     : new RelayOutcome(closed, _direction);
             }
+        }
+    }
+
+    private string? _tapFailure;
+
+    /// <summary>The tap's commit; false (with <see cref="_tapFailure"/>) when the bytes must not go out.</summary>
+    private async ValueTask<bool> CommitAsync(Direction direction, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _tap!.CommitAsync(direction, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Recording.RecordingUnavailableException ex)
+        {
+            _tapFailure = $"the session could not be recorded ({ex.Message}), so the gateway ended it";
+            return false;
         }
     }
 
@@ -208,7 +242,7 @@ public sealed class FrameRelay
             if (decision.Action == RewriteAction.Hold)
             {
                 frames--;
-                WriteRun(writer, buffer.Slice(runStart, frameStart));
+                Forward(writer, buffer.Slice(runStart, frameStart));
                 runStart = frameStart;
                 _hold = decision.HoldUntil ?? Task.CompletedTask;
                 _pendingHeader = header;
@@ -220,8 +254,9 @@ public sealed class FrameRelay
             // Whatever the rewriter wrote goes out before (Pass) or instead of (Replace/Drop) the frame.
             if (_forwardScratch.WrittenCount > 0 || decision.Action != RewriteAction.Pass)
             {
-                WriteRun(writer, buffer.Slice(runStart, frameStart));
+                Forward(writer, buffer.Slice(runStart, frameStart));
                 writer.Write(_forwardScratch.WrittenSpan);
+                _tap?.OnForwarded(_direction, _forwardScratch.WrittenSpan);
                 runStart = decision.Action == RewriteAction.Pass ? frameStart : frame.End;
             }
 
@@ -236,7 +271,7 @@ public sealed class FrameRelay
         }
 
         consumed = stop ?? reader.Position;
-        WriteRun(writer, buffer.Slice(runStart, consumed));
+        Forward(writer, buffer.Slice(runStart, consumed));
 
         var progressed = buffer.Slice(buffer.Start, consumed).Length;
         Frames += frames;
@@ -244,6 +279,18 @@ public sealed class FrameRelay
         _meter.Record(_direction, frames, progressed);
         var pending = buffer.Length - progressed > 0 || _streamRemaining > 0;
         return new Step(outcome, progressed > 0 || _hold is not null, pending);
+    }
+
+    private void Forward(PipeWriter writer, ReadOnlySequence<byte> run)
+    {
+        WriteRun(writer, run);
+        if (_tap is not null && !run.IsEmpty)
+        {
+            foreach (var segment in run)
+            {
+                _tap.OnForwarded(_direction, segment.Span);
+            }
+        }
     }
 
     private static void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)

@@ -25,4 +25,6 @@ public enum SessionEndReason : byte
     Enforced,
     /// <summary>A transport error (reset, TLS failure) on either side.</summary>
     TransportError,
+    /// <summary>The session's recording failed: nothing unrecorded is forwarded, so the session ends.</summary>
+    RecordingFailed,
 }

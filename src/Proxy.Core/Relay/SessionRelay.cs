@@ -20,15 +20,16 @@ public sealed class SessionRelay
 
     /// <summary>Wires the two directions.</summary>
     public SessionRelay(IDuplexPipe client, SessionOutput clientOutput, IDuplexPipe upstream, SessionOutput upstreamOutput,
-        IFrameDecoder clientFrames, IFrameDecoder upstreamFrames, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter, TimeProvider? time = null)
+        IFrameDecoder clientFrames, IFrameDecoder upstreamFrames, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter, TimeProvider? time = null,
+        IRelayTap? tap = null)
     {
         _limits = limits;
         _activity = rewriter as ISessionActivity;
         _time = time ?? TimeProvider.System;
         _clientInput = client.Input;
         _upstreamInput = upstream.Input;
-        _toUpstream = new FrameRelay(Direction.ClientToUpstream, client.Input, upstreamOutput, clientOutput, clientFrames, rewriter, limits, meter);
-        _toClient = new FrameRelay(Direction.UpstreamToClient, upstream.Input, clientOutput, upstreamOutput, upstreamFrames, rewriter, limits, meter);
+        _toUpstream = new FrameRelay(Direction.ClientToUpstream, client.Input, upstreamOutput, clientOutput, clientFrames, rewriter, limits, meter, tap);
+        _toClient = new FrameRelay(Direction.UpstreamToClient, upstream.Input, clientOutput, upstreamOutput, upstreamFrames, rewriter, limits, meter, tap);
     }
 
     /// <summary>Messages relayed from the client.</summary>

@@ -53,6 +53,9 @@ public sealed class FuzzSmokeTests
     public void MysqlRowMasker() => Smoke("mysql-row-masker", "rewritten-text", "rewritten-binary", "pass", "refused", "detected", "partial", "token", "null", "redact");
 
     [Fact]
+    public void SegmentReader() => Smoke("segment-reader", "sealed", "open", "damaged", "records>=3");
+
+    [Fact]
     public void Every_target_has_a_smoke_test_and_a_seed_corpus_matching_the_generator()
     {
         var smoked = typeof(FuzzSmokeTests).GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0).Select(m => m.Name).ToHashSet();

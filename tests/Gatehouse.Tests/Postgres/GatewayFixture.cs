@@ -37,7 +37,8 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var postgres = LocalPostgres.StartAsync(new LocalPostgresOptions(), CancellationToken.None);
+        // log_statement=all: recording tests compare what the gateway recorded with what the server ran.
+        var postgres = LocalPostgres.StartAsync(new LocalPostgresOptions { ExtraSettings = { ["log_statement"] = "all" } }, CancellationToken.None);
         var mariaDb = LocalMariaDb.StartAsync(new LocalMariaDbOptions { GeneralLog = true }, CancellationToken.None);
         Postgres = await postgres;
         MariaDb = await mariaDb;

@@ -66,6 +66,16 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public void Bytes_after_a_seal_are_no_torn_tail_and_stop_the_recorder()
+    {
+        _kit.Fill(5, limits: new SegmentLimits());
+        File.AppendAllText(_kit.PathOf(1), "appended");
+        using var reopened = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        Assert.Throws<RecordingCorruptException>(() => reopened.Open());
+        Assert.False(_kit.Verify().Single().Ok);
+    }
+
+    [Fact]
     public void A_crash_loop_always_recovers_to_a_verifiable_recording_with_every_durable_record()
     {
         var random = new Random(20261206);

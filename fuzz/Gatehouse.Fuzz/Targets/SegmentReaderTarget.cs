@@ -1,0 +1,56 @@
+using Gatehouse.Fuzz.Support;
+using Gatehouse.Proxy.Core.Recording;
+
+namespace Gatehouse.Fuzz.Targets;
+
+/// <summary>
+/// <see cref="SegmentScan"/> over arbitrary bytes as segment 1 (the input is the file). It reports damage as a
+/// problem, so any exception is a crash; so is a record outside the file or out of order, a valid length past
+/// the last whole record, a seal on something that is not exactly a sealed segment, or a verdict that differs
+/// when the same bytes are scanned again (the reader keeps no state between files).
+/// </summary>
+internal sealed class SegmentReaderTarget : IFuzzTarget
+{
+    /// <summary>The key the seed corpus was sealed with.</summary>
+    public static readonly byte[] Key = "the fuzzing key for segment seals"u8.ToArray();
+
+    public static string Name => "segment-reader";
+
+    public static void Run(ReadOnlySpan<byte> input)
+    {
+        var data = input.ToArray();
+        var scan = SegmentScan.Read(1, data, Key);
+        var end = 0;
+        foreach (var record in scan.Records)
+        {
+            if (record.Offset != end || record.End > data.Length)
+            {
+                throw new FuzzInvariantException($"record at {record.Offset} (expected {end}) ends at {record.End} of {data.Length}");
+            }
+
+            end = record.End;
+        }
+
+        if (scan.ValidLength != end)
+        {
+            throw new FuzzInvariantException($"valid length {scan.ValidLength}, records end at {end}");
+        }
+
+        if (scan.Seal is not null && (scan.Problem is not null || scan.Records[^1].Header.Kind != RecordKind.Seal || end != data.Length))
+        {
+            throw new FuzzInvariantException("a seal was accepted on a segment that is not exactly a sealed one");
+        }
+
+        var again = SegmentScan.Read(1, data, Key);
+        if (again.Problem != scan.Problem || again.Records.Count != scan.Records.Count)
+        {
+            throw new FuzzInvariantException("the same bytes scanned twice gave different verdicts");
+        }
+
+        FuzzCounters.Hit(scan.Seal is not null ? $"{Name}.sealed" : scan.Problem is null ? $"{Name}.open" : $"{Name}.damaged");
+        if (scan.Records.Count >= 3)
+        {
+            FuzzCounters.Hit($"{Name}.records>=3");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Text.Json;
+using Gatehouse.Proxy.Core.Relay;
+
+namespace Gatehouse.Proxy.Core.Recording;
+
+/// <summary>
+/// One session's recording, as the relay's tap: every byte forwarded (after masking) in both directions, the
+/// gateway's own replies included, plus its session start and end and each policy decision. Client bytes —
+/// statements, binds, commands — are durable before the relay flushes them to the database; results are
+/// queued without waiting for the disk. What a read forwards becomes one record per direction (split at the
+/// record size cap, never cut short). Each direction's stage is used by its own relay loop, and by the other
+/// loop only for the gateway's replies, so it is locked.
+/// </summary>
+public sealed class SessionRecording(Recorder recorder, Guid session) : IRelayTap
+{
+    private readonly Stage _toUpstream = new(RecordKind.Statement);
+    private readonly Stage _toClient = new(RecordKind.Result);
+
+    public Guid Session => session;
+
+    /// <summary>The session start, durable before the session may relay anything. Throws <see cref="RecordingUnavailableException"/>.</summary>
+    public ValueTask StartAsync(SessionStartInfo info, CancellationToken cancellationToken)
+        => recorder.RecordAsync(RecordKind.SessionStart, RecordDirection.None, session, JsonSerializer.SerializeToUtf8Bytes(info, RecordingJson.Default.SessionStartInfo), durable: true, cancellationToken);
+
+    /// <summary>The session end with its reason; false when it could not be recorded (the caller logs it: the session is over anyway).</summary>
+    public async ValueTask<bool> EndAsync(string reason, string? detail)
+    {
+        try
+        {
+            await recorder.RecordAsync(RecordKind.SessionEnd, RecordDirection.None, session,
+                JsonSerializer.SerializeToUtf8Bytes(new SessionEndInfo(reason, detail), RecordingJson.Default.SessionEndInfo), durable: true).ConfigureAwait(false);
+            return true;
+        }
+        catch (RecordingUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A policy decision, recorded in order with the client bytes it judged (a refused statement's text goes with it, since it is never forwarded).</summary>
+    public void Decision(DecisionInfo decision) =>
+        _toUpstream.Note(RecordKind.Decision, JsonSerializer.SerializeToUtf8Bytes(decision, RecordingJson.Default.DecisionInfo));
+
+    public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes) => StageOf(direction).Add(bytes);
+
+    public async ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken)
+    {
+        var records = StageOf(direction).Take();
+        if (records is null)
+        {
+            return;
+        }
+
+        var recordDirection = direction == Direction.ClientToUpstream ? RecordDirection.ClientToUpstream : RecordDirection.UpstreamToClient;
+        for (var i = 0; i < records.Count; i++)
+        {
+            // One queue, written in order: the last record's fsync covers all before it.
+            var durable = direction == Direction.ClientToUpstream && i == records.Count - 1;
+            var (kind, payload, length, rented) = records[i];
+            if (rented)
+            {
+                await recorder.RecordRentedAsync(kind, recordDirection, session, payload, length, durable, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await recorder.RecordAsync(kind, recordDirection, session, payload.AsMemory(0, length), durable, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Stage StageOf(Direction direction) => direction == Direction.ClientToUpstream ? _toUpstream : _toClient;
+
+    private sealed class Stage(RecordKind dataKind)
+    {
+        private readonly Lock _lock = new();
+        private ArrayBufferWriter<byte>? _data; // made at the first bytes: idle sessions hold none
+        private List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)>? _records;
+
+        public void Add(ReadOnlySpan<byte> bytes)
+        {
+            lock (_lock)
+            {
+                _data ??= new ArrayBufferWriter<byte>(Math.Max(bytes.Length, 4096));
+                while (!bytes.IsEmpty)
+                {
+                    var room = RecordHeader.MaxPayload - _data.WrittenCount;
+                    var take = Math.Min(room, bytes.Length);
+                    _data.Write(bytes[..take]);
+                    bytes = bytes[take..];
+                    if (_data.WrittenCount == RecordHeader.MaxPayload)
+                    {
+                        FlushData();
+                    }
+                }
+            }
+        }
+
+        public void Note(RecordKind kind, byte[] payload)
+        {
+            lock (_lock)
+            {
+                FlushData();
+                (_records ??= []).Add((kind, payload, payload.Length, false));
+            }
+        }
+
+        public List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)>? Take()
+        {
+            lock (_lock)
+            {
+                FlushData();
+                var records = _records;
+                _records = null;
+                return records;
+            }
+        }
+
+        private void FlushData()
+        {
+            if (_data is { WrittenCount: > 0 })
+            {
+                var copy = ArrayPool<byte>.Shared.Rent(_data.WrittenCount); // the recorder returns it once written
+                _data.WrittenSpan.CopyTo(copy);
+                (_records ??= []).Add((dataKind, copy, _data.WrittenCount, true));
+                _data.ResetWrittenCount();
+                if (_data.Capacity > 256 * 1024)
+                {
+                    _data = null; // a burst's buffer is not kept for the session's life
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Connects a session's statement guard to its recording: every verdict becomes a Decision record.</summary>
+public static class DecisionRecording
+{
+    public static void Attach(Policy.StatementGuard guard, SessionRecording recording)
+        => guard.Judged = (in Policy.PolicyVerdict verdict, ReadOnlySpan<byte> sql) => recording.Decision(new DecisionInfo(
+            Policy.PolicyNames.Label(verdict.Decision), verdict.Rule, Policy.PolicyNames.Label(verdict.Kind), Policy.PolicyNames.Describe(verdict.Risks),
+            verdict.Reason, verdict.Allowed ? null : System.Text.Encoding.UTF8.GetString(sql)));
+}

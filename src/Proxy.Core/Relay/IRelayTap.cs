@@ -1,0 +1,19 @@
+namespace Gatehouse.Proxy.Core.Relay;
+
+/// <summary>
+/// Sees every byte the relay forwards, after rewriting (so masked), in both directions, including the
+/// gateway's own replies. The bytes of one read are handed over by <see cref="OnForwarded"/> while they sit in
+/// the target pipe unflushed, and <see cref="CommitAsync"/> runs before the flush that sends them: so a tap
+/// can make them durable before they leave (session recording), and its queue can slow the relay down.
+/// </summary>
+public interface IRelayTap
+{
+    /// <summary>Bytes about to go out in <paramref name="direction"/>. May be called from both relay loops.</summary>
+    void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes);
+
+    /// <summary>
+    /// Called before the bytes handed over for <paramref name="direction"/> are flushed; they go out only when
+    /// it completes. Throws <see cref="Recording.RecordingUnavailableException"/> when they must not go out.
+    /// </summary>
+    ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken);
+}

@@ -1,0 +1,119 @@
+using Gatehouse.Host.Recording;
+using Gatehouse.Proxy.Core.Recording;
+using Gatehouse.Tests.MySql;
+using Gatehouse.Tests.Postgres;
+using Npgsql;
+
+namespace Gatehouse.Tests.Recording;
+
+/// <summary>
+/// Real sessions through the gateway (the demo configuration records every session): the recording replays to
+/// exactly the statements the database ran (PostgreSQL's log_statement=all, MariaDB's general log), with bound
+/// parameter values, results as the client saw them (masked), each refused statement with its decision, and
+/// the session's end; and the live recording verifies.
+/// </summary>
+[Collection("gateway")]
+public sealed class SessionRecordingGatewayTests(GatewayFixture fixture)
+{
+    private readonly string _marker = "rec" + Guid.NewGuid().ToString("N")[..10];
+
+    private DirectorySegmentStore Store => new(fixture.Settings.Recording!.Directory);
+
+    private byte[] Key => fixture.Settings.Recording!.Key;
+
+    [Fact]
+    public async Task A_postgres_session_replays_to_what_the_server_ran_with_parameters_results_and_refusals()
+    {
+        await using (var connection = await fixture.OpenAsync())
+        {
+            await using (var select = new NpgsqlCommand($"SELECT $1::text || '-{_marker}' AS echoed", connection))
+            {
+                select.Parameters.AddWithValue("p1");
+                Assert.Equal($"p1-{_marker}", await select.ExecuteScalarAsync());
+            }
+
+            await using (var simple = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand($"SELECT count(*) AS n_{_marker} FROM customers") } })
+            {
+                Assert.Equal(3L, await simple.ExecuteScalarAsync());
+            }
+
+            await using var drop = new NpgsqlCommand($"DROP TABLE customers /* {_marker} */", connection);
+            await Assert.ThrowsAsync<PostgresException>(() => drop.ExecuteNonQueryAsync());
+        }
+
+        var session = await WaitForEndedSessionAsync();
+        Assert.Equal("alice", session.Start!.User);
+        Assert.Equal("postgres", session.Start.Protocol);
+        Assert.Equal("client_closed", session.End!.Reason);
+        var lines = session.Transcribe(out var transcript).Select(l => l.Line).ToList();
+        Assert.Contains(lines, l => l.Contains("$1 = 'p1'", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l == $"< row: p1-{_marker}");
+        Assert.Contains(lines, l => l.StartsWith("! deny by rule default:", StringComparison.Ordinal) && l.Contains($"DROP TABLE customers /* {_marker} */", StringComparison.Ordinal));
+
+        // What the server ran (log_statement=all) is exactly what the recording holds as sent to it.
+        var ran = ServerStatements(File.ReadAllLines(fixture.Postgres.LogPath));
+        Assert.NotEmpty(ran);
+        Assert.All(ran, statement => Assert.Contains(statement, transcript.Statements));
+        Assert.DoesNotContain(ran, s => s.StartsWith("DROP", StringComparison.Ordinal));
+        Assert.All(SegmentVerifier.Verify(Store, Key, allowOpenLast: true), v => Assert.True(v.Ok, v.Message));
+    }
+
+    [Fact]
+    public async Task A_masked_session_is_recorded_masked()
+    {
+        await using (var connection = await fixture.OpenAsync(fixture.Token("carol", ["contractors"])))
+        {
+            await using var select = new NpgsqlCommand($"SELECT card_number AS c_{_marker} FROM customers ORDER BY id", connection);
+            Assert.Equal("**** **** **** 1111", await select.ExecuteScalarAsync());
+        }
+
+        var session = await WaitForEndedSessionAsync();
+        var results = session.Records.Where(r => r.Header.Kind == RecordKind.Result).SelectMany(r => r.Payload).ToArray();
+        Assert.True(results.AsSpan().IndexOf("**** **** **** 1111"u8) >= 0);
+        Assert.True(results.AsSpan().IndexOf("4111 1111 1111 1111"u8) < 0, "the recording holds an unmasked card number");
+    }
+
+    [Fact]
+    public async Task A_mysql_session_replays_to_what_the_server_ran()
+    {
+        var result = await MariaDbCli.RunAsync(fixture, fixture.Token(), $"select concat('a', '{_marker}'); select count(*) from customers where name <> '{_marker}';");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var session = await WaitForEndedSessionAsync();
+        Assert.Equal("mysql", session.Start!.Protocol);
+        var lines = session.Transcribe(out var transcript).Select(l => l.Line).ToList();
+        Assert.Contains(lines, l => l == $"< row: a{_marker}");
+        // The general log's lines: "time\t    thread Query\tstatement".
+        var ran = File.ReadAllLines(fixture.MariaDb.GeneralLogPath!)
+            .Select(l => l.Split(" Query\t", 2)).Where(p => p.Length == 2 && p[1].Contains(_marker, StringComparison.Ordinal)).Select(p => p[1]).ToList();
+        Assert.Equal(2, ran.Count);
+        Assert.All(ran, statement => Assert.Contains(statement, transcript.Statements));
+    }
+
+    /// <summary>The recorded session whose statements carry this test's marker, once its end is on record.</summary>
+    private async Task<RecordedSession> WaitForEndedSessionAsync()
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var session = RecordedSession.Load(Store, Key).LastOrDefault(s =>
+            {
+                s.Transcribe(out var t);
+                return t.Statements.Exists(x => x.Contains(_marker, StringComparison.Ordinal));
+            });
+            if (session?.End is not null)
+            {
+                return session;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("no ended session with the marker in the recording");
+    }
+
+    /// <summary>Statements with the marker in PostgreSQL's log: "statement: ..." (simple) and "execute ...: ..." (extended).</summary>
+    private List<string> ServerStatements(string[] log)
+        => log.Where(l => l.Contains(_marker, StringComparison.Ordinal))
+            .Select(l => l.IndexOf("statement: ", StringComparison.Ordinal) is var s and >= 0 ? l[(s + 11)..]
+                : l.IndexOf("execute <unnamed>: ", StringComparison.Ordinal) is var e and >= 0 ? l[(e + 19)..] : null)
+            .OfType<string>().ToList();
+}
