@@ -23,7 +23,19 @@ internal static class RunCommand
                 return 2;
             }
 
-            await using var host = GatewayHost.Create(settings);
+            GatewayHost created;
+            try
+            {
+                created = GatewayHost.Create(settings);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The recording cannot be opened or must not be repaired: a gateway that cannot record does not start.
+                await Console.Error.WriteLineAsync($"recording: {ex.Message}").ConfigureAwait(false);
+                return 3;
+            }
+
+            await using var host = created;
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;

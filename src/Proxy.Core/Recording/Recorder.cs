@@ -21,6 +21,8 @@ public sealed class Recorder : IAsyncDisposable
     private const int MaxBatchRecords = 1024;
     private const long MaxBatchBytes = 1024 * 1024;
 
+    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
+
     private readonly SegmentWriter _writer;
     private readonly TimeProvider _time;
     private readonly Channel<Entry> _queue;
@@ -180,22 +182,25 @@ public sealed class Recorder : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for records; with unsynced ones written, at most until the lazy sync is due.</summary>
+    /// <summary>
+    /// Waits for records: with unsynced ones written, at most until the lazy sync is due; otherwise at most
+    /// <see cref="IdleCheck"/>, so a quiet segment still rolls when it reaches its maximum age.
+    /// </summary>
     private async Task<bool> WaitAsync(ChannelReader<Entry> reader, bool unsynced)
     {
-        if (!unsynced)
+        if (reader.Completion.IsCompleted)
         {
-            return await reader.WaitToReadAsync().ConfigureAwait(false);
+            return false;
         }
 
-        using var timeout = new CancellationTokenSource(LazySyncInterval, _time);
+        using var timeout = new CancellationTokenSource(unsynced ? LazySyncInterval : IdleCheck, _time);
         try
         {
             return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            return true; // no new records: loop once more to sync the ones written
+            return true; // no new records: loop once more to sync the ones written, or to roll an old segment
         }
     }
 
