@@ -62,6 +62,7 @@ internal ref struct MySqlLexer : ISqlLexer
     /// <summary>The byte offset just after the last token returned (or comment skipped).</summary>
     public readonly int Position => _pos;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public SqlToken Next()
     {
         if (_done)

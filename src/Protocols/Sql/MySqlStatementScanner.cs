@@ -10,7 +10,7 @@ namespace Gatehouse.Protocols.Sql;
 /// (BEGIN NOT ATOMIC, IF ... END IF outside a routine) and SQL assembled at run time are Unknown.
 /// </summary>
 [System.Runtime.CompilerServices.SkipLocalsInit]
-internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool nested) : SqlStatementScanner
+internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool nested) : SqlStatementScanner(limitBounds: true)
 {
     private static readonly bool[] Reserved = ReservedWords();
     private bool _routine;
@@ -492,8 +492,6 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
 
     protected override bool IsSideEffectFunction(string name) => SideEffectFunctions.MySql.Contains(name);
 
-    protected override bool Bounds(Keyword keyword) => keyword is Keyword.Where or Keyword.Limit;
-
     /// <summary>Names as written (the server's case rules depend on lower_case_table_names; rules match case-insensitively); quotes removed.</summary>
     protected override bool TryNormalize(ReadOnlySpan<byte> sql, in SqlToken part, Span<byte> destination, out int written)
     {
@@ -521,8 +519,8 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
             // Anonymous compound statements and labelled blocks at the top level are routines too.
             _routine = token.Keyword is Keyword.If or Keyword.Case or Keyword.Loop or Keyword.While or Keyword.Repeat;
         }
-        else if (index <= 16 && !_routine && HeadIs(0, Keyword.Create) && token.Keyword is Keyword.Function or Keyword.Procedure
-            or Keyword.Trigger or Keyword.Event)
+        else if (token.Keyword is Keyword.Function or Keyword.Procedure or Keyword.Trigger or Keyword.Event && index <= 16 && !_routine
+            && HeadIs(0, Keyword.Create))
         {
             _routine = true;
         }
@@ -536,7 +534,7 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
             _routine = true; // label: BEGIN ... END label
         }
 
-        if (index > 1 && HeadIs(0, Keyword.Alter) && token.Kind == SqlTokenKind.Word)
+        if (token.Keyword is Keyword.Truncate or Keyword.Discard or Keyword.Blackhole && token.Kind == SqlTokenKind.Word && index > 1 && HeadIs(0, Keyword.Alter))
         {
             // ALTER TABLE ... TRUNCATE PARTITION empties partitions, DISCARD TABLESPACE deletes the data file,
             // ENGINE = BLACKHOLE keeps no rows: however far into a long ALTER they come.

@@ -17,6 +17,7 @@ internal ref struct PgLexer(ReadOnlySpan<byte> sql) : ISqlLexer
 
     public readonly int Position => _pos;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public SqlToken Next()
     {
         if (_failed)

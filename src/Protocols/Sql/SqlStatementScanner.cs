@@ -23,6 +23,10 @@ internal abstract class SqlStatementScanner
     private readonly bool[] _subBounded = new bool[MaxDepth + 1];
     private readonly SqlNames _names = new();
     private readonly SqlToken[] _nameParts = new SqlToken[4];
+    private readonly bool _limitBounds;
+
+    /// <param name="limitBounds">Whether LIMIT bounds an UPDATE/DELETE as WHERE does (MySQL).</param>
+    protected SqlStatementScanner(bool limitBounds) => _limitBounds = limitBounds;
 
     private SqlClassification _result = null!;
     private int _depth;
@@ -87,6 +91,7 @@ internal abstract class SqlStatementScanner
     /// <summary>Whether a ';' here ends the statement: not inside parentheses or a routine's BEGIN ... END.</summary>
     public bool AtStatementLevel => _depth == 0 && _blockDepth == 0;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Feed(ReadOnlySpan<byte> sql, in SqlToken token)
     {
         if (_tokenCount < HeadCapacity)
@@ -117,7 +122,10 @@ internal abstract class SqlStatementScanner
             ToFromTarget = token;
         }
         TrackName(sql, token);
-        TrackBlocks(token, _prev, _tokenCount);
+        if (token.Keyword != Keyword.None || _tokenCount == 1)
+        {
+            TrackBlocks(token, _prev, _tokenCount); // blocks open and close at key words; most tokens are not
+        }
 
         if (token.Kind == SqlTokenKind.Punct)
         {
@@ -233,14 +241,14 @@ internal abstract class SqlStatementScanner
     /// <summary>Appends a name part to <paramref name="destination"/> as the server resolves it; false when it cannot be decoded exactly.</summary>
     protected abstract bool TryNormalize(ReadOnlySpan<byte> sql, in SqlToken part, Span<byte> destination, out int written);
 
-    /// <summary>Routine bodies whose ';' do not end the statement (BEGIN ATOMIC ... END; BEGIN ... END).</summary>
+    /// <summary>
+    /// Routine bodies whose ';' do not end the statement (BEGIN ATOMIC ... END; BEGIN ... END). Called for the
+    /// statement's first token and for every token that is a key word.
+    /// </summary>
     protected abstract void TrackBlocks(in SqlToken token, in SqlToken previous, int index);
 
     /// <summary>A word that can never be a table name where one is expected (SELECT, WHERE, ...), so it ends the expectation.</summary>
     protected abstract bool EndsNameExpectation(Keyword keyword);
-
-    /// <summary>MySQL bounds UPDATE/DELETE with LIMIT too.</summary>
-    protected virtual bool Bounds(Keyword keyword) => keyword == Keyword.Where;
 
     protected void EnterBlock() => _blockDepth++;
 
@@ -428,7 +436,7 @@ internal abstract class SqlStatementScanner
             ModifiesInParentheses = true;
         }
 
-        if (Bounds(keyword))
+        if (keyword == Keyword.Where || (keyword == Keyword.Limit && _limitBounds))
         {
             _subBounded[_depth] = true;
             if (_depth == 0)
