@@ -1,5 +1,6 @@
 using Gatehouse.Host.Configuration;
 using Gatehouse.Host.Metrics;
+using Gatehouse.Host.Recording;
 using Gatehouse.Protocols.MySql;
 using Gatehouse.Protocols.Postgres;
 using Gatehouse.Proxy.Core.Identity;
@@ -28,12 +29,14 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly JwtIdentityValidator _validator;
     private readonly UpstreamDialer _dialer;
     private readonly PrometheusExporter _exporter;
+    private readonly SegmentIndexer? _indexer;
     private List<(string Name, ListenOptions Options)> _bound = [];
 
     private GatewayHost(WebApplication app, JwtIdentityValidator validator, UpstreamDialer dialer, PrometheusExporter exporter, GatehouseSettings settings,
-        Recorder? recorder)
+        Recorder? recorder, SegmentIndexer? indexer)
     {
         Recorder = recorder;
+        _indexer = indexer;
         _app = app;
         _validator = validator;
         _dialer = dialer;
@@ -84,7 +87,8 @@ public sealed class GatewayHost : IAsyncDisposable
         var cancels = new PgCancelRegistry();
         var mysqlConnections = new MySqlConnectionRegistry();
         var limiter = new ConnectionLimiter(settings.MaxConnections);
-        var recorder = OpenRecorder(settings.Recording);
+        var recording = OpenRecorder(settings.Recording);
+        var recorder = recording?.Recorder;
         JwtIdentityValidator? validator = null;
         var bound = new List<(string Name, ListenOptions Options)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -120,11 +124,11 @@ public sealed class GatewayHost : IAsyncDisposable
             var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             if (plan.MySql is { } mysql)
             {
-                return new MySqlListener(mysql with { Recorder = recorder }, authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
+                return new MySqlListener(mysql with { Recorder = recorder, ResultRecording = settings.Recording?.ResultsFor(mysql.Upstream.Name) ?? default }, authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
                     TimeProvider.System, stopping, limiter).HandleAsync;
             }
 
-            return new PgListener(plan.Postgres! with { Recorder = recorder }, authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
+            return new PgListener(plan.Postgres! with { Recorder = recorder, ResultRecording = settings.Recording?.ResultsFor(plan.Postgres!.Upstream.Name) ?? default }, authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
                 TimeProvider.System, stopping, limiter).HandleAsync;
         }
 
@@ -141,21 +145,30 @@ public sealed class GatewayHost : IAsyncDisposable
                 ? Results.Text($"not ready: {failure}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready\n"));
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
-        return new GatewayHost(app, jwt, dialer, exporter, settings, recorder) { _bound = bound };
+        SegmentIndexer? indexer = null;
+        if (recording is { } opened)
+        {
+            indexer = new SegmentIndexer(opened.Store, settings.Recording!.Key, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Recording"));
+            opened.Writer.SegmentSealed += indexer.OnSealed;
+        }
+
+        return new GatewayHost(app, jwt, dialer, exporter, settings, recorder, indexer) { _bound = bound };
     }
 
     /// <summary>
     /// Opens the recording (recovering a crashed segment) before anything listens; a recording it cannot open
-    /// or must not repair stops the gateway from starting: it would not record what it forwards.
+    /// or must not repair stops the gateway from starting: it would not record what it forwards. The writer and
+    /// store come back too, for the index builder.
     /// </summary>
-    private static Recorder? OpenRecorder(RecordingSettings? settings)
+    private static (Recorder Recorder, SegmentWriter Writer, DirectorySegmentStore Store)? OpenRecorder(RecordingSettings? settings)
     {
         if (settings is null)
         {
             return null;
         }
 
-        var writer = new SegmentWriter(new DirectorySegmentStore(settings.Directory), settings.Key, settings.Limits, TimeProvider.System);
+        var store = new DirectorySegmentStore(settings.Directory);
+        var writer = new SegmentWriter(store, settings.Key, settings.Limits, TimeProvider.System);
         try
         {
             writer.Open();
@@ -166,7 +179,7 @@ public sealed class GatewayHost : IAsyncDisposable
             throw;
         }
 
-        return new Recorder(writer, TimeProvider.System, settings.QueueCapacity);
+        return (new Recorder(writer, TimeProvider.System, settings.QueueCapacity), writer, store);
     }
 
     /// <summary>Binds every port; after this the gateway accepts connections.</summary>
@@ -197,6 +210,11 @@ public sealed class GatewayHost : IAsyncDisposable
         if (Recorder is not null)
         {
             await Recorder.DisposeAsync().ConfigureAwait(false); // sessions are gone: seal the last segment
+        }
+
+        if (_indexer is not null)
+        {
+            await _indexer.DisposeAsync().ConfigureAwait(false); // and write its index
         }
 
         // The validator belongs to the app's service container, which disposed it.

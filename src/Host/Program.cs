@@ -16,4 +16,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(ReplayCommand.CreateReplay());
 root.Subcommands.Add(ReplayCommand.CreateSessions());
+root.Subcommands.Add(IndexCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -8,6 +8,12 @@ public interface ITranscript
     /// <summary>Every SQL text the client sent, in order.</summary>
     List<string> Statements { get; }
 
+    /// <summary>
+    /// How many of the client bytes fed so far belong to a message (or command) not yet whole: a reader that
+    /// starts later on the same stream (the next segment's index) must be fed these first.
+    /// </summary>
+    int UnfinishedClientBytes { get; }
+
     void Client(ReadOnlySpan<byte> bytes);
 
     void Server(ReadOnlySpan<byte> bytes);

@@ -31,7 +31,7 @@ internal static class InMemoryRelay
     /// busy machine running many tests at once can delay a healthy relay past 2 s.
     /// </param>
     public static async Task<RelayRun> RunAsync(Direction direction, IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits,
-        ReadOnlyMemory<byte> input, IReadOnlyList<int> chunks, int blockSize, PipeScheduler? scheduler = null, TimeSpan? endTimeout = null)
+        ReadOnlyMemory<byte> input, IReadOnlyList<int> chunks, int blockSize, PipeScheduler? scheduler = null, TimeSpan? endTimeout = null, IRelayTap? tap = null)
     {
         var timeout = endTimeout ?? EndTimeout;
         scheduler ??= PipeScheduler.Inline;
@@ -41,7 +41,7 @@ internal static class InMemoryRelay
         var reply = new Pipe(Options(null, 0, scheduler));
         using var target = new SessionOutput(output.Writer);
         using var replyTarget = new SessionOutput(reply.Writer);
-        var relay = new FrameRelay(direction, source.Reader, target, replyTarget, decoder, rewriter, limits, new RelayMeter(null));
+        var relay = new FrameRelay(direction, source.Reader, target, replyTarget, decoder, rewriter, limits, new RelayMeter(null), tap);
         var running = relay.RunAsync(CancellationToken.None);
 
         var at = 0;

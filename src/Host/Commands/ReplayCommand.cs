@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Gatehouse.Host.Recording;
 using Gatehouse.Proxy.Core.Recording;
@@ -7,15 +8,15 @@ namespace Gatehouse.Host.Commands;
 
 /// <summary>
 /// <c>gatehouse replay SESSION</c> prints one recorded session as a person reads it; <c>gatehouse sessions</c>
-/// lists recorded sessions, filtered by user, upstream, time and statement text. Both read the segments
-/// directly and warn when the recording does not verify.
+/// lists recorded sessions, filtered by user, upstream, time and statement text, from the segments' indexes
+/// where they verify. Both warn when the recording does not verify.
 /// </summary>
 internal static class ReplayCommand
 {
     public static Command CreateReplay()
     {
         var session = new Argument<string>("SESSION") { Description = "The session id (or a unique prefix of it), as `gatehouse sessions` lists it." };
-        var (dir, key) = (Dir(), Key());
+        var (dir, key) = (RecordingArguments.Dir(), RecordingArguments.Key());
         var command = new Command("replay", "Print a recorded session: statements, decisions, results, errors.") { session, dir, key };
         command.SetAction(parse => Replay(parse.GetValue(dir)!, parse.GetValue(key)!, parse.GetValue(session)!, Console.Out, Console.Error));
         return command;
@@ -23,7 +24,7 @@ internal static class ReplayCommand
 
     public static Command CreateSessions()
     {
-        var (dir, key) = (Dir(), Key());
+        var (dir, key) = (RecordingArguments.Dir(), RecordingArguments.Key());
         var user = new Option<string?>("--user") { Description = "Only sessions of this user." };
         var upstream = new Option<string?>("--upstream") { Description = "Only sessions to this upstream." };
         var since = new Option<DateTimeOffset?>("--since") { Description = "Only sessions started at or after this time (ISO 8601)." };
@@ -39,12 +40,12 @@ internal static class ReplayCommand
 
     internal static int Replay(DirectoryInfo directory, FileInfo keyFile, string id, TextWriter output, TextWriter errors)
     {
-        if (!TryOpen(directory, keyFile, errors, output, out var sessions))
+        if (!TryOpen(directory, keyFile, errors, output, out var store, out var key, out _))
         {
             return 2;
         }
 
-        var matches = sessions.Where(s => s.Id.ToString("N").StartsWith(id.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase)).ToList();
+        var matches = RecordedSession.Load(store, key).Where(s => s.Id.ToString("N").StartsWith(id.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase)).ToList();
         if (matches.Count != 1)
         {
             errors.WriteLine(matches.Count == 0 ? $"no recorded session {id}" : $"{matches.Count} sessions start with {id}: give more of the id");
@@ -71,66 +72,72 @@ internal static class ReplayCommand
 
     internal static int Sessions(DirectoryInfo directory, FileInfo keyFile, SessionFilter filter, TextWriter output, TextWriter errors)
     {
-        if (!TryOpen(directory, keyFile, errors, output, out var sessions))
+        if (!TryOpen(directory, keyFile, errors, output, out var store, out var key, out var verdicts))
         {
             return 2;
         }
 
-        output.WriteLine($"{"session",-32}  {"started (UTC)",-23}  {"user",-20}  {"upstream",-16}  {"statements",10}  end");
-        foreach (var session in sessions)
+        var catalog = SessionCatalog.Load(store, key, verdicts);
+        foreach (var note in catalog.Notes)
         {
-            var start = session.Start;
-            if ((filter.User is not null && start?.User != filter.User) || (filter.Upstream is not null && start?.Upstream != filter.Upstream)
-                || (filter.Since is { } since && session.Started < since) || (filter.Until is { } until && session.Started >= until))
-            {
-                continue;
-            }
+            output.WriteLine(note);
+        }
 
-            session.Transcribe(out var transcript);
-            if (filter.Text is { } text && !transcript.Statements.Exists(s => s.Contains(text, StringComparison.OrdinalIgnoreCase)))
+        var listed = catalog.Sessions.Where(s => (filter.User is null || s.Start?.User == filter.User) && (filter.Upstream is null || s.Start?.Upstream == filter.Upstream)
+            && (filter.Since is not { } since || s.Started >= since) && (filter.Until is not { } until || s.Started < until)).ToList();
+        var transcribed = TranscribeUnsure(store, key, listed, filter.Text);
+        output.WriteLine($"{"session",-32}  {"started (UTC)",-23}  {"user",-20}  {"upstream",-16}  {"statements",10}  end");
+        foreach (var session in listed)
+        {
+            var (count, sent) = transcribed.TryGetValue(session.Id, out var statements)
+                ? (statements.Count, filter.Text is { } text && statements.Exists(s => s.Contains(text, StringComparison.OrdinalIgnoreCase)))
+                : (session.Statements, filter.Text is { } indexed && session.MayHaveSent(indexed));
+            if (filter.Text is null || sent)
             {
-                continue;
+                output.WriteLine($"{session.Id:N}  {Time(session.Started),-23}  {session.Start?.User,-20}  {session.Start?.Upstream,-16}  {count,10}  {session.End?.Reason ?? "open"}");
             }
-
-            output.WriteLine($"{session.Id:N}  {Time(session.Started),-23}  {start?.User,-20}  {start?.Upstream,-16}  {transcript.Statements.Count,10}  {session.End?.Reason ?? "open"}");
         }
 
         return 0;
     }
 
-    private static bool TryOpen(DirectoryInfo directory, FileInfo keyFile, TextWriter errors, TextWriter output, out List<RecordedSession> sessions)
+    /// <summary>
+    /// The statements of the sessions the indexes cannot answer for: partial ones, and, for a text search, those
+    /// whose indexed texts were capped and do not hold it. Read from their own records, in one pass over their segments.
+    /// </summary>
+    private static Dictionary<Guid, List<string>> TranscribeUnsure(DirectorySegmentStore store, byte[] key, List<SessionSummary> listed, string? text)
     {
-        sessions = [];
-        byte[] key;
-        try
+        var unsure = listed.Where(s => s.Partial || (text is not null && s.TextsCapped && !s.MayHaveSent(text))).ToList();
+        if (unsure.Count == 0)
         {
-            key = RecordingKey.Load(keyFile.FullName);
+            return [];
         }
-        catch (IOException ex)
+
+        return RecordedSession.Load(store, key, unsure.SelectMany(s => s.Segments).Distinct().Order(), unsure.Select(s => s.Id).ToHashSet())
+            .ToDictionary(s => s.Id, s =>
+            {
+                s.Transcribe(out var transcript);
+                return transcript.Statements;
+            });
+    }
+
+    private static bool TryOpen(DirectoryInfo directory, FileInfo keyFile, TextWriter errors, TextWriter output, [NotNullWhen(true)] out DirectorySegmentStore? store,
+        out byte[] key, out List<SegmentVerdict> verdicts)
+    {
+        verdicts = [];
+        if (!RecordingArguments.TryOpen(directory, keyFile, errors, out store, out key))
         {
-            errors.WriteLine(ex.Message);
             return false;
         }
 
-        if (!directory.Exists)
-        {
-            errors.WriteLine($"{directory.FullName}: no such directory");
-            return false;
-        }
-
-        var store = new DirectorySegmentStore(directory.FullName);
-        foreach (var bad in SegmentVerifier.Verify(store, key, allowOpenLast: true).Where(v => !v.Ok))
+        verdicts = SegmentVerifier.Verify(store, key, allowOpenLast: true);
+        foreach (var bad in verdicts.Where(v => !v.Ok))
         {
             output.WriteLine($"WARNING: {SegmentFormat.FileName(bad.Number)} does not verify ({bad.Message}); what follows may be incomplete or altered");
         }
 
-        sessions = RecordedSession.Load(store, key);
         return true;
     }
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
-
-    private static Option<DirectoryInfo> Dir() => new("--dir") { Description = "The recording directory.", Required = true };
-
-    private static Option<FileInfo> Key() => new("--key-file") { Description = "The file holding the sealing key.", Required = true };
 }

@@ -42,6 +42,12 @@ public sealed class RecordingConfig
 
     /// <summary>Records waiting for the disk before sessions are held back; 4096 unless set.</summary>
     public int? Queue { get; set; }
+
+    /// <summary>How much of the results is kept: <c>full</c> (the default) or <c>row_count</c>.</summary>
+    public string? Results { get; set; }
+
+    /// <summary>The same, for named upstreams (an analytics replica whose result sets are too large to keep).</summary>
+    public Dictionary<string, string> ResultsByUpstream { get; set; } = [];
 }
 
 public sealed class ListenerConfig

@@ -63,7 +63,7 @@ public sealed partial class GatehouseSettings
         ResolveRoles(config.Roles, upstreams);
         ResolvePolicy(config.Policy, config.Roles, upstreams);
         ResolveMasking(config.Masking, config.Roles, upstreams);
-        ResolveRecording(config.Recording);
+        ResolveRecording(config.Recording, upstreams);
         if (config.Http.Bind is { } http)
         {
             if (ConfigValues.TryParseEndpoint(http, out var ep))

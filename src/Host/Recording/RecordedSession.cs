@@ -23,15 +23,18 @@ internal sealed class RecordedSession(Guid id)
     public List<StoredRecord> Records { get; } = [];
 
     /// <summary>Every session in the recording, in the order they started.</summary>
-    public static List<RecordedSession> Load(ISegmentStore store, byte[] key)
+    public static List<RecordedSession> Load(ISegmentStore store, byte[] key) => Load(store, key, store.List(), only: null);
+
+    /// <summary>The sessions of <paramref name="segments"/> (those in <paramref name="only"/>, when given), in the order they started.</summary>
+    public static List<RecordedSession> Load(ISegmentStore store, byte[] key, IEnumerable<long> segments, IReadOnlySet<Guid>? only)
     {
         var sessions = new Dictionary<Guid, RecordedSession>();
         var order = new List<RecordedSession>();
-        foreach (var record in RecordingReader.Read(store, key))
+        foreach (var record in RecordingReader.Read(store, key, segments))
         {
-            if (record.Header.Session == Guid.Empty)
+            if (record.Header.Session == Guid.Empty || (only is not null && !only.Contains(record.Header.Session)))
             {
-                continue; // segment bookkeeping
+                continue; // segment bookkeeping, or not asked for
             }
 
             if (!sessions.TryGetValue(record.Header.Session, out var session))
@@ -50,11 +53,18 @@ internal sealed class RecordedSession(Guid id)
     /// <summary>What the session did, line by line, each with the time of the record it came from.</summary>
     public List<(DateTimeOffset Time, string Line)> Transcribe(out ITranscript transcript)
     {
-        transcript = Start?.Protocol == "mysql" ? new MySqlTranscript(Start.Features?.Contains("deprecate_eof") ?? false) : new PgTranscript();
+        transcript = NewTranscript(Start?.Protocol, Start?.Features?.Contains("deprecate_eof") ?? false);
         var lines = new List<(DateTimeOffset, string)>();
+        var omitted = 0L; // a run of RowsOmitted records (one per read) is one note
         foreach (var record in Records)
         {
             var before = transcript.Lines.Count;
+            if (omitted > 0 && record.Header.Kind != RecordKind.RowsOmitted)
+            {
+                transcript.Note(RowsOmittedNote(omitted));
+                omitted = 0;
+            }
+
             switch (record.Header.Kind)
             {
                 case RecordKind.Statement:
@@ -70,6 +80,9 @@ internal sealed class RecordedSession(Guid id)
                     }
 
                     break;
+                case RecordKind.RowsOmitted when record.Payload.Length == sizeof(long):
+                    omitted += System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(record.Payload);
+                    break;
                 case RecordKind.Capped:
                     transcript.Note($"! capped: {Encoding.UTF8.GetString(record.Payload)}");
                     break;
@@ -81,8 +94,19 @@ internal sealed class RecordedSession(Guid id)
             }
         }
 
+        if (omitted > 0)
+        {
+            transcript.Note(RowsOmittedNote(omitted));
+            lines.Add((Records[^1].Header.Timestamp, transcript.Lines[^1]));
+        }
+
         return lines;
     }
+
+    private static string RowsOmittedNote(long rows) => $"({rows} rows sent, not recorded: results: row_count)";
+
+    /// <summary>The transcript that reads a session of <paramref name="protocol"/> (as its SessionStart names it).</summary>
+    public static ITranscript NewTranscript(string? protocol, bool deprecateEof) => protocol == "mysql" ? new MySqlTranscript(deprecateEof) : new PgTranscript();
 
     private void Add(StoredRecord record)
     {

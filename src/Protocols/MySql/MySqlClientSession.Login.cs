@@ -141,7 +141,7 @@ internal sealed partial class MySqlClientSession
         if (Options.Recorder is { } recorder)
         {
             // The session's start is durable before the client hears OK: an unrecorded session never opens.
-            _recording = new SessionRecording(recorder, Guid.NewGuid());
+            _recording = new SessionRecording(recorder, Guid.NewGuid(), Options.ResultRecording);
             try
             {
                 await _recording.StartAsync(new SessionStartInfo("mysql", Options.Name, identity.Subject, identity.Groups, identity.Roles, Remote,

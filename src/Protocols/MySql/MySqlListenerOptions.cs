@@ -29,6 +29,9 @@ public sealed record MySqlListenerOptions
     /// <summary>Where sessions are recorded; null = not recorded (configured without a recording section).</summary>
     public Gatehouse.Proxy.Core.Recording.Recorder? Recorder { get; init; }
 
+    /// <summary>How much of the results this listener's sessions record (the upstream's <c>recording.results</c>).</summary>
+    public Gatehouse.Proxy.Core.Recording.ResultRecording ResultRecording { get; init; }
+
     /// <summary>Which result values are masked, for which roles; nothing unless configured.</summary>
     public MaskingPolicy Masking { get; init; } = MaskingPolicy.None;
 

@@ -66,13 +66,13 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
         switch (_state)
         {
             case State.Head:
-                if (masker is not null && header.Type == 0x00 && _pending.TryPeek(out var head) && head.Kind == ResponseKind.Fetch)
+                if (header.Type == 0x00 && _pending.TryPeek(out var head) && head.Kind == ResponseKind.Fetch)
                 {
-                    // A cursor's first row is the head of the fetch's answer: the masker reads it as a row.
-                    masker.OnFetch(head.Command);
+                    // A cursor's first row is the head of the fetch's answer: a row (the masker reads it as one).
+                    masker?.OnFetch(head.Command);
                     _state = State.Rows;
                     Role = PacketRole.Row;
-                    return masker.RowsHaveWork ? FrameInterest.Inspect : FrameInterest.Pass;
+                    return masker is { RowsHaveWork: true } ? FrameInterest.Inspect : FrameInterest.Pass;
                 }
 
                 // Heads are small (OK, ERR, a column count, a prepare-OK, a file name); an unsolicited 0xFB is

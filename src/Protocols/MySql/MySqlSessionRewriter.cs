@@ -49,8 +49,21 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     /// <summary>The client sent COM_QUIT: the server closing next is the client's doing.</summary>
     public bool QuitSeen { get; private set; }
 
+    private bool _lastServerPacketIsRow;
+
+    /// <summary>Result rows (text and binary, a fetch's included, and the continuations of a 16 MiB row).</summary>
+    public bool IsResultRow(in FrameHeader header) => header.Continuation ? _lastServerPacketIsRow : _responses.Role == PacketRole.Row;
+
     public FrameInterest OnHeader(Direction direction, in FrameHeader header)
     {
+        if (direction == Direction.UpstreamToClient && !header.Continuation)
+        {
+            _awaitingServer = false;
+            var interest = _responses.OnHeader(header);
+            _lastServerPacketIsRow = _responses.Role == PacketRole.Row;
+            return interest;
+        }
+
         if (header.Continuation)
         {
             if (direction == Direction.ClientToUpstream)
@@ -62,12 +75,6 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             }
 
             return FrameInterest.Pass;
-        }
-
-        if (direction == Direction.UpstreamToClient)
-        {
-            _awaitingServer = false;
-            return _responses.OnHeader(header);
         }
 
         switch ((Command)header.Type)

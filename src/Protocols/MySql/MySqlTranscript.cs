@@ -13,6 +13,7 @@ public sealed class MySqlTranscript(bool deprecateEof) : ITranscript
     private readonly List<byte> _client = [];
     private readonly List<byte> _server = [];
     private readonly List<byte> _command = []; // a client command of 16 MiB or more, until its last packet
+    private int _commandPackets; // how many packets _command holds, for UnfinishedClientBytes
     private readonly List<string> _lines = [];
     private readonly Queue<byte> _pending = new();
     private readonly List<string> _columns = [];
@@ -32,6 +33,8 @@ public sealed class MySqlTranscript(bool deprecateEof) : ITranscript
     public IReadOnlyList<string> Lines => _lines;
 
     public List<string> Statements { get; } = [];
+
+    public int UnfinishedClientBytes => _client.Count + _command.Count + (4 * _commandPackets);
 
     public void Client(ReadOnlySpan<byte> bytes) => Drain(_client, bytes, OnClientPacket);
 
@@ -61,11 +64,13 @@ public sealed class MySqlTranscript(bool deprecateEof) : ITranscript
         _command.AddRange(payload);
         if (continues)
         {
+            _commandPackets++;
             return;
         }
 
         var command = _command.ToArray();
         _command.Clear();
+        _commandPackets = 0;
         if (command.Length == 0)
         {
             return;

@@ -106,7 +106,7 @@ internal sealed partial class PgClientSession
             return null;
         }
 
-        var recording = new SessionRecording(recorder, Guid.NewGuid());
+        var recording = new SessionRecording(recorder, Guid.NewGuid(), Options.ResultRecording);
         try
         {
             await recording.StartAsync(new SessionStartInfo("postgres", Options.Name, _identity!.Subject, _identity.Groups, _identity.Roles, Remote,

@@ -38,6 +38,9 @@ public sealed record PgListenerOptions
     /// <summary>Where sessions are recorded; null = not recorded (configured without a recording section).</summary>
     public Gatehouse.Proxy.Core.Recording.Recorder? Recorder { get; init; }
 
+    /// <summary>How much of the results this listener's sessions record (the upstream's <c>recording.results</c>).</summary>
+    public Gatehouse.Proxy.Core.Recording.ResultRecording ResultRecording { get; init; }
+
     /// <summary>Which result values are masked, for whom; nothing by default.</summary>
     public MaskingPolicy Masking { get; init; } = MaskingPolicy.None;
 

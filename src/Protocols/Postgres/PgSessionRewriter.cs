@@ -58,6 +58,9 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
         }
     }
 
+    /// <summary>DataRow and COPY TO STDOUT's CopyData: what <c>results: row_count</c> leaves out of a recording (the tag keeps the count).</summary>
+    public bool IsResultRow(in FrameHeader header) => header.Type is (byte)BackendCode.DataRow or (byte)BackendCode.CopyData;
+
     private static bool IsGated(byte type) => type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.FunctionCall;
 
     public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)

@@ -20,6 +20,8 @@ public sealed class PgTranscript : ITranscript
     /// <summary>Every SQL text the client sent (simple queries and parses), in order.</summary>
     public List<string> Statements { get; } = [];
 
+    public int UnfinishedClientBytes => _client.Count;
+
     public void Client(ReadOnlySpan<byte> bytes) => Drain(_client, bytes, OnClient);
 
     public void Server(ReadOnlySpan<byte> bytes) => Drain(_server, bytes, OnServer);

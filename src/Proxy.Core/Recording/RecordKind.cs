@@ -17,6 +17,17 @@ public enum RecordKind : byte
     SessionEnd = 15,
     /// <summary>A configured cap cut something short: the cap is itself on record, never silent.</summary>
     Capped = 16,
+    /// <summary>Result rows that went to the client but are not in the recording (<c>results: row_count</c>): their count, 8 bytes little-endian.</summary>
+    RowsOmitted = 17,
+}
+
+/// <summary>How much of the results a session's recording keeps (per upstream).</summary>
+public enum ResultRecording : byte
+{
+    /// <summary>Every byte the client saw, after masking.</summary>
+    Full,
+    /// <summary>Everything but the result rows, which are counted instead (a RowsOmitted record where they were).</summary>
+    RowCount,
 }
 
 /// <summary>Which way the recorded bytes went.</summary>

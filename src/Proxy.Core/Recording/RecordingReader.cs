@@ -10,9 +10,10 @@ public sealed record StoredRecord(long Segment, int Offset, RecordHeader Header,
 /// </summary>
 public static class RecordingReader
 {
-    public static IEnumerable<StoredRecord> Read(ISegmentStore store, byte[] key)
+    /// <summary>The records of <paramref name="segments"/> (all, by default), in order.</summary>
+    public static IEnumerable<StoredRecord> Read(ISegmentStore store, byte[] key, IEnumerable<long>? segments = null)
     {
-        foreach (var number in store.List())
+        foreach (var number in segments ?? store.List())
         {
             var data = store.ReadAll(number);
             var scan = SegmentScan.Read(number, data, key);

@@ -24,6 +24,12 @@ public interface ISegmentStore
 
     /// <summary>Replaces the head file atomically and durably.</summary>
     void WriteHead(byte[] head);
+
+    /// <summary>A segment's index file (see <see cref="SegmentIndex"/>); null when there is none, or the store keeps none.</summary>
+    byte[]? ReadIndex(long number) => null;
+
+    /// <summary>Replaces a segment's index file atomically and durably.</summary>
+    void WriteIndex(long number, byte[] index) => throw new NotSupportedException("this store keeps no segment indexes");
 }
 
 /// <summary>One segment open for appending.</summary>
@@ -92,13 +98,28 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
         return File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 
-    public void WriteHead(byte[] head)
+    public void WriteHead(byte[] head) => Replace(Path.Combine(Directory, SegmentHead.FileName), ".new", head);
+
+    public byte[]? ReadIndex(long number)
     {
-        var path = Path.Combine(Directory, SegmentHead.FileName);
-        var temporary = path + ".new";
+        var path = Path.Combine(Directory, SegmentIndex.FileName(number));
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    }
+
+    // Per process: `gatehouse index` may write the same index as the gateway does, and must not write into its temporary file.
+    public void WriteIndex(long number, byte[] index)
+        => Replace(Path.Combine(Directory, SegmentIndex.FileName(number)), $".{Environment.ProcessId}.new", index);
+
+    /// <summary>
+    /// Replaces a file so that a crash leaves the old or the new one, never a torn one: write a temporary file,
+    /// fsync it, rename it over the old, fsync the directory. (An index cut short would read as tampered with.)
+    /// </summary>
+    private void Replace(string path, string temporarySuffix, byte[] content)
+    {
+        var temporary = path + temporarySuffix;
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
         {
-            stream.Write(head);
+            stream.Write(content);
             stream.Flush(flushToDisk: true);
         }
 

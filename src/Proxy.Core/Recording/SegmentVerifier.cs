@@ -1,7 +1,7 @@
 namespace Gatehouse.Proxy.Core.Recording;
 
-/// <summary>The verdict on one segment: OK, or what is wrong with it.</summary>
-public sealed record SegmentVerdict(long Number, bool Ok, string Message, int Records);
+/// <summary>The verdict on one segment: OK, or what is wrong with it; <see cref="Seal"/> when it holds a valid one (its index is checked against it).</summary>
+public sealed record SegmentVerdict(long Number, bool Ok, string Message, int Records, byte[]? Seal = null);
 
 /// <summary>
 /// Checks every segment of a store in order: each intact and sealed (<see cref="SegmentScan"/>), numbered
@@ -51,8 +51,8 @@ public static class SegmentVerifier
             }
 
             verdicts.Add(problem is null
-                ? new SegmentVerdict(number, true, scan.IsOpen ? $"open (being written), {records} records intact so far" : $"sealed, {records} records", records)
-                : new SegmentVerdict(number, false, problem, records));
+                ? new SegmentVerdict(number, true, scan.IsOpen ? $"open (being written), {records} records intact so far" : $"sealed, {records} records", records, scan.Seal)
+                : new SegmentVerdict(number, false, problem, records, scan.Seal));
             previousSeal = scan.Seal; // after a bad segment the next link cannot be judged: that segment already failed
             if (problem is null && scan.Seal is { } sealedWith)
             {

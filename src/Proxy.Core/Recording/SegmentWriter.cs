@@ -37,6 +37,13 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
     /// <summary>The active segment's number.</summary>
     public long Segment => _number;
 
+    /// <summary>
+    /// Raised with a segment's number once it is sealed and the head names it, on the writer's thread (the
+    /// recorder's loop): for work derived from the sealed segment, such as its index. A handler hands the work
+    /// off and returns at once, and does not throw: it runs between records.
+    /// </summary>
+    public event Action<long>? SegmentSealed;
+
     public RecoveryReport Open()
     {
         var report = RecoveryReport.Clean;
@@ -235,6 +242,7 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
         _file = null;
         _chain.Dispose();
         _chain = null;
+        SegmentSealed?.Invoke(_number);
     }
 
     private static byte[] RecoveryPayload(RecoveryReport report)

@@ -10,9 +10,10 @@ namespace Gatehouse.Proxy.Core.Recording;
 /// statements, binds, commands — are durable before the relay flushes them to the database; results are
 /// queued without waiting for the disk. What a read forwards becomes one record per direction (split at the
 /// record size cap, never cut short). Each direction's stage is used by its own relay loop, and by the other
-/// loop only for the gateway's replies, so it is locked.
+/// loop only for the gateway's replies, so it is locked. With <see cref="ResultRecording.RowCount"/> the relay
+/// leaves result rows out and a RowsOmitted record with their count stands where they were.
 /// </summary>
-public sealed class SessionRecording(Recorder recorder, Guid session) : IRelayTap
+public sealed class SessionRecording(Recorder recorder, Guid session, ResultRecording results = ResultRecording.Full) : IRelayTap
 {
     private readonly Stage _toUpstream = new(RecordKind.Statement);
     private readonly Stage _toClient = new(RecordKind.Result);
@@ -43,6 +44,15 @@ public sealed class SessionRecording(Recorder recorder, Guid session) : IRelayTa
         _toUpstream.Note(RecordKind.Decision, JsonSerializer.SerializeToUtf8Bytes(decision, RecordingJson.Default.DecisionInfo));
 
     public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes) => StageOf(direction).Add(bytes);
+
+    public bool RecordsRows => results == ResultRecording.Full;
+
+    public void OnRowsOmitted(Direction direction, long rows)
+    {
+        var count = new byte[sizeof(long)];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(count, rows);
+        StageOf(direction).Note(RecordKind.RowsOmitted, count);
+    }
 
     public async ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken)
     {

@@ -30,6 +30,12 @@ public sealed class FrameRelay
     private long _streamRemaining;
     private Task? _hold;
 
+    // Recording with results: row_count — result rows go out but are not handed to the tap, only counted.
+    private readonly bool _omitRows;
+    private bool _streamIsRow; // the streaming frame's remaining bytes belong to an omitted row
+    private bool _pendingIsRow;
+    private long _rowsOmitted; // rows omitted since the tap was last handed bytes
+
     // A header already decoded whose frame is awaited whole (incomplete, or held): decoders may keep state
     // (MySQL sequence ids), so a header is decoded exactly once.
     private FrameHeader? _pendingHeader;
@@ -39,6 +45,7 @@ public sealed class FrameRelay
         IFrameDecoder decoder, IFrameRewriter rewriter, RelayLimits limits, RelayMeter meter, IRelayTap? tap = null)
     {
         _tap = tap;
+        _omitRows = tap is { RecordsRows: false } && direction == Direction.UpstreamToClient;
         _direction = direction;
         _source = source;
         _target = target;
@@ -173,7 +180,19 @@ public sealed class FrameRelay
             if (_streamRemaining > 0)
             {
                 var take = Math.Min(_streamRemaining, reader.Remaining);
-                reader.Advance(take);
+                if (_streamIsRow)
+                {
+                    var rowPart = reader.Position;
+                    Forward(writer, buffer.Slice(runStart, rowPart));
+                    reader.Advance(take);
+                    WriteRun(writer, buffer.Slice(rowPart, reader.Position));
+                    runStart = reader.Position;
+                }
+                else
+                {
+                    reader.Advance(take);
+                }
+
                 _streamRemaining -= take;
                 if (_streamRemaining > 0)
                 {
@@ -190,9 +209,11 @@ public sealed class FrameRelay
 
             var frameStart = reader.Position;
             FrameHeader header;
+            bool isRow;
             if (_pendingHeader is { } decoded)
             {
                 header = decoded;
+                isRow = _pendingIsRow;
                 _pendingHeader = null;
             }
             else
@@ -210,11 +231,26 @@ public sealed class FrameRelay
                     break;
                 }
 
-                if (_rewriter.OnHeader(_direction, header) == FrameInterest.Pass)
+                var interest = _rewriter.OnHeader(_direction, header);
+                isRow = _omitRows && _rewriter.IsResultRow(header);
+                if (interest == FrameInterest.Pass)
                 {
                     frames++;
                     var available = Math.Min(header.TotalLength, reader.Remaining);
-                    reader.Advance(available);
+                    if (isRow)
+                    {
+                        Forward(writer, buffer.Slice(runStart, frameStart));
+                        reader.Advance(available);
+                        WriteRun(writer, buffer.Slice(frameStart, reader.Position));
+                        runStart = reader.Position;
+                        _rowsOmitted += header.Continuation ? 0 : 1;
+                    }
+                    else
+                    {
+                        reader.Advance(available);
+                    }
+
+                    _streamIsRow = isRow;
                     _streamRemaining = header.TotalLength - available;
                     continue;
                 }
@@ -233,6 +269,7 @@ public sealed class FrameRelay
             {
                 frames--; // counted again when it is complete
                 _pendingHeader = header;
+                _pendingIsRow = isRow;
                 break;
             }
 
@@ -246,17 +283,35 @@ public sealed class FrameRelay
                 runStart = frameStart;
                 _hold = decision.HoldUntil ?? Task.CompletedTask;
                 _pendingHeader = header;
+                _pendingIsRow = isRow;
                 examined = frameStart;
                 stop = frameStart;
                 break;
             }
 
-            // Whatever the rewriter wrote goes out before (Pass) or instead of (Replace/Drop) the frame.
-            if (_forwardScratch.WrittenCount > 0 || decision.Action != RewriteAction.Pass)
+            if (isRow && decision.Action is RewriteAction.Pass or RewriteAction.Replace)
             {
+                // A row (masked or not) goes out without reaching the tap.
                 Forward(writer, buffer.Slice(runStart, frameStart));
                 writer.Write(_forwardScratch.WrittenSpan);
-                _tap?.OnForwarded(_direction, _forwardScratch.WrittenSpan);
+                if (decision.Action == RewriteAction.Pass)
+                {
+                    WriteRun(writer, frame);
+                }
+
+                runStart = frame.End;
+                _rowsOmitted += header.Continuation ? 0 : 1;
+            }
+            else if (_forwardScratch.WrittenCount > 0 || decision.Action != RewriteAction.Pass)
+            {
+                // Whatever the rewriter wrote goes out before (Pass) or instead of (Replace/Drop) the frame.
+                Forward(writer, buffer.Slice(runStart, frameStart));
+                writer.Write(_forwardScratch.WrittenSpan);
+                if (_tap is not null)
+                {
+                    Tap(_forwardScratch.WrittenSpan);
+                }
+
                 runStart = decision.Action == RewriteAction.Pass ? frameStart : frame.End;
             }
 
@@ -272,6 +327,11 @@ public sealed class FrameRelay
 
         consumed = stop ?? reader.Position;
         Forward(writer, buffer.Slice(runStart, consumed));
+        if (_rowsOmitted > 0)
+        {
+            _tap!.OnRowsOmitted(_direction, _rowsOmitted);
+            _rowsOmitted = 0;
+        }
 
         var progressed = buffer.Slice(buffer.Start, consumed).Length;
         Frames += frames;
@@ -288,9 +348,21 @@ public sealed class FrameRelay
         {
             foreach (var segment in run)
             {
-                _tap.OnForwarded(_direction, segment.Span);
+                Tap(segment.Span);
             }
         }
+    }
+
+    /// <summary>Hands bytes to the tap, after the count of any rows omitted before them, so the recording keeps the stream's order.</summary>
+    private void Tap(ReadOnlySpan<byte> bytes)
+    {
+        if (_rowsOmitted > 0)
+        {
+            _tap!.OnRowsOmitted(_direction, _rowsOmitted);
+            _rowsOmitted = 0;
+        }
+
+        _tap!.OnForwarded(_direction, bytes);
     }
 
     private static void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)

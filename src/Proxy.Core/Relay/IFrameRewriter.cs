@@ -24,6 +24,13 @@ public interface IFrameRewriter
     /// this again for the same frame, so the second answer is the final one.
     /// </summary>
     RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context);
+
+    /// <summary>
+    /// Whether the upstream frame whose header <see cref="OnHeader"/> just saw is a result row (continuations
+    /// of one included). Asked only when a recording leaves rows out, so only rewriters that know their
+    /// protocol's rows answer it.
+    /// </summary>
+    bool IsResultRow(in FrameHeader header) => false;
 }
 
 /// <summary>Whether a rewriter needs to see a frame whole.</summary>

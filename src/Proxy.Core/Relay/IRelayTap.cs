@@ -16,4 +16,18 @@ public interface IRelayTap
     /// it completes. Throws <see cref="Recording.RecordingUnavailableException"/> when they must not go out.
     /// </summary>
     ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// False when the tap wants result rows left out (recording with <c>results: row_count</c>): the relay then
+    /// hands over every upstream frame except those the rewriter calls rows, and counts those instead.
+    /// </summary>
+    bool RecordsRows => true;
+
+    /// <summary>
+    /// <paramref name="rows"/> result rows went out in <paramref name="direction"/> without being handed over,
+    /// at this point of the stream (only when <see cref="RecordsRows"/> is false).
+    /// </summary>
+    void OnRowsOmitted(Direction direction, long rows)
+    {
+    }
 }

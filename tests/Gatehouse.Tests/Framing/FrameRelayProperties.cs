@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using FsCheck;
 using FsCheck.Fluent;
@@ -118,6 +119,106 @@ public sealed class FrameRelayProperties
             Assert.Equal(t.Item1.Length, run.Frames);
             Assert.NotEqual(SessionEndReason.ProtocolViolation, run.Outcome.Reason);
         }));
+    }
+
+    /// <summary>
+    /// A tap that leaves rows out (results: row_count) gets exactly the stream without its DataRow and CopyData
+    /// messages, with the count of each run of rows where it was, however the stream is split into reads and
+    /// whether the rows stream through, are inspected or are rewritten (masked); the client still gets every byte.
+    /// </summary>
+    [Fact]
+    public void A_tap_that_omits_rows_sees_everything_else_in_order_with_exact_row_counts()
+    {
+        var treatment = Gen.Elements(RowTreatment.Stream, RowTreatment.Inspect, RowTreatment.Rewrite);
+        Check.One(Config, Prop.ForAll(Zip(Streams(BackendMessage), Delivery, treatment).ToArbitrary(), t =>
+        {
+            var (stream, delivery, rows) = t;
+            var tap = new RowOmittingTap();
+            var input = Concat(stream);
+            var run = InMemoryRelay.RunAsync(Direction.UpstreamToClient, PgFrameDecoder.Backend, new RowRewriter(rows), new RelayLimits(), input,
+                Chunks(input.Length, delivery.Writes), delivery.Block, delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool, TimeSpan.FromSeconds(30), tap)
+                .GetAwaiter().GetResult();
+
+            Assert.Equal(SessionEndReason.UpstreamClosed, run.Outcome.Reason);
+            Assert.Equal(input, run.Output);
+            var expected = new RowOmittingTap();
+            foreach (var message in stream)
+            {
+                if (message[0] is (byte)'D' or (byte)'d')
+                {
+                    ((IRelayTap)expected).OnRowsOmitted(Direction.UpstreamToClient, 1);
+                }
+                else
+                {
+                    expected.OnForwarded(Direction.UpstreamToClient, message);
+                }
+            }
+
+            Assert.Equal(expected.Events.Select(e => (e.Bytes is null ? null : Convert.ToHexString(e.Bytes), e.Rows)),
+                tap.Events.Select(e => (e.Bytes is null ? null : Convert.ToHexString(e.Bytes), e.Rows)));
+        }));
+    }
+
+    private enum RowTreatment { Stream, Inspect, Rewrite }
+
+    /// <summary>Calls DataRow and CopyData rows, as the PostgreSQL rewriter does; streams, inspects or rewrites (same bytes, new buffer) them.</summary>
+    private sealed class RowRewriter(RowTreatment rows) : IFrameRewriter
+    {
+        public FrameInterest OnHeader(Direction direction, in FrameHeader header)
+            => IsResultRow(header) && rows != RowTreatment.Stream ? FrameInterest.Inspect : FrameInterest.Pass;
+
+        public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
+        {
+            if (rows == RowTreatment.Inspect)
+            {
+                return RewriteDecision.Pass;
+            }
+
+            context.Forward.Write(frame.ToArray());
+            return RewriteDecision.Replace;
+        }
+
+        public bool IsResultRow(in FrameHeader header) => header.Type is (byte)'D' or (byte)'d';
+    }
+
+    /// <summary>What a row-omitting tap was handed, adjacent bytes joined and adjacent counts summed (reads may split either anywhere).</summary>
+    private sealed class RowOmittingTap : IRelayTap
+    {
+        public List<(byte[]? Bytes, long Rows)> Events { get; } = [];
+
+        public bool RecordsRows => false;
+
+        public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.IsEmpty)
+            {
+                return;
+            }
+
+            if (Events.Count > 0 && Events[^1].Bytes is { } last)
+            {
+                Events[^1] = ([.. last, .. bytes], 0);
+            }
+            else
+            {
+                Events.Add((bytes.ToArray(), 0));
+            }
+        }
+
+        public void OnRowsOmitted(Direction direction, long rows)
+        {
+            Assert.True(rows > 0);
+            if (Events.Count > 0 && Events[^1].Bytes is null)
+            {
+                Events[^1] = (null, Events[^1].Rows + rows);
+            }
+            else
+            {
+                Events.Add((null, rows));
+            }
+        }
+
+        public ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     [Fact]

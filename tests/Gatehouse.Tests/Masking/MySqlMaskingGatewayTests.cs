@@ -157,7 +157,7 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
         Assert.Equal([["Ada Lovelace", "**** **** **** 1111"], ["Alan Turing", "**** **** **** 0004"], ["Grace Hopper", "**** **** ***0 009"]], rows);
     }
 
-    private static async Task<uint> PrepareAsync(MySqlRawClient client, string sql)
+    internal static async Task<uint> PrepareAsync(MySqlRawClient client, string sql)
     {
         await client.SendAsync(MySqlRawClient.Packet(0, MySqlRawClient.Command(0x16, sql)));
         var ok = (await client.ReadAsync())!.Value.Payload;
@@ -173,7 +173,7 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
         return statementId;
     }
 
-    private static byte[] Execute(uint statementId, bool cursor)
+    internal static byte[] Execute(uint statementId, bool cursor)
     {
         var packet = new byte[10];
         packet[0] = 0x17;

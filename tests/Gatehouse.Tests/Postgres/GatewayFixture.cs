@@ -69,9 +69,10 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     /// <summary>A second gateway in front of the same database, configured differently; the caller disposes it.</summary>
     public async Task<(GatewayHost Host, GatehouseSettings Settings)> StartGatewayAsync(string upstreamUser = LocalPostgres.ScramUser,
-        string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", string appendYaml = "", Func<string, string>? edit = null)
+        string upstreamAuth = "scram-sha-256", string upstreamTls = "verify-full", string appendYaml = "", Func<string, string>? edit = null, bool withMySql = false)
     {
-        var demo = DemoGateway.Write(Path.Combine(_directory, Guid.NewGuid().ToString("N")[..8]), Postgres, 0, 0, upstreamUser, upstreamAuth, upstreamTls);
+        var demo = DemoGateway.Write(Path.Combine(_directory, Guid.NewGuid().ToString("N")[..8]), Postgres, 0, 0, upstreamUser, upstreamAuth, upstreamTls,
+            mariaDb: withMySql ? MariaDb : null);
         var yaml = File.ReadAllText(demo.ConfigPath) + "\n" + appendYaml;
         File.WriteAllText(demo.ConfigPath, edit is null ? yaml : edit(yaml));
         var settings = GatehouseSettings.FromFile(demo.ConfigPath);

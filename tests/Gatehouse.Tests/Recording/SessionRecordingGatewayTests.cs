@@ -89,26 +89,7 @@ public sealed class SessionRecordingGatewayTests(GatewayFixture fixture)
         Assert.All(ran, statement => Assert.Contains(statement, transcript.Statements));
     }
 
-    /// <summary>The recorded session whose statements carry this test's marker, once its end is on record.</summary>
-    private async Task<RecordedSession> WaitForEndedSessionAsync()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var session = RecordedSession.Load(Store, Key).LastOrDefault(s =>
-            {
-                s.Transcribe(out var t);
-                return t.Statements.Exists(x => x.Contains(_marker, StringComparison.Ordinal));
-            });
-            if (session?.End is not null)
-            {
-                return session;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("no ended session with the marker in the recording");
-    }
+    private Task<RecordedSession> WaitForEndedSessionAsync() => RecordedSessions.WaitForEndedAsync(fixture.Settings.Recording!.Directory, Key, _marker);
 
     /// <summary>Statements with the marker in PostgreSQL's log: "statement: ..." (simple) and "execute ...: ..." (extended).</summary>
     private List<string> ServerStatements(string[] log)

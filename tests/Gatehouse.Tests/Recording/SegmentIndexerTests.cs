@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Gatehouse.Host.Commands;
+using Gatehouse.Host.Recording;
+using Gatehouse.Proxy.Core.Recording;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Tests.Recording;
+
+/// <summary>The gateway's indexer, hooked to the recorder as GatewayHost hooks it: it indexes what is sealed, and its failures never stop recording.</summary>
+public sealed class SegmentIndexerTests : IDisposable
+{
+    private readonly RecordingTestKit _kit = new();
+
+    public void Dispose() => _kit.Dispose();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_recorder_goes_on_whether_or_not_indexes_can_be_written(bool failing)
+    {
+        var store = new IndexFailingStore(_kit.Store, failing);
+        var logger = new CollectingLogger();
+        var writer = new SegmentWriter(store, RecordingTestKit.Key, RecordingTestKit.Small, TimeProvider.System);
+        var indexer = new SegmentIndexer(store, RecordingTestKit.Key, logger);
+        writer.SegmentSealed += indexer.OnSealed;
+        writer.Open();
+        var recorder = new Recorder(writer, TimeProvider.System);
+        var session = Guid.NewGuid();
+        for (var i = 0; i < 200; i++)
+        {
+            await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, session, Encoding.UTF8.GetBytes($"statement {i}"), durable: i % 10 == 0);
+        }
+
+        await recorder.DisposeAsync();
+        await indexer.DisposeAsync();
+
+        Assert.Null(recorder.Failure);
+        Assert.All(_kit.Verify(), v => Assert.True(v.Ok, v.Message));
+        Assert.Equal(200, _kit.Statements().Count);
+        var segments = _kit.Store.List();
+        Assert.True(segments.Count > 3, $"{segments.Count} segments");
+        var indexed = segments.Where(n => File.Exists(Path.Combine(_kit.Directory, SegmentIndex.FileName(n)))).ToList();
+        Assert.Equal(failing ? [] : segments, indexed);
+        var logged = logger.Errors.Count(e => e.StartsWith("3300 ", StringComparison.Ordinal) && e.Contains("No space left on device", StringComparison.Ordinal));
+        Assert.True(failing ? logged >= segments.Count : logged == 0, $"{logged} errors logged"); // a segment the catch-up failed on is tried again when its seal is reported
+
+        var output = new StringWriter();
+        Assert.Equal(0, ReplayCommand.Sessions(new DirectoryInfo(_kit.Directory), RecordedTraffic.KeyFile(_kit), new ReplayCommand.SessionFilter(null, null, null, null, null), output, TextWriter.Null));
+        Assert.Equal(failing, output.ToString().Contains($"note: no index for {segments.Count} sealed segments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task At_start_it_writes_the_indexes_missing_from_before_and_leaves_altered_ones_for_verify()
+    {
+        new RecordedTraffic().Write(_kit.Store);
+        var altered = Path.Combine(_kit.Directory, SegmentIndex.FileName(1));
+        File.WriteAllBytes(altered, "GHIDX1\0\0 not the index"u8.ToArray());
+        await new SegmentIndexer(_kit.Store, RecordingTestKit.Key, new CollectingLogger()).DisposeAsync();
+
+        Assert.Equal("GHIDX1\0\0 not the index", File.ReadAllText(altered)); // evidence kept
+        var seals = _kit.Verify().ToDictionary(v => v.Number, v => v.Seal!);
+        foreach (var number in _kit.Store.List().Skip(1))
+        {
+            Assert.True(SegmentIndex.TryRead(RecordingTestKit.Key, number, seals[number], _kit.Store.ReadIndex(number)!, out _, out var problem), problem);
+        }
+    }
+
+    /// <summary>A store whose index writes fail as a full disk does.</summary>
+    private sealed class IndexFailingStore(DirectorySegmentStore inner, bool failing) : ISegmentStore
+    {
+        public IReadOnlyList<long> List() => inner.List();
+
+        public byte[] ReadAll(long number) => inner.ReadAll(number);
+
+        public ISegmentFile Create(long number) => inner.Create(number);
+
+        public ISegmentFile OpenTruncated(long number, long length) => inner.OpenTruncated(number, length);
+
+        public void Delete(long number) => inner.Delete(number);
+
+        public byte[]? ReadHead() => inner.ReadHead();
+
+        public void WriteHead(byte[] head) => inner.WriteHead(head);
+
+        public byte[]? ReadIndex(long number) => inner.ReadIndex(number);
+
+        public void WriteIndex(long number, byte[] index)
+        {
+            if (failing)
+            {
+                throw new IOException("No space left on device");
+            }
+
+            inner.WriteIndex(number, index);
+        }
+    }
+
+    private sealed class CollectingLogger : ILogger
+    {
+        public ConcurrentQueue<string> Errors { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Error)
+            {
+                Errors.Enqueue($"{eventId.Id} {formatter(state, exception)}");
+            }
+        }
+    }
+}
