@@ -144,7 +144,7 @@ public sealed class GatewayHost : IAsyncDisposable
             : recorder is { Failure: { } failure }
                 ? Results.Text($"not ready: {failure}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready\n"));
-        app.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/metrics", () => Results.Text(exporter.Render(recorder), "text/plain; version=0.0.4; charset=utf-8"));
         SegmentIndexer? indexer = null;
         if (recording is { } opened)
         {

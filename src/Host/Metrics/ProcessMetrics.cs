@@ -55,9 +55,9 @@ internal static class ProcessMetrics
         }
     }
 
-    private static void Gauge(StringBuilder text, string name, string help, double value) => Series(text, name, help, "gauge", value);
+    internal static void Gauge(StringBuilder text, string name, string help, double value) => Series(text, name, help, "gauge", value);
 
-    private static void Counter(StringBuilder text, string name, string help, double value) => Series(text, name, help, "counter", value);
+    internal static void Counter(StringBuilder text, string name, string help, double value) => Series(text, name, help, "counter", value);
 
     private static void Series(StringBuilder text, string name, string help, string type, double value) =>
         text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n{name} {value}\n");

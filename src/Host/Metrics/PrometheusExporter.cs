@@ -65,12 +65,17 @@ public sealed class PrometheusExporter : IDisposable
         }
     }
 
-    /// <summary>The text exposition of every series, then the process and runtime series.</summary>
-    public string Render()
+    /// <summary>The text exposition of every series, then the process and runtime series, then the recorder's.</summary>
+    public string Render(Gatehouse.Proxy.Core.Recording.Recorder? recorder = null)
     {
         var text = new StringBuilder();
         RenderInstruments(text);
         ProcessMetrics.Render(text);
+        if (recorder is not null)
+        {
+            RecordingMetrics.Render(text, recorder);
+        }
+
         return text.ToString();
     }
 

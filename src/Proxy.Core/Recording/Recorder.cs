@@ -51,6 +51,15 @@ public sealed class Recorder : IAsyncDisposable
     /// <summary>fsyncs issued since start (fewer than durable records when group commit works).</summary>
     public long Syncs { get; private set; }
 
+    /// <summary>Payload bytes written since start.</summary>
+    public long BytesWritten { get; private set; }
+
+    /// <summary>Time spent in commits that synced, since start: with <see cref="Syncs"/>, the disk's fsync latency.</summary>
+    public TimeSpan SyncTime { get; private set; }
+
+    /// <summary>Records waiting in the queue now; near its capacity, sessions are being held back.</summary>
+    public int Queued => _queue.Reader.Count;
+
     /// <summary>
     /// Queues one record. With <paramref name="durable"/>, completes once it is on disk; otherwise once it is
     /// queued. Throws <see cref="RecordingUnavailableException"/> when recording has failed.
@@ -144,13 +153,16 @@ public sealed class Recorder : IAsyncDisposable
                 }
 
                 Written += batch.Count;
+                BytesWritten += bytes;
                 unsynced |= batch.Count > 0;
                 var sync = durable || (unsynced && (_time.GetElapsedTime(lastSync) >= LazySyncInterval || !more));
+                var committing = _time.GetTimestamp();
                 _writer.Commit(sync);
                 if (sync)
                 {
                     Syncs++;
                     lastSync = _time.GetTimestamp();
+                    SyncTime += _time.GetElapsedTime(committing, lastSync);
                     unsynced = false;
                 }
 

@@ -62,6 +62,7 @@ public sealed class RecordingFailClosedTests(GatewayFixture fixture) : IAsyncLif
         var ready = await http.GetAsync(new Uri(gateway.HttpAddress!, "readyz"));
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains("recording failed", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("\ngatehouse_recording_up 0\n", await http.GetStringAsync(new Uri(gateway.HttpAddress!, "metrics")), StringComparison.Ordinal);
     }
 
     private static async Task<int> RunAsync(string file, params string[] args)

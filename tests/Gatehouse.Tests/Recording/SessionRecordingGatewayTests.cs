@@ -56,6 +56,17 @@ public sealed class SessionRecordingGatewayTests(GatewayFixture fixture)
         Assert.All(ran, statement => Assert.Contains(statement, transcript.Statements));
         Assert.DoesNotContain(ran, s => s.StartsWith("DROP", StringComparison.Ordinal));
         Assert.All(SegmentVerifier.Verify(Store, Key, allowOpenLast: true), v => Assert.True(v.Ok, v.Message));
+
+        // The recorder's own series: it wrote and synced, and it is up.
+        using var http = new HttpClient();
+        var metrics = (await http.GetStringAsync(new Uri(fixture.Gateway.HttpAddress!, "metrics"))).Split('\n');
+        double Value(string name) => double.Parse(metrics.Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Value("gatehouse_recording_records_total") > 0);
+        Assert.True(Value("gatehouse_recording_bytes_total") > 0);
+        Assert.True(Value("gatehouse_recording_syncs_total") > 0);
+        Assert.True(Value("gatehouse_recording_sync_seconds_total") > 0);
+        Assert.Equal(1, Value("gatehouse_recording_up"));
+        Assert.InRange(Value("gatehouse_recording_queue_records"), 0, 4096);
     }
 
     [Fact]
