@@ -40,8 +40,7 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
     }
 
     /// <summary>A policy decision, recorded in order with the client bytes it judged (a refused statement's text goes with it, since it is never forwarded).</summary>
-    public void Decision(DecisionInfo decision) =>
-        _toUpstream.Note(RecordKind.Decision, JsonSerializer.SerializeToUtf8Bytes(decision, RecordingJson.Default.DecisionInfo));
+    public void Decision(DecisionInfo decision) => _toUpstream.NoteDecision(decision);
 
     public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes) => StageOf(direction).Add(bytes);
 
@@ -63,10 +62,23 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
         }
 
         var recordDirection = direction == Direction.ClientToUpstream ? RecordDirection.ClientToUpstream : RecordDirection.UpstreamToClient;
+        try
+        {
+            await RecordAllAsync(records, recordDirection, direction == Direction.ClientToUpstream, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            StageOf(direction).Recycle(records);
+        }
+    }
+
+    private async ValueTask RecordAllAsync(List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)> records, RecordDirection recordDirection,
+        bool statements, CancellationToken cancellationToken)
+    {
         for (var i = 0; i < records.Count; i++)
         {
             // One queue, written in order: the last record's fsync covers all before it.
-            var durable = direction == Direction.ClientToUpstream && i == records.Count - 1;
+            var durable = statements && i == records.Count - 1;
             var (kind, payload, length, rented) = records[i];
             if (rented)
             {
@@ -86,6 +98,8 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
         private readonly Lock _lock = new();
         private ArrayBufferWriter<byte>? _data; // made at the first bytes: idle sessions hold none
         private List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)>? _records;
+        private List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)>? _spare; // a committed list, reused: no list per read
+        private Utf8JsonWriter? _json; // reused for every decision: no array per statement
 
         public void Add(ReadOnlySpan<byte> bytes)
         {
@@ -111,7 +125,40 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
             lock (_lock)
             {
                 FlushData();
-                (_records ??= []).Add((kind, payload, payload.Length, false));
+                Records().Add((kind, payload, payload.Length, false));
+            }
+        }
+
+        /// <summary>A policy decision as JSON, written straight into a pooled buffer (the recorder returns it).</summary>
+        public void NoteDecision(DecisionInfo decision)
+        {
+            lock (_lock)
+            {
+                FlushData();
+                var data = _data ??= new ArrayBufferWriter<byte>(4096);
+                if (_json is null)
+                {
+                    _json = new Utf8JsonWriter(data);
+                }
+                else
+                {
+                    _json.Reset(data);
+                }
+
+                JsonSerializer.Serialize(_json, decision, RecordingJson.Default.DecisionInfo);
+                _json.Flush();
+                AddRented(RecordKind.Decision, data.WrittenSpan);
+                data.ResetWrittenCount();
+            }
+        }
+
+        /// <summary>Hands a committed list back for the next read's records.</summary>
+        public void Recycle(List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)> records)
+        {
+            records.Clear();
+            lock (_lock)
+            {
+                _spare ??= records;
             }
         }
 
@@ -130,15 +177,31 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
         {
             if (_data is { WrittenCount: > 0 })
             {
-                var copy = ArrayPool<byte>.Shared.Rent(_data.WrittenCount); // the recorder returns it once written
-                _data.WrittenSpan.CopyTo(copy);
-                (_records ??= []).Add((dataKind, copy, _data.WrittenCount, true));
+                AddRented(dataKind, _data.WrittenSpan);
                 _data.ResetWrittenCount();
                 if (_data.Capacity > 256 * 1024)
                 {
                     _data = null; // a burst's buffer is not kept for the session's life
                 }
             }
+        }
+
+        private void AddRented(RecordKind kind, ReadOnlySpan<byte> payload)
+        {
+            var copy = ArrayPool<byte>.Shared.Rent(payload.Length); // the recorder returns it once written
+            payload.CopyTo(copy);
+            Records().Add((kind, copy, payload.Length, true));
+        }
+
+        private List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)> Records()
+        {
+            if (_records is null)
+            {
+                _records = _spare ?? [];
+                _spare = null;
+            }
+
+            return _records;
         }
     }
 }
