@@ -16,6 +16,7 @@ internal abstract class SqlStatementScanner
 {
     protected const int HeadCapacity = 64;
     private const int MaxDepth = 64;
+    private const string TooDeep = "parentheses nested deeper than 64";
 
     private readonly SqlToken[] _head = new SqlToken[HeadCapacity];
     private readonly byte[] _headDepth = new byte[HeadCapacity];
@@ -89,7 +90,11 @@ internal abstract class SqlStatementScanner
     }
 
     /// <summary>Whether a ';' here ends the statement: not inside parentheses or a routine's BEGIN ... END.</summary>
-    public bool AtStatementLevel => _depth == 0 && _blockDepth == 0;
+    public bool AtStatementLevel
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => _depth == 0 && _blockDepth == 0;
+    }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Feed(ReadOnlySpan<byte> sql, in SqlToken token)
@@ -286,6 +291,7 @@ internal abstract class SqlStatementScanner
 
     protected int HeadDepth(int index) => index < HeadCount ? _headDepth[index] : 0;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     protected bool HeadIs(int index, Keyword keyword) => index < HeadCount && _head[index].Is(keyword);
 
     /// <summary>Index of the first head token at or after <paramref name="from"/> at the top level, skipping one parenthesised group.</summary>
@@ -395,7 +401,7 @@ internal abstract class SqlStatementScanner
                 _depth++;
                 if (_depth > MaxDepth)
                 {
-                    MarkUnreadable($"parentheses nested deeper than {MaxDepth}");
+                    MarkUnreadable(TooDeep);
                     _depth = MaxDepth;
                 }
 
@@ -565,6 +571,7 @@ internal abstract class SqlStatementScanner
         _result.Objects.Add(_names.Intern(buffer[..length]));
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool IsCallee(in SqlToken token) => token.Kind is SqlTokenKind.Word or SqlTokenKind.QuotedName;
 
     private void OnCall(ReadOnlySpan<byte> sql, in SqlToken callee)

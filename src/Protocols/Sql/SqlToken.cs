@@ -53,7 +53,11 @@ internal readonly record struct SqlToken(
     int ValueStart = 0,
     int ValueLength = 0)
 {
-    public int End => Start + Length;
+    public int End
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => Start + Length;
+    }
 
     /// <summary>
     /// The same token, built field by field. A plain struct copy into the scanner's head read the token back as
@@ -65,7 +69,9 @@ internal readonly record struct SqlToken(
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public SqlToken Copy() => new(Kind, Start, Length, Keyword, Char, Flags, ValueStart, ValueLength);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool IsPunct(char c) => Kind == SqlTokenKind.Punct && Char == c;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool Is(Keyword keyword) => Kind == SqlTokenKind.Word && Keyword == keyword;
 }
