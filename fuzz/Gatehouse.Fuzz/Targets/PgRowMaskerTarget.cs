@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using Gatehouse.Fuzz.Support;
 using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Proxy.Core.Masking;
+using Gatehouse.Proxy.Core.Relay;
 
 namespace Gatehouse.Fuzz.Targets;
 
@@ -39,6 +40,7 @@ internal sealed class PgRowMaskerTarget : IFuzzTarget
         var output = new ArrayBufferWriter<byte>();
         var masker = new PgRowMasker(MaskedRowInvariants.Session, new MaskingCounter(null));
         var rewritten = masker.TryMask(body, shape, output, out var malformed);
+        CheckStreamingAgrees(body, shape, malformed, rewritten ? output.WrittenSpan : default);
         if (malformed)
         {
             FuzzCounters.Hit($"{Name}.malformed");
@@ -94,6 +96,39 @@ internal sealed class PgRowMaskerTarget : IFuzzTarget
             }
 
             MaskedRowInvariants.CheckColumn(Name, i, before, after, plans[i].Action, plans[i].Scan, typeCanHoldText: plans[i].Type == 25);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PgRowStream"/>, which masks rows too large to hold, fed the same row in parts of a size the
+    /// input picks: within its hold limit it must give exactly what the whole-row masker gives, and refuse
+    /// exactly what it refuses.
+    /// </summary>
+    private static void CheckStreamingAgrees(ReadOnlySpan<byte> body, PgResultShape shape, bool malformed, ReadOnlySpan<byte> rewritten)
+    {
+        var frame = new byte[5 + body.Length];
+        frame[0] = (byte)'D';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), frame.Length - 1);
+        body.CopyTo(frame.AsSpan(5));
+        var stream = new PgRowStream(new PgRowMasker(MaskedRowInvariants.Session, new MaskingCounter(null)), holdLimit: 1 << 20);
+        stream.Begin(shape);
+        var output = new ArrayBufferWriter<byte>();
+        var partSize = 1 + (body.Length % 7);
+        var decision = RewriteDecision.Replace;
+        for (var at = 0; at < frame.Length && decision.Action == RewriteAction.Replace; at += partSize)
+        {
+            var part = new ReadOnlySequence<byte>(frame, at, Math.Min(partSize, frame.Length - at));
+            decision = stream.Write(part, final: at + partSize >= frame.Length, output);
+        }
+
+        if (malformed != (decision.Action == RewriteAction.End))
+        {
+            throw new FuzzInvariantException($"the whole-row masker said malformed={malformed}, streaming said {decision.Action} ({decision.Message})");
+        }
+
+        if (!malformed && !output.WrittenSpan.SequenceEqual(rewritten.IsEmpty ? frame : rewritten))
+        {
+            throw new FuzzInvariantException("streaming wrote other bytes than the whole-row masker");
         }
     }
 

@@ -92,7 +92,8 @@ internal sealed partial class PgClientSession
             return null; // exempt, or nothing configured: rows stream through unread
         }
 
-        return new PgResultMasker(new PgColumnPlanner(masking, _listener.CatalogFor(_database!)), new PgRowMasker(masking, new MaskingCounter(_listener.Metrics)));
+        return new PgResultMasker(new PgColumnPlanner(masking, _listener.CatalogFor(_database!)), new PgRowMasker(masking, new MaskingCounter(_listener.Metrics)),
+            _listener.Limits.MaxInspectedFrame);
     }
 
     /// <summary>

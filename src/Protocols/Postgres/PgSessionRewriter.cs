@@ -61,6 +61,13 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
     /// <summary>DataRow and COPY TO STDOUT's CopyData: what <c>results: row_count</c> leaves out of a recording (the tag keeps the count).</summary>
     public bool IsResultRow(in FrameHeader header) => header.Type is (byte)BackendCode.DataRow or (byte)BackendCode.CopyData;
 
+    /// <summary>A masked DataRow over the relay's inspection limit is masked column by column as it streams.</summary>
+    public bool CanRewriteInParts(Direction direction, in FrameHeader header)
+        => direction == Direction.UpstreamToClient && masker is not null && masker.BeginParts(header.Type);
+
+    public RewriteDecision OnFramePart(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> part, bool final, RewriteContext context)
+        => masker!.OnResponsePart(part, final, context);
+
     private static bool IsGated(byte type) => type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.FunctionCall;
 
     public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)

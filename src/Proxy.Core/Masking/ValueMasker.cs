@@ -12,12 +12,15 @@ public static class ValueMasker
     private const int TokenHexChars = 24; // 96 bits of the HMAC: collisions are not a practical concern for joins
     private static ReadOnlySpan<byte> TokenPrefix => "tok_"u8;
 
+    /// <summary>The length of every <see cref="MaskStrategy.Token"/> value.</summary>
+    public const int TokenLength = 4 + TokenHexChars;
+
     /// <summary>Bytes <see cref="Write"/> needs at most for a value of <paramref name="valueLength"/> bytes.</summary>
     public static int MaxLength(MaskAction action, int valueLength) => action.Strategy switch
     {
         MaskStrategy.Redact => action.Replacement.Length,
         MaskStrategy.Partial => valueLength, // every rune becomes one '*' or itself
-        MaskStrategy.Token => TokenPrefix.Length + TokenHexChars,
+        MaskStrategy.Token => TokenLength,
         _ => 0,
     };
 
@@ -91,6 +94,15 @@ public static class ValueMasker
     {
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(key, value, mac);
+        return WriteTokenFromMac(mac, destination);
+    }
+
+    /// <summary>
+    /// Writes the token of a value whose HMAC-SHA-256 under the session's token key was computed elsewhere (over a
+    /// value too large to hold, in pieces); the same value gives the same token as <see cref="Write"/>.
+    /// </summary>
+    public static int WriteTokenFromMac(ReadOnlySpan<byte> mac, Span<byte> destination)
+    {
         TokenPrefix.CopyTo(destination);
         var hex = destination[TokenPrefix.Length..];
         for (var i = 0; i < TokenHexChars / 2; i++)
@@ -99,6 +111,6 @@ public static class ValueMasker
             hex[(2 * i) + 1] = (byte)"0123456789abcdef"[mac[i] & 0xF];
         }
 
-        return TokenPrefix.Length + TokenHexChars;
+        return TokenLength;
     }
 }

@@ -20,7 +20,7 @@ public sealed class FrameRelay
     private readonly IFrameRewriter _rewriter;
     private readonly RelayLimits _limits;
     private readonly RelayMeter _meter;
-    private readonly ArrayBufferWriter<byte> _forwardScratch = new(256);
+    private ArrayBufferWriter<byte> _forwardScratch = new(256);
     private readonly ArrayBufferWriter<byte> _reply = new(256);
     private readonly RewriteContext _context;
     private readonly IRelayTap? _tap;
@@ -35,6 +35,13 @@ public sealed class FrameRelay
     private bool _streamIsRow; // the streaming frame's remaining bytes belong to an omitted row
     private bool _pendingIsRow;
     private long _rowsOmitted; // rows omitted since the tap was last handed bytes
+
+    private const int MaxPart = 64 * 1024;
+
+    // A frame too large to inspect whole, rewritten part by part as its bytes arrive (a huge masked row).
+    private FrameHeader _partHeader;
+    private long _partRemaining;
+    private bool _partIsRow;
 
     // A header already decoded whose frame is awaited whole (incomplete, or held): decoders may keep state
     // (MySQL sequence ids), so a header is decoded exactly once.
@@ -202,6 +209,25 @@ public sealed class FrameRelay
                 continue;
             }
 
+            if (_partRemaining > 0)
+            {
+                if (reader.End)
+                {
+                    break;
+                }
+
+                RewritePart(writer, ref reader, ref outcome);
+                runStart = reader.Position;
+                if (outcome is not null)
+                {
+                    stop = reader.Position;
+                    break;
+                }
+
+                frames += _partRemaining == 0 ? 1 : 0;
+                continue;
+            }
+
             if (reader.End)
             {
                 break;
@@ -254,6 +280,17 @@ public sealed class FrameRelay
                     _streamRemaining = header.TotalLength - available;
                     continue;
                 }
+            }
+
+            if (header.TotalLength > _limits.MaxInspectedFrame && _rewriter.CanRewriteInParts(_direction, header))
+            {
+                Forward(writer, buffer.Slice(runStart, frameStart));
+                runStart = frameStart;
+                _partHeader = header;
+                _partRemaining = header.TotalLength;
+                _partIsRow = isRow;
+                _rowsOmitted += isRow && !header.Continuation ? 1 : 0;
+                continue;
             }
 
             frames++;
@@ -337,8 +374,49 @@ public sealed class FrameRelay
         Frames += frames;
         Bytes += progressed;
         _meter.Record(_direction, frames, progressed);
-        var pending = buffer.Length - progressed > 0 || _streamRemaining > 0;
+        var pending = buffer.Length - progressed > 0 || _streamRemaining > 0 || _partRemaining > 0;
         return new Step(outcome, progressed > 0 || _hold is not null, pending);
+    }
+
+    /// <summary>
+    /// Hands the rewriter the next part of a frame it rewrites in parts and forwards what it wrote instead;
+    /// at most <see cref="MaxPart"/> bytes at a time, so what the rewriter writes stays small. A rewriter's End sets
+    /// <paramref name="outcome"/>.
+    /// </summary>
+    private void RewritePart(PipeWriter writer, ref SequenceReader<byte> reader, ref RelayOutcome? outcome)
+    {
+        var take = Math.Min(Math.Min(_partRemaining, reader.Remaining), MaxPart);
+        var part = reader.UnreadSequence.Slice(0, take);
+        _partRemaining -= take;
+        _forwardScratch.ResetWrittenCount();
+        var decision = _rewriter.OnFramePart(_direction, _partHeader, part, _partRemaining == 0, _context);
+        reader.Advance(take);
+        if (decision.Action == RewriteAction.End)
+        {
+            _partRemaining = 0;
+            outcome = new RelayOutcome(decision.EndReason, _direction, decision.Message);
+            return;
+        }
+
+        if (decision.Action != RewriteAction.Replace)
+        {
+            _partRemaining = 0;
+            outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, "a message rewritten in parts was not rewritten");
+            return;
+        }
+
+        writer.Write(_forwardScratch.WrittenSpan);
+        if (_tap is not null && !_partIsRow)
+        {
+            Tap(_forwardScratch.WrittenSpan);
+        }
+
+        if (_forwardScratch.Capacity > 4 * MaxPart)
+        {
+            // What the rewriter held back came out at once: do not keep a buffer that size for the session's life.
+            _forwardScratch = new ArrayBufferWriter<byte>(256);
+            _context.Forward = _forwardScratch;
+        }
     }
 
     private void Forward(PipeWriter writer, ReadOnlySequence<byte> run)

@@ -31,6 +31,21 @@ public interface IFrameRewriter
     /// protocol's rows answer it.
     /// </summary>
     bool IsResultRow(in FrameHeader header) => false;
+
+    /// <summary>
+    /// Whether an inspected frame larger than the relay's inspection limit (whose header <see cref="OnHeader"/>
+    /// just saw) can be rewritten in parts by <see cref="OnFramePart"/> instead of ending the session.
+    /// </summary>
+    bool CanRewriteInParts(Direction direction, in FrameHeader header) => false;
+
+    /// <summary>
+    /// Rewrites a frame that <see cref="CanRewriteInParts"/> accepted, part by part in order as its bytes
+    /// arrive, the header's bytes first. What is written to <see cref="RewriteContext.Forward"/> goes out
+    /// instead of the part; <paramref name="final"/> marks the frame's last part. Answer
+    /// <see cref="RewriteDecision.Replace"/> or <see cref="RewriteDecision.End"/> (a part cannot be held).
+    /// </summary>
+    RewriteDecision OnFramePart(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> part, bool final, RewriteContext context)
+        => RewriteDecision.End(SessionEndReason.ProtocolViolation, "the gateway cannot rewrite this message in parts");
 }
 
 /// <summary>Whether a rewriter needs to see a frame whole.</summary>

@@ -129,13 +129,13 @@ public sealed class FrameRelayProperties
     [Fact]
     public void A_tap_that_omits_rows_sees_everything_else_in_order_with_exact_row_counts()
     {
-        var treatment = Gen.Elements(RowTreatment.Stream, RowTreatment.Inspect, RowTreatment.Rewrite);
+        var treatment = Gen.Elements(RowTreatment.Stream, RowTreatment.Inspect, RowTreatment.Rewrite, RowTreatment.Parts);
         Check.One(Config, Prop.ForAll(Zip(Streams(BackendMessage), Delivery, treatment).ToArbitrary(), t =>
         {
             var (stream, delivery, rows) = t;
             var tap = new RowOmittingTap();
             var input = Concat(stream);
-            var run = InMemoryRelay.RunAsync(Direction.UpstreamToClient, PgFrameDecoder.Backend, new RowRewriter(rows), new RelayLimits(), input,
+            var run = InMemoryRelay.RunAsync(Direction.UpstreamToClient, PgFrameDecoder.Backend, new RowRewriter(rows), Limits(rows), input,
                 Chunks(input.Length, delivery.Writes), delivery.Block, delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool, TimeSpan.FromSeconds(30), tap)
                 .GetAwaiter().GetResult();
 
@@ -159,11 +159,67 @@ public sealed class FrameRelayProperties
         }));
     }
 
-    private enum RowTreatment { Stream, Inspect, Rewrite }
-
-    /// <summary>Calls DataRow and CopyData rows, as the PostgreSQL rewriter does; streams, inspects or rewrites (same bytes, new buffer) them.</summary>
-    private sealed class RowRewriter(RowTreatment rows) : IFrameRewriter
+    /// <summary>
+    /// Rows over the inspection limit rewritten part by part (a huge masked row) reach the client and a tap that
+    /// records everything as the rewriter wrote them, in order, whatever the reads; smaller ones are rewritten whole.
+    /// </summary>
+    [Fact]
+    public void Frames_rewritten_in_parts_go_out_and_are_recorded_in_order_for_any_segmentation()
     {
+        Check.One(Config, Prop.ForAll(Gen.Zip(Streams(BackendMessage), Delivery).ToArbitrary(), t =>
+        {
+            var (stream, delivery) = t;
+            var tap = new FullTap();
+            var rewriter = new RowRewriter(RowTreatment.Parts, upperCase: true);
+            var input = Concat(stream);
+            var run = InMemoryRelay.RunAsync(Direction.UpstreamToClient, PgFrameDecoder.Backend, rewriter, Limits(RowTreatment.Parts), input,
+                Chunks(input.Length, delivery.Writes), delivery.Block, delivery.Inline ? PipeScheduler.Inline : PipeScheduler.ThreadPool, TimeSpan.FromSeconds(30), tap)
+                .GetAwaiter().GetResult();
+
+            var expected = Concat([.. stream.Select(m => m[0] is (byte)'D' or (byte)'d' ? RowRewriter.UpperCase(m) : m)]);
+            Assert.Equal(SessionEndReason.UpstreamClosed, run.Outcome.Reason);
+            Assert.Equal(stream.Length, run.Frames);
+            Assert.Equal(expected, run.Output);
+            Assert.Equal(expected, tap.Bytes.ToArray());
+            Assert.Equal(stream.Count(m => m[0] is (byte)'D' or (byte)'d' && m.Length > PartsAbove), rewriter.FramesInParts);
+        }));
+    }
+
+    private const int PartsAbove = 64;
+
+    private static RelayLimits Limits(RowTreatment rows) => rows == RowTreatment.Parts ? new RelayLimits { MaxInspectedFrame = PartsAbove } : new RelayLimits();
+
+    private enum RowTreatment { Stream, Inspect, Rewrite, Parts }
+
+    /// <summary>
+    /// Calls DataRow and CopyData rows, as the PostgreSQL rewriter does; streams, inspects or rewrites (same bytes, or
+    /// with letters upper-cased, in a new buffer) them, those over the inspection limit part by part when asked to.
+    /// </summary>
+    private sealed class RowRewriter(RowTreatment rows, bool upperCase = false) : IFrameRewriter
+    {
+        private long _partBytes;
+
+        public int FramesInParts { get; private set; }
+
+        public static byte[] UpperCase(byte[] bytes) => [.. bytes.Select(b => b is >= (byte)'a' and <= (byte)'z' ? (byte)(b - 32) : b)];
+
+        public bool CanRewriteInParts(Direction direction, in FrameHeader header)
+        {
+            Assert.Equal(0, _partBytes);
+            FramesInParts++;
+            return rows == RowTreatment.Parts;
+        }
+
+        public RewriteDecision OnFramePart(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> part, bool final, RewriteContext context)
+        {
+            Assert.False(part.IsEmpty);
+            _partBytes += part.Length;
+            Assert.Equal(final, _partBytes == header.TotalLength);
+            _partBytes = final ? 0 : _partBytes;
+            context.Forward.Write(upperCase ? UpperCase(part.ToArray()) : part.ToArray());
+            return RewriteDecision.Replace;
+        }
+
         public FrameInterest OnHeader(Direction direction, in FrameHeader header)
             => IsResultRow(header) && rows != RowTreatment.Stream ? FrameInterest.Inspect : FrameInterest.Pass;
 
@@ -174,11 +230,24 @@ public sealed class FrameRelayProperties
                 return RewriteDecision.Pass;
             }
 
-            context.Forward.Write(frame.ToArray());
+            context.Forward.Write(upperCase ? UpperCase(frame.ToArray()) : frame.ToArray());
             return RewriteDecision.Replace;
         }
 
         public bool IsResultRow(in FrameHeader header) => header.Type is (byte)'D' or (byte)'d';
+    }
+
+    private sealed class FullTap : IRelayTap
+    {
+        public List<byte> Bytes { get; } = [];
+
+        public bool RecordsRows => true;
+
+        public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes) => Bytes.AddRange(bytes);
+
+        public void OnRowsOmitted(Direction direction, long rows) => Assert.Fail("a tap that records rows was told of omitted rows");
+
+        public ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     /// <summary>What a row-omitting tap was handed, adjacent bytes joined and adjacent counts summed (reads may split either anywhere).</summary>

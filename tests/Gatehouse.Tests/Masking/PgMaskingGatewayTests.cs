@@ -58,7 +58,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
               detectors:
                 - kinds: [all]
                   strategy: redact
-            """);
+            """, edit: yaml => yaml.Replace("login_timeout: 15s", "login_timeout: 15s\n    max_statement_bytes: 1048576", StringComparison.Ordinal));
     }
 
     public async Task DisposeAsync()
@@ -214,6 +214,62 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
 
         var masked = await Psql.RunOnPortAsync(Port, Token(), null, "-c", $"SELECT id, card, name FROM {_schema}.people ORDER BY id");
         Assert.Equal($"1|{MaskedCard}|Ada\n2|**** **** **** 0004|Alan\n3||Grace", masked.Stdout.TrimEnd('\n'));
+    }
+
+    // This gateway inspects messages up to 1 MiB (max_statement_bytes): larger masked rows stream.
+    private const int Huge = 3_000_000;
+
+    private Task InsertHugeRowAsync() => fixture.Postgres.PsqlAsync($"""
+        INSERT INTO {_schema}.people VALUES (10, 'Big', '{Card}', 'ada@example.com', '078-05-1120', 5, repeat('n', {Huge}));
+        """);
+
+    [Fact]
+    public async Task A_row_larger_than_the_inspection_limit_is_masked_as_it_streams()
+    {
+        await InsertHugeRowAsync();
+        await using var connection = await OpenAsync();
+        var small = await RowsAsync(connection, $"SELECT email FROM {_schema}.people WHERE id = 1");
+        foreach (var prepare in new[] { false, true })
+        {
+            var rows = await RowsAsync(connection, $"SELECT id, card, email, ssn, note, name FROM {_schema}.people WHERE id = 10", prepare);
+            var row = Assert.Single(rows);
+            Assert.Equal(MaskedCard, row[1]);
+            Assert.Equal(small[0][0], row[2]); // the same token as the value's in a small row
+            Assert.Equal("[redacted]", row[3]);
+            Assert.Equal(new string('n', Huge), row[4]);
+            Assert.Equal("Big", row[5]);
+        }
+
+        // The session goes on, and psql's text results stream the same way.
+        Assert.Equal("Ada", (await RowsAsync(connection, $"SELECT name FROM {_schema}.people WHERE id = 1"))[0][0]);
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", $"SELECT card, ssn, name, note FROM {_schema}.people WHERE id = 10");
+        Assert.True(psql.ExitCode == 0, psql.Stderr);
+        Assert.Equal($"{MaskedCard}|[redacted]|Big|{new string('n', Huge)}", psql.Stdout.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public async Task A_huge_sensitive_or_derived_value_is_masked_without_being_held()
+    {
+        await using var connection = await OpenAsync();
+        var rows = await RowsAsync(connection,
+            $"SELECT repeat(card, 200000) AS derived, repeat('ab', {Huge}) AS unscannable, name FROM {_schema}.people WHERE id = 1");
+        var row = Assert.Single(rows);
+        Assert.DoesNotContain("1111 4111", (string?)row[0] ?? "");
+        Assert.Null(row[1]); // too large to run the detectors over: masked whole
+        Assert.Equal("Ada", row[2]);
+    }
+
+    [Fact]
+    public async Task A_masked_column_behind_a_huge_one_ends_the_session_instead_of_leaking()
+    {
+        await InsertHugeRowAsync();
+        await using (var connection = await OpenAsync())
+        {
+            var error = await Assert.ThrowsAnyAsync<NpgsqlException>(() => RowsAsync(connection, $"SELECT note, card FROM {_schema}.people WHERE id = 10"));
+            Assert.Contains("masked column", error.Message);
+        }
+
+        Assert.Equal(MaskedCard, await ScalarAsync($"SELECT card FROM {_schema}.people WHERE id = 10"));
     }
 
     [Theory]

@@ -17,8 +17,10 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// SELECT, described on the gateway's own connection; a COPY that cannot be described there, or one sent
 /// through the extended protocol, ends the session rather than pass data the gateway cannot attribute.
 /// </summary>
-internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
+/// <param name="rowHoldLimit">The relay's inspection limit: a DataRow over it is masked as it streams, holding at most this much.</param>
+internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, long rowHoldLimit = 16 * 1024 * 1024)
 {
+    private PgRowStream? _rowStream;
     private readonly Lock _lock = new();
     private readonly Queue<PgPending> _pending = new();
     private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
@@ -133,6 +135,21 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows)
 
         return FrameInterest.Pass;
     }
+
+    /// <summary>Whether a message too large to inspect whole can be masked as it streams: a DataRow can.</summary>
+    public bool BeginParts(byte type)
+    {
+        if (type != (byte)BackendCode.DataRow)
+        {
+            return false;
+        }
+
+        (_rowStream ??= new PgRowStream(rows, rowHoldLimit)).Begin(CurrentShape());
+        return true;
+    }
+
+    public RewriteDecision OnResponsePart(in ReadOnlySequence<byte> part, bool final, RewriteContext context)
+        => _rowStream!.Write(part, final, context.Forward);
 
     public RewriteDecision OnResponse(byte type, ReadOnlySpan<byte> body, RewriteContext context)
     {

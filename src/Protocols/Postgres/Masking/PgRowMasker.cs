@@ -115,7 +115,7 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
         return true;
     }
 
-    private MaskAction? Decide(in PgColumnPlan plan, ReadOnlySpan<byte> value, bool isNull)
+    internal MaskAction? Decide(in PgColumnPlan plan, ReadOnlySpan<byte> value, bool isNull)
     {
         if (plan.Action is { } action || isNull || !plan.Scan)
         {

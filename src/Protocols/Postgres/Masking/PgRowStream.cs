@@ -1,0 +1,391 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Gatehouse.Proxy.Core.Masking;
+using Gatehouse.Proxy.Core.Relay;
+
+namespace Gatehouse.Protocols.Postgres.Masking;
+
+/// <summary>
+/// Masks a DataRow too large to hold whole (a document or image beside a card number) column by column as its
+/// parts arrive, with the same plan and results as <see cref="PgRowMasker"/>. The row's length leads the
+/// message, so output is held only until every column that masking can change has been read (a masked value
+/// is skipped, not held; a token is hashed as it streams); from there on each part goes out as it comes.
+/// <para>
+/// Held bytes and a value that must be read whole (partial masking, content detection) share one bound. A
+/// value past it is masked whole (NULL, counted under its rule, or <c>detector:too-large-to-scan</c>); a row
+/// whose held part passes it (a huge unmasked column before a masked one) ends the session: the gateway can
+/// neither hold it nor forward it unmasked.
+/// </para>
+/// </summary>
+internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
+{
+    private static readonly MaskAction TooLargeToScan = MaskAction.Whole("detector:too-large-to-scan");
+
+    private ArrayBufferWriter<byte> _held = new();
+    private ArrayBufferWriter<byte> _value = new();
+    private readonly byte[] _small = new byte[7];
+    private IncrementalHash? _hmac;
+
+    private PgResultShape _shape = PgResultShape.Unknown;
+    private State _state;
+    private int _smallFilled;
+    private int _count;
+    private int _column;
+    private int _lastChanging;   // the last column whose output length may differ from its input's
+    private int _settledThrough; // the last column whose output length is known
+    private bool _whole;
+    private long _declared;      // the row's length word as received
+    private long _remaining;     // body bytes still to come after what was read
+    private long _delta;         // output bytes minus input bytes so far
+    private bool _headerSent;
+    private long _valueRemaining;
+    private Mode _mode;
+    private MaskAction? _action;
+    private PgColumnPlan _plan;
+
+    private enum State : byte { Header, Length, Value, Done }
+
+    private enum Mode : byte
+    {
+        /// <summary>Forward the value as it came.</summary>
+        Copy,
+        /// <summary>Drop the value's bytes: its replacement is already out.</summary>
+        Skip,
+        /// <summary>Hash the value's bytes; the token goes out at its end.</summary>
+        Token,
+        /// <summary>Hold the value whole, then mask (partial) or scan it.</summary>
+        Buffer,
+    }
+
+    /// <summary>Starts a row of the given result shape.</summary>
+    public void Begin(PgResultShape shape)
+    {
+        _shape = shape;
+        _state = State.Header;
+        _smallFilled = 0;
+        _delta = 0;
+        _headerSent = false;
+        _held.ResetWrittenCount();
+        _value.ResetWrittenCount();
+    }
+
+    /// <summary>Reads the next part of the row (the message's type and length included) and writes what can go out.</summary>
+    public RewriteDecision Write(in ReadOnlySequence<byte> part, bool final, IBufferWriter<byte> output)
+    {
+        foreach (var segment in part)
+        {
+            var span = segment.Span;
+            while (!span.IsEmpty)
+            {
+                var error = Step(ref span, output);
+                if (error is not null)
+                {
+                    return error.Value;
+                }
+            }
+        }
+
+        if (final)
+        {
+            if (_state != State.Done)
+            {
+                return Malformed();
+            }
+
+            Release();
+        }
+
+        return RewriteDecision.Replace;
+    }
+
+    private RewriteDecision? Step(ref ReadOnlySpan<byte> span, IBufferWriter<byte> output)
+    {
+        switch (_state)
+        {
+            case State.Header:
+                if (!Fill(ref span, 7))
+                {
+                    return null;
+                }
+
+                _declared = BinaryPrimitives.ReadInt32BigEndian(_small.AsSpan(1));
+                _count = BinaryPrimitives.ReadInt16BigEndian(_small.AsSpan(5));
+                _remaining = _declared - 6;
+                if (_count < 0 || _remaining < 0)
+                {
+                    return Malformed();
+                }
+
+                _whole = _shape.IsUnknown || _count != _shape.Columns.Length;
+                _lastChanging = _whole ? _count - 1 : LastChanging(_shape);
+                _column = 0;
+                _settledThrough = -1;
+                _state = _count == 0 ? State.Done : State.Length;
+                return Settled(output);
+            case State.Length:
+                if (!Fill(ref span, 4))
+                {
+                    return null;
+                }
+
+                _remaining -= 4;
+                var length = BinaryPrimitives.ReadInt32BigEndian(_small);
+                if (length < -1 || length > _remaining)
+                {
+                    return Malformed();
+                }
+
+                return StartValue(length, output);
+            case State.Value:
+                var take = (int)Math.Min(_valueRemaining, span.Length);
+                var bytes = span[..take];
+                span = span[take..];
+                _valueRemaining -= take;
+                _remaining -= take;
+                switch (_mode)
+                {
+                    case Mode.Copy:
+                        if (Emit(bytes, output) is { } held)
+                        {
+                            return held;
+                        }
+
+                        break;
+                    case Mode.Token:
+                        _hmac!.AppendData(bytes);
+                        break;
+                    case Mode.Buffer:
+                        _value.Write(bytes);
+                        break;
+                }
+
+                return _valueRemaining == 0 ? EndValue(output) : null;
+            default:
+                return Malformed(); // bytes after the last column
+        }
+    }
+
+    /// <summary>Decides a column once its length is known; what goes out first is its new length word.</summary>
+    private RewriteDecision? StartValue(int length, IBufferWriter<byte> output)
+    {
+        _valueRemaining = Math.Max(length, 0);
+        _action = null;
+        _mode = Mode.Copy;
+        var outLength = length;
+        if (length >= 0)
+        {
+            _plan = _whole ? default : _shape.Columns[_column];
+            var action = _whole ? rows.Counter.Unattributed : _plan.Action;
+            if (action is not null)
+            {
+                var rewritable = !_whole && PgField.IsText(_plan.Type);
+                var strategy = rewritable ? action.Strategy : MaskStrategy.Null;
+                if (strategy == MaskStrategy.Partial && !FitsHeld(length))
+                {
+                    strategy = MaskStrategy.Null; // too large to read whole: replaced whole
+                }
+
+                _action = action;
+                rows.Counter.Masked(action);
+                switch (strategy)
+                {
+                    case MaskStrategy.Partial:
+                        _mode = Mode.Buffer;
+                        return ReadValue(output); // its length is known once it is read
+                    case MaskStrategy.Token:
+                        _mode = Mode.Token;
+                        _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, rows.Masking.TokenKey);
+                        outLength = ValueMasker.TokenLength;
+                        break;
+                    default:
+                        _mode = Mode.Skip;
+                        outLength = strategy == MaskStrategy.Redact ? action.Replacement.Length : -1;
+                        break;
+                }
+            }
+            else if (_plan.Scan && (_plan.Format == 0 || PgField.IsText(_plan.Type)))
+            {
+                if (FitsHeld(length))
+                {
+                    _mode = Mode.Buffer;
+                    return ReadValue(output);
+                }
+
+                _action = TooLargeToScan;
+                rows.Counter.Masked(TooLargeToScan);
+                _mode = Mode.Skip;
+                outLength = -1;
+            }
+        }
+
+        _delta += Math.Max(outLength, 0) - Math.Max(length, 0);
+        _settledThrough = _column;
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, outLength);
+        if (Emit(word, output) is { } held)
+        {
+            return held;
+        }
+
+        if (_mode == Mode.Skip && outLength > 0 && Emit(_action!.Replacement, output) is { } heldReplacement)
+        {
+            return heldReplacement;
+        }
+
+        return Settled(output) ?? ReadValue(output);
+    }
+
+    private RewriteDecision? ReadValue(IBufferWriter<byte> output)
+    {
+        if (_valueRemaining == 0)
+        {
+            return EndValue(output);
+        }
+
+        _state = State.Value;
+        return null;
+    }
+
+    /// <summary>A column's bytes are all read: a held value is masked or scanned, a token written.</summary>
+    private RewriteDecision? EndValue(IBufferWriter<byte> output)
+    {
+        if (_mode == Mode.Token)
+        {
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            _hmac!.GetHashAndReset(mac);
+            _hmac.Dispose();
+            _hmac = null;
+            Span<byte> token = stackalloc byte[ValueMasker.TokenLength];
+            ValueMasker.WriteTokenFromMac(mac, token);
+            if (Emit(token, output) is { } held)
+            {
+                return held;
+            }
+        }
+        else if (_mode == Mode.Buffer)
+        {
+            var value = _value.WrittenSpan;
+            var action = _action ?? rows.Decide(_plan, value, isNull: false);
+            if (action is not null && _action is null)
+            {
+                rows.Counter.Masked(action);
+            }
+
+            var masked = new byte[4 + (action is null ? value.Length : ValueMasker.MaxLength(action, value.Length))];
+            var written = action is null ? value.Length : ValueMasker.Write(action, value, rows.Masking.TokenKey, masked.AsSpan(4));
+            if (action is null)
+            {
+                value.CopyTo(masked.AsSpan(4));
+            }
+
+            BinaryPrimitives.WriteInt32BigEndian(masked, written);
+            _delta += Math.Max(written, 0) - value.Length;
+            _settledThrough = _column;
+            _value.ResetWrittenCount();
+            if (Emit(masked.AsSpan(0, 4 + Math.Max(written, 0)), output) is { } held)
+            {
+                return held;
+            }
+
+            if (Settled(output) is { } error)
+            {
+                return error;
+            }
+        }
+
+        _column++;
+        _state = _column == _count ? State.Done : State.Length;
+        if (_state == State.Done && _remaining != 0)
+        {
+            return Malformed();
+        }
+
+        return null;
+    }
+
+    /// <summary>Once every column that can change length is read, the row's new length is known: it goes out, then what was held.</summary>
+    private RewriteDecision? Settled(IBufferWriter<byte> output)
+    {
+        if (_headerSent || (_state != State.Done && _settledThrough < _lastChanging))
+        {
+            return null;
+        }
+
+        var length = _declared + _delta;
+        if (length > int.MaxValue)
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, "a masked row would exceed PostgreSQL's message size, so the gateway does not pass it");
+        }
+
+        var header = output.GetSpan(7);
+        header[0] = (byte)BackendCode.DataRow;
+        BinaryPrimitives.WriteInt32BigEndian(header[1..], (int)length);
+        BinaryPrimitives.WriteInt16BigEndian(header[5..], (short)_count);
+        output.Advance(7);
+        output.Write(_held.WrittenSpan);
+        _headerSent = true;
+        Release();
+        return null;
+    }
+
+    private RewriteDecision? Emit(ReadOnlySpan<byte> bytes, IBufferWriter<byte> output)
+    {
+        if (_headerSent)
+        {
+            output.Write(bytes);
+            return null;
+        }
+
+        if (_held.WrittenCount + _value.WrittenCount + bytes.Length > holdLimit)
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced,
+                $"a result row of {_declared + 1} bytes has a masked column after more than {holdLimit} bytes of other columns; the gateway cannot mask it without holding them, so it does not pass it");
+        }
+
+        _held.Write(bytes);
+        return null;
+    }
+
+    private bool FitsHeld(long length) => _held.WrittenCount + length <= holdLimit;
+
+    /// <summary>Gives back what a large held part took, so an idle session keeps no big buffer.</summary>
+    private void Release()
+    {
+        const int keep = 64 * 1024;
+        _held = _held.Capacity > keep ? new ArrayBufferWriter<byte>() : _held;
+        _value = _value.Capacity > keep ? new ArrayBufferWriter<byte>() : _value;
+        _held.ResetWrittenCount();
+        _value.ResetWrittenCount();
+    }
+
+    private bool Fill(ref ReadOnlySpan<byte> span, int needed)
+    {
+        var take = Math.Min(needed - _smallFilled, span.Length);
+        span[..take].CopyTo(_small.AsSpan(_smallFilled));
+        span = span[take..];
+        _smallFilled += take;
+        if (_smallFilled < needed)
+        {
+            return false;
+        }
+
+        _smallFilled = 0;
+        return true;
+    }
+
+    private static int LastChanging(PgResultShape shape)
+    {
+        for (var i = shape.Columns.Length - 1; i >= 0; i--)
+        {
+            if (shape.Columns[i].HasWork)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static RewriteDecision Malformed() => RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed DataRow from the upstream");
+}
