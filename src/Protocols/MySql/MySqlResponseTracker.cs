@@ -97,9 +97,11 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
                 if (header.Type == 0xFF || (header.Type == 0xFE && header.PayloadLength < 9))
                 {
                     Done();
+                    return FrameInterest.Pass;
                 }
 
-                return FrameInterest.Pass;
+                Role = PacketRole.FieldListColumn;
+                return masker is null ? FrameInterest.Pass : FrameInterest.Inspect;
             case State.ColumnsEof:
                 return FrameInterest.Inspect;
             default:
@@ -198,6 +200,7 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
                 else
                 {
                     _state = State.FieldList; // this packet was the first column definition
+                    Role = PacketRole.FieldListColumn;
                 }
 
                 return;
@@ -290,4 +293,6 @@ internal enum PacketRole : byte
     /// <summary>The last column definition of a result: its rows can be planned now.</summary>
     LastColumn,
     Row,
+    /// <summary>A column definition answering COM_FIELD_LIST, its default value last.</summary>
+    FieldListColumn,
 }

@@ -124,11 +124,18 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
                     return _masker!.OnColumn(response, last: _responses.Role == PacketRole.LastColumn);
                 case PacketRole.Row:
                     return _masker!.OnRow(header, response, context);
+                case PacketRole.FieldListColumn:
+                    return MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker!.Counter);
             }
 
-            return _responses.OnPacket(response)
-                ? RewriteDecision.Pass
-                : RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
+            if (!_responses.OnPacket(response))
+            {
+                return RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
+            }
+
+            return _responses.Role == PacketRole.FieldListColumn && _masker is not null
+                ? MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker.Counter)
+                : RewriteDecision.Pass; // the head of a COM_FIELD_LIST answer is its first column definition
         }
 
         if (header.Continuation && _long is not null)

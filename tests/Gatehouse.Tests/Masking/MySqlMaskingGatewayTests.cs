@@ -129,6 +129,62 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task Column_defaults_in_a_field_list_are_withheld_from_a_masked_session()
+    {
+        var table = "keys_" + _suffix;
+        await fixture.MariaDb.QueryAsync($"CREATE TABLE {table} (id int, api_key varchar(64) DEFAULT 'sk_live_not_for_contractors', note varchar(10))");
+        try
+        {
+            await using (var contractor = await MySqlRawClient.ConnectAsync(fixture.MySqlPort))
+            {
+                await contractor.LoginAsync(Contractor, user: "carol");
+                var masked = await FieldListAsync(contractor, table);
+                Assert.Equal(["id", "api_key", "note"], masked.Select(c => c.Name));
+                Assert.All(masked, c => Assert.Null(c.Default));
+                var next = await contractor.CommandAsync(MySqlRawClient.Command(0x03, "select 1"));
+                Assert.Equal([1, (byte)'1'], next[2]); // the session goes on: a column count, its definition, the row
+            }
+
+            await using var analyst = await MySqlRawClient.ConnectAsync(fixture.MySqlPort);
+            await analyst.LoginAsync(fixture.Token());
+            var plain = await FieldListAsync(analyst, table);
+            Assert.Equal("sk_live_not_for_contractors", plain[1].Default);
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync($"DROP TABLE {table}");
+        }
+    }
+
+    /// <summary>COM_FIELD_LIST: each column definition's name and default (null = NULL), up to the EOF.</summary>
+    private static async Task<List<(string Name, string? Default)>> FieldListAsync(MySqlRawClient client, string table)
+    {
+        await client.SendAsync(MySqlRawClient.Packet(0, [0x04, .. Encoding.UTF8.GetBytes(table), 0]));
+        var columns = new List<(string, string?)>();
+        while (true)
+        {
+            var payload = (await client.ReadAsync() ?? throw new InvalidOperationException("closed in a field list")).Payload;
+            Assert.NotEqual(0xFF, payload[0]);
+            if (payload[0] == 0xFE && payload.Length < 9)
+            {
+                return columns;
+            }
+
+            var at = 0;
+            string? name = null;
+            for (var i = 0; i < 6; i++)
+            {
+                var length = payload[at++];
+                name = i == 4 ? Encoding.UTF8.GetString(payload, at, length) : name;
+                at += length;
+            }
+
+            at += 1 + payload[at]; // the fixed fields' length, then the fields
+            columns.Add((name!, payload[at] == 0xFB ? null : Encoding.UTF8.GetString(payload, at + 1, payload[at])));
+        }
+    }
+
+    [Fact]
     public async Task Rows_fetched_from_a_cursor_are_masked()
     {
         await using var client = await MySqlRawClient.ConnectAsync(fixture.MySqlPort);

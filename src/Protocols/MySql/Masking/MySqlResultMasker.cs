@@ -35,6 +35,8 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
 
     public MaskingSession Masking => planner.Masking;
 
+    public MaskingCounter Counter => rows.Counter;
+
     /// <summary>Whether rows of the current result need reading.</summary>
     public bool RowsHaveWork => !_planned || _shape.HasWork;
 
