@@ -145,7 +145,7 @@ internal sealed partial class MySqlClientSession
             try
             {
                 await _recording.StartAsync(new SessionStartInfo("mysql", Options.Name, identity.Subject, identity.Groups, identity.Roles, Remote,
-                    Options.Upstream.Name, database, _clientTls is null ? null : "tls", _upstream.IsTls ? "tls" : null, _id,
+                    Options.Upstream.Name, database, _clientTls?.Tls, _upstream.Tls, _id,
                     (_upstream.Negotiated & Capabilities.DeprecateEof) != 0 ? ["deprecate_eof"] : []), cancellationToken).ConfigureAwait(false);
             }
             catch (RecordingUnavailableException ex)

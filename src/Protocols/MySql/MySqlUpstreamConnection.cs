@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Protocols.MySql;
@@ -16,6 +17,9 @@ internal sealed class MySqlUpstreamConnection(ConnectionContext socket, IDuplexP
     public Capabilities Negotiated { get; set; }
 
     public bool IsTls => tls is not null;
+
+    /// <summary>What TLS to the upstream negotiated; null without TLS.</summary>
+    public string? Tls => (tls as StreamDuplexPipe)?.Tls;
 
     public async ValueTask DisposeAsync()
     {

@@ -111,7 +111,7 @@ internal sealed partial class PgClientSession
         try
         {
             await recording.StartAsync(new SessionStartInfo("postgres", Options.Name, _identity!.Subject, _identity.Groups, _identity.Roles, Remote,
-                Options.Upstream.Name, _database!, _clientTls is null ? null : "tls", Options.Upstream.Tls.ToString(), _id), _listener.Shutdown).ConfigureAwait(false);
+                Options.Upstream.Name, _database!, _clientTls?.Tls, _upstream!.Tls, _id), _listener.Shutdown).ConfigureAwait(false);
         }
         catch (RecordingUnavailableException ex)
         {

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Protocols.Postgres;
@@ -17,6 +18,9 @@ internal sealed class PgUpstreamConnection : IAsyncDisposable
     }
 
     public IDuplexPipe Transport { get; }
+
+    /// <summary>What TLS to the upstream negotiated; null without TLS.</summary>
+    public string? Tls => (Transport as StreamDuplexPipe)?.Tls;
 
     public List<KeyValuePair<string, string>> ParameterStatus { get; } = [];
 

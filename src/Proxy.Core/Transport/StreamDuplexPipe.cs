@@ -16,6 +16,9 @@ public sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
     }
 
+    /// <summary>What TLS negotiated when the stream is TLS ("TLSv1.3 TLS_AES_256_GCM_SHA384"); null otherwise.</summary>
+    public string? Tls => _stream is System.Net.Security.SslStream ssl ? TlsDescription.Of(ssl) : null;
+
     /// <inheritdoc />
     public PipeReader Input { get; }
 

@@ -45,6 +45,8 @@ public sealed class SessionRecordingGatewayTests(GatewayFixture fixture)
         Assert.Equal("alice", session.Start!.User);
         Assert.Equal("postgres", session.Start.Protocol);
         Assert.Equal("client_closed", session.End!.Reason);
+        Assert.Matches(@"^TLSv1\.[23] TLS_\w+$", session.Start.ClientTls); // what was negotiated, both legs
+        Assert.Matches(@"^TLSv1\.[23] TLS_\w+$", session.Start.UpstreamTls);
         var lines = session.Transcribe(out var transcript).Select(l => l.Line).ToList();
         Assert.Contains(lines, l => l.Contains("$1 = 'p1'", StringComparison.Ordinal));
         Assert.Contains(lines, l => l == $"< row: p1-{_marker}");
@@ -91,6 +93,8 @@ public sealed class SessionRecordingGatewayTests(GatewayFixture fixture)
         Assert.True(result.ExitCode == 0, result.Stderr);
         var session = await WaitForEndedSessionAsync();
         Assert.Equal("mysql", session.Start!.Protocol);
+        Assert.Matches(@"^TLSv1\.[23] TLS_\w+$", session.Start.ClientTls);
+        Assert.Matches(@"^TLSv1\.[23] TLS_\w+$", session.Start.UpstreamTls);
         var lines = session.Transcribe(out var transcript).Select(l => l.Line).ToList();
         Assert.Contains(lines, l => l == $"< row: a{_marker}");
         // The general log's lines: "time\t    thread Query\tstatement".
