@@ -107,11 +107,12 @@ internal static class StrictReferences
 
             var before = CharAt(tokens, i - 1);
             var previousWord = i > 0 && tokens[i - 1].Kind == SqlTokenKind.Word ? tokens[i - 1].Name : null;
-            var isTable = (previousWord is not null && TableIntroducers.Contains(previousWord))
+            var isTable = ((previousWord is not null && TableIntroducers.Contains(previousWord))
                 || (before == (byte)',' && inFrom)
-                || (before == (byte)'.' && i > 1 && declarations[i - 2]);
-            var isSubqueryAlias = (before == (byte)')' && !NotAliases.Contains(name))
-                || (previousWord == "as" && CharAt(tokens, i - 2) == (byte)')');
+                || (before == (byte)'.' && i > 1 && declarations[i - 2]))
+                && CharAt(tokens, i + 1) != (byte)'('; // a function called in FROM (generate_series(...)) is no table
+            var closing = before == (byte)')' ? i - 1 : previousWord == "as" && CharAt(tokens, i - 2) == (byte)')' ? i - 2 : -1;
+            var isSubqueryAlias = closing >= 0 && !(closing == i - 1 && NotAliases.Contains(name)) && !FollowsCall(tokens, closing);
             var isCte = (previousWord is "with" or "recursive" || (before == (byte)',' && !inFrom && NameAt(tokens, i + 1) == "as"))
                 && !NotAliases.Contains(name);
             if (!(isTable || isSubqueryAlias || isCte) || (tokens[i].Kind == SqlTokenKind.Word && isTable && NotAliases.Contains(name)))
@@ -145,6 +146,28 @@ internal static class StrictReferences
                 && (CharAt(tokens, i + 1) != (byte)'.' || CharAt(tokens, i + 2) == (byte)'*'))
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the group closing at <paramref name="closing"/> is a call's arguments (<c>generate_series(1, n) g</c>,
+    /// <c>count(*) c</c>): the name after it then names the call's result, not a row of a relation the statement
+    /// reads. Data reaches a call only through its arguments, which strict mode reads like the rest; a subquery's
+    /// group follows FROM, JOIN, LATERAL or a comma instead.
+    /// </summary>
+    private static bool FollowsCall(List<Token> tokens, int closing)
+    {
+        var depth = 0;
+        for (var j = closing; j >= 0; j--)
+        {
+            depth += CharAt(tokens, j) switch { (byte)')' => 1, (byte)'(' => -1, _ => 0 };
+            if (depth == 0)
+            {
+                return NameAt(tokens, j - 1) is { } callee && !(tokens[j - 1].Kind == SqlTokenKind.Word
+                    && (TableIntroducers.Contains(callee) || NotAliases.Contains(callee) || callee is "exists" or "any" or "all" or "some" or "array"));
             }
         }
 

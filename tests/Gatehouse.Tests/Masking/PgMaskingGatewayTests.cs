@@ -216,6 +216,17 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Equal($"1|{MaskedCard}|Ada\n2|**** **** **** 0004|Alan\n3||Grace", masked.Stdout.TrimEnd('\n'));
     }
 
+    [Fact]
+    public async Task A_function_called_in_from_is_no_whole_row_but_a_subquery_alias_is()
+    {
+        await using var connection = await OpenAsync();
+        var series = await RowsAsync(connection, "SELECT g, g * 2 AS twice FROM generate_series(1, 3) g ORDER BY g");
+        Assert.Equal([1, 2], series[0]);
+        var rows = await RowsAsync(connection, $"SELECT s::text AS whole, g FROM generate_series(1, 1) g, (SELECT * FROM {_schema}.people WHERE id = 1) s");
+        Assert.Null(rows[0][0]); // strict: a whole row of people carries its card
+        Assert.Null(rows[0][1]); // and strict judges the statement, so its every derived column is masked
+    }
+
     // This gateway inspects messages up to 1 MiB (max_statement_bytes): larger masked rows stream.
     private const int Huge = 3_000_000;
 
