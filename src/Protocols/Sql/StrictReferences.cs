@@ -8,7 +8,8 @@ namespace Gatehouse.Protocols.Sql;
 /// statement names a sensitive column anywhere (string literals included: <c>query_to_xml('select card
 /// ...')</c> runs SQL from a string), when it uses a whole row as a value (<c>to_json(p)</c>, <c>p::text</c>,
 /// <c>row(p.*)</c>, a CTE or subquery alias passed to a function: a whole row carries every column without
-/// naming one), or when the dialect's lexer cannot read it to the end. A table name or alias that only
+/// naming one), when it calls in FROM a function that may read tables itself, or when the dialect's lexer cannot
+/// read it to the end. A table name or alias that only
 /// qualifies a column (<c>p.name</c>) is no whole-row use. Over-inclusive by design: a false alarm masks a
 /// derived column, a miss leaks it. Comments are skipped by the lexer, except MySQL's executable ones.
 /// </summary>
@@ -23,6 +24,19 @@ internal static class StrictReferences
         "fetch", "for", "having", "window", "union", "except", "intersect", "returning", "set", "values", "lateral", "tablesample", "as",
         "and", "or", "not", "select", "from", "into", "with", "when", "then", "else", "end", "is", "in", "like", "between", "recursive",
         "default", "do", "conflict", "straight_join", "partition", "force", "ignore", "use", "procedure", "lock", "share", "nowait", "skip",
+    };
+
+    /// <summary>
+    /// Set-returning functions whose rows come only from their arguments (PostgreSQL's pg_catalog, MySQL's
+    /// JSON_TABLE), so an alias of their result is no row of a relation. Any other function called in FROM may
+    /// read tables itself (a user's <c>RETURNS SETOF customers</c>): strict mode treats it like a whole row.
+    /// </summary>
+    private static readonly HashSet<string> ArgumentOnlyFunctions = new(StringComparer.Ordinal)
+    {
+        "generate_series", "generate_subscripts", "unnest", "regexp_split_to_table", "regexp_matches", "string_to_table",
+        "json_array_elements", "json_array_elements_text", "jsonb_array_elements", "jsonb_array_elements_text", "json_each",
+        "json_each_text", "jsonb_each", "jsonb_each_text", "json_object_keys", "jsonb_object_keys", "json_to_recordset",
+        "jsonb_to_recordset", "json_to_record", "jsonb_to_record", "jsonb_path_query", "json_table",
     };
 
     private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char);
@@ -87,6 +101,7 @@ internal static class StrictReferences
     {
         var rowNames = new HashSet<string>(StringComparer.Ordinal);
         var declarations = new bool[tokens.Count];
+        var rowSources = new bool[tokens.Count];
         var inFrom = false;
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -107,10 +122,22 @@ internal static class StrictReferences
 
             var before = CharAt(tokens, i - 1);
             var previousWord = i > 0 && tokens[i - 1].Kind == SqlTokenKind.Word ? tokens[i - 1].Name : null;
-            var isTable = ((previousWord is not null && TableIntroducers.Contains(previousWord))
+            // A name where FROM takes a row source (FROM x, JOIN x, LATERAL x, ", x" in FROM, and the parts of x.y there).
+            rowSources[i] = previousWord is "from" or "join" or "lateral" || (before == (byte)',' && inFrom)
+                || (before == (byte)'.' && i > 1 && rowSources[i - 2]);
+            if (rowSources[i] && CharAt(tokens, i + 1) == (byte)'(' && !(tokens[i].Kind == SqlTokenKind.Word && NotAliases.Contains(name)))
+            {
+                if (!IsArgumentOnly(tokens, i))
+                {
+                    return true; // a function in FROM that may read tables itself (RETURNS SETOF customers): like a whole row
+                }
+
+                continue; // a call is no table; its alias is no row (FollowsCall)
+            }
+
+            var isTable = (previousWord is not null && TableIntroducers.Contains(previousWord))
                 || (before == (byte)',' && inFrom)
-                || (before == (byte)'.' && i > 1 && declarations[i - 2]))
-                && CharAt(tokens, i + 1) != (byte)'('; // a function called in FROM (generate_series(...)) is no table
+                || (before == (byte)'.' && i > 1 && declarations[i - 2]);
             var closing = before == (byte)')' ? i - 1 : previousWord == "as" && CharAt(tokens, i - 2) == (byte)')' ? i - 2 : -1;
             var isSubqueryAlias = closing >= 0 && !(closing == i - 1 && NotAliases.Contains(name)) && !FollowsCall(tokens, closing);
             var isCte = (previousWord is "with" or "recursive" || (before == (byte)',' && !inFrom && NameAt(tokens, i + 1) == "as"))
@@ -155,8 +182,8 @@ internal static class StrictReferences
     /// <summary>
     /// Whether the group closing at <paramref name="closing"/> is a call's arguments (<c>generate_series(1, n) g</c>,
     /// <c>count(*) c</c>): the name after it then names the call's result, not a row of a relation the statement
-    /// reads. Data reaches a call only through its arguments, which strict mode reads like the rest; a subquery's
-    /// group follows FROM, JOIN, LATERAL or a comma instead.
+    /// reads (a call in FROM that may read tables itself was already judged a whole-row use). A subquery's group
+    /// follows FROM, JOIN, LATERAL or a comma instead.
     /// </summary>
     private static bool FollowsCall(List<Token> tokens, int closing)
     {
@@ -173,6 +200,11 @@ internal static class StrictReferences
 
         return false;
     }
+
+    /// <summary>The call at <paramref name="i"/> is one of <see cref="ArgumentOnlyFunctions"/>, unqualified or in pg_catalog.</summary>
+    private static bool IsArgumentOnly(List<Token> tokens, int i)
+        => tokens[i].Name is { } name && ArgumentOnlyFunctions.Contains(name.ToLowerInvariant())
+            && (CharAt(tokens, i - 1) != (byte)'.' || NameAt(tokens, i - 2) == "pg_catalog");
 
     private static byte CharAt(List<Token> tokens, int i) => i >= 0 && i < tokens.Count ? tokens[i].Char : (byte)0;
 

@@ -225,6 +225,16 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         var rows = await RowsAsync(connection, $"SELECT s::text AS whole, g FROM generate_series(1, 1) g, (SELECT * FROM {_schema}.people WHERE id = 1) s");
         Assert.Null(rows[0][0]); // strict: a whole row of people carries its card
         Assert.Null(rows[0][1]); // and strict judges the statement, so its every derived column is masked
+
+        // A function that reads a sensitive table itself returns derived columns: strict masks them whole
+        // (salary is a number, which no detector would catch).
+        await fixture.Postgres.PsqlAsync($"""
+            CREATE FUNCTION {_schema}.people_of(int) RETURNS SETOF {_schema}.people LANGUAGE sql AS 'SELECT * FROM {_schema}.people WHERE id = $1';
+            GRANT EXECUTE ON FUNCTION {_schema}.people_of(int) TO gatehouse_scram;
+            """);
+        var viaFunction = await RowsAsync(connection, $"SELECT * FROM {_schema}.people_of(1)");
+        Assert.Null(viaFunction[0][5]);
+        Assert.Null(viaFunction[0][1]);
     }
 
     // This gateway inspects messages up to 1 MiB (max_statement_bytes): larger masked rows stream.
