@@ -34,6 +34,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
               (3, 'Grace', NULL, 'ada@example.com', NULL, NULL, NULL);
             CREATE VIEW {_schema}.people_v AS SELECT id, card AS c, name AS n, upper(email) AS shout FROM {_schema}.people;
             CREATE VIEW {_schema}.people_vv AS SELECT c AS cc, n FROM {_schema}.people_v;
+            CREATE FUNCTION {_schema}.people_of(int) RETURNS SETOF {_schema}.people LANGUAGE sql AS 'SELECT * FROM {_schema}.people WHERE id = $1';
             GRANT USAGE, CREATE ON SCHEMA {_schema} TO gatehouse_scram;
             GRANT ALL ON ALL TABLES IN SCHEMA {_schema} TO gatehouse_scram;
             """);
@@ -228,13 +229,20 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
 
         // A function that reads a sensitive table itself returns derived columns: strict masks them whole
         // (salary is a number, which no detector would catch).
-        await fixture.Postgres.PsqlAsync($"""
-            CREATE FUNCTION {_schema}.people_of(int) RETURNS SETOF {_schema}.people LANGUAGE sql AS 'SELECT * FROM {_schema}.people WHERE id = $1';
-            GRANT EXECUTE ON FUNCTION {_schema}.people_of(int) TO gatehouse_scram;
-            """);
+        await fixture.Postgres.PsqlAsync($"INSERT INTO {_schema}.people (id, name, salary) VALUES (4, 'Eve', 3000.25);");
         var viaFunction = await RowsAsync(connection, $"SELECT * FROM {_schema}.people_of(1)");
         Assert.Null(viaFunction[0][5]);
         Assert.Null(viaFunction[0][1]);
+
+        // Called in the select list, it returns the row as one composite value: a function of the database's own
+        // may read a sensitive table, so strict masks what a statement calling one derives. A built-in does not.
+        await using var fresh = await OpenAsync();
+        Assert.Null((await RowsAsync(fresh, $"SELECT {_schema}.people_of(4)::text AS whole"))[0][0]); // no detector finds 3000.25
+        Assert.Null((await RowsAsync(fresh, $"SELECT (x).salary + 0 FROM (SELECT {_schema}.\"people_of\"(1) AS x) s"))[0][0]); // a number: NULL
+        Assert.Equal("ADA", (await RowsAsync(fresh, "SELECT upper('ada') AS shout"))[0][0]);
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", $"COPY (SELECT {_schema}.people_of(4)::text) TO STDOUT");
+        Assert.True(psql.ExitCode == 0, psql.Stderr);
+        Assert.Equal("\\N", psql.Stdout.TrimEnd('\n'));
     }
 
     // This gateway inspects messages up to 1 MiB (max_statement_bytes): larger masked rows stream.

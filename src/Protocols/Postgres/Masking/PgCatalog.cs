@@ -28,6 +28,7 @@ internal sealed class PgCatalog : IAsyncDisposable
     private readonly ILogger _logger;
     private PgCatalogConnection? _connection;
     private long _filledAt;
+    private volatile PgFunctionNames? _functions;
 
     public PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions options, string database, TimeProvider time, ILogger logger)
     {
@@ -52,9 +53,50 @@ internal sealed class PgCatalog : IAsyncDisposable
         return _relations.TryGetValue(oid, out relation!);
     }
 
+    /// <summary>The names of the database's own functions; false until loaded, and after a failed load.</summary>
+    public bool TryGetFunctions(out PgFunctionNames names)
+    {
+        if (_time.GetElapsedTime(_filledAt) > MaxAge)
+        {
+            Invalidate();
+        }
+
+        names = _functions!;
+        return names is not null;
+    }
+
+    /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws (what could not be loaded stays missing).</summary>
+    public async Task LoadFunctionsAsync()
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_functions is not null)
+            {
+                return;
+            }
+
+            using var timeout = new CancellationTokenSource(QueryTimeout);
+            _connection ??= await PgCatalogConnection.OpenAsync(_connector, _options, _database, timeout.Token).ConfigureAwait(false);
+            var rows = await _connection.QueryAsync(
+                "SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+                + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')", timeout.Token).ConfigureAwait(false);
+            _functions = new PgFunctionNames(rows.Select(r => r[0]!).ToHashSet(StringComparer.Ordinal));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            await DropConnectionAsync(ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     public void Invalidate()
     {
         _relations.Clear();
+        _functions = null;
         _filledAt = _time.GetTimestamp();
         Generation++;
     }
@@ -80,12 +122,7 @@ internal sealed class PgCatalog : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
-            if (_connection is { } broken)
-            {
-                _connection = null;
-                await broken.DisposeAsync().ConfigureAwait(false);
-            }
+            await DropConnectionAsync(ex).ConfigureAwait(false);
         }
         finally
         {
@@ -113,18 +150,24 @@ internal sealed class PgCatalog : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
-            if (_connection is { } broken)
-            {
-                _connection = null;
-                await broken.DisposeAsync().ConfigureAwait(false);
-            }
+            await DropConnectionAsync(ex).ConfigureAwait(false);
 
             return null;
         }
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>Logs why the catalog could not answer and drops its connection, which a failed query may have left mid-message.</summary>
+    private async Task DropConnectionAsync(Exception ex)
+    {
+        PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
+        if (_connection is { } broken)
+        {
+            _connection = null;
+            await broken.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -194,3 +237,9 @@ internal sealed class PgCatalog : IAsyncDisposable
         _lock.Dispose();
     }
 }
+
+/// <summary>
+/// The names of one database's own functions, outside pg_catalog and information_schema (a user's, an
+/// extension's): a call to one may read tables itself.
+/// </summary>
+internal sealed record PgFunctionNames(IReadOnlySet<string> Own);

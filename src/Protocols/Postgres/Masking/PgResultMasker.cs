@@ -234,6 +234,11 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
             await planner.Catalog.LoadAsync(missing).ConfigureAwait(false);
         }
 
+        if (planner.NeedsFunctions(fields))
+        {
+            await planner.Catalog.LoadFunctionsAsync().ConfigureAwait(false);
+        }
+
         return planner.Plan(fields, statement).WithFormats([copy.Format == PgCopyFormat.Binary ? (short)1 : (short)0]);
     }
 
@@ -267,6 +272,12 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
         }
     }
 
+    private async Task LoadBothAsync(List<uint> relations)
+    {
+        await planner.Catalog.LoadAsync(relations).ConfigureAwait(false);
+        await planner.Catalog.LoadFunctionsAsync().ConfigureAwait(false);
+    }
+
     private RewriteDecision OnRowDescription(ReadOnlySpan<byte> body)
     {
         if (PgField.ParseRowDescription(body) is not { } fields)
@@ -274,10 +285,13 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
             return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed RowDescription from the upstream");
         }
 
-        if (!_holding && planner.Missing(fields) is { } missing)
+        var missing = _holding ? null : planner.Missing(fields);
+        var functions = !_holding && planner.NeedsFunctions(fields);
+        if (missing is not null || functions)
         {
             _holding = true; // asked again when the catalog answered; the second answer is final whatever it holds
-            return RewriteDecision.Hold(planner.Catalog.LoadAsync(missing));
+            return RewriteDecision.Hold(missing is null ? planner.Catalog.LoadFunctionsAsync()
+                : functions ? LoadBothAsync(missing) : planner.Catalog.LoadAsync(missing));
         }
 
         _holding = false;
