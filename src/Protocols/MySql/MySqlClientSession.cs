@@ -93,7 +93,7 @@ internal sealed partial class MySqlClientSession
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new MySqlSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
         var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0, guard,
-            CreateMasker());
+            CreateMasker(), Options.Masking.Rules.Count > 0 ? _listener.OnCatalogChange : null);
         var commands = MySqlFrameDecoder.ForClient();
         if (_recording is not null)
         {

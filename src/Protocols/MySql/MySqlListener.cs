@@ -53,6 +53,9 @@ public sealed class MySqlListener
     internal SessionMeter Sessions { get; }
 
     /// <summary>The upstream's tables and views, for masking; made when the first masked session needs it.</summary>
+    /// <summary>DDL an exempt session ran: masked sessions must not go on with names resolved before it.</summary>
+    internal void OnCatalogChange() => _catalog?.Invalidate();
+
     internal Masking.MySqlCatalog Catalog => _catalog ??= new Masking.MySqlCatalog(Connector, Options.Upstream, Time, Logger);
 
     private Masking.MySqlCatalog? _catalog;

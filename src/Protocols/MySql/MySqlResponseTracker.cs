@@ -29,7 +29,8 @@ internal enum ResponseKind : byte
 /// only heads and terminators, a few bytes each, are read. With a masker, column definitions are read too,
 /// and rows whenever the masker has work for them; <see cref="Role"/> tells the rewriter which a packet is.
 /// </summary>
-internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker? masker = null)
+/// <param name="onCatalogChange">Without a masker: called on the OK of a statement tagged as one that may change the catalog.</param>
+internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker? masker = null, Action? onCatalogChange = null)
 {
     private const ushort MoreResultsExists = 0x0008;
     private const ushort CursorExists = 0x0040;
@@ -220,6 +221,11 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
         if (first == 0x00)
         {
             masker?.OnOk(command);
+            if (masker is null && command is { MayChangeCatalog: true })
+            {
+                onCatalogChange?.Invoke();
+            }
+
             MoreOrDone(OkStatus(payload));
             return;
         }

@@ -31,14 +31,17 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private readonly StatementGuard? _guard;
     private MySqlLongStatement? _long; // a statement of 16 MiB or more, held until whole for the guard
     private readonly MySqlResultMasker? _masker;
+    private readonly bool _watchCatalog;
     private byte[] _scratch = []; // an upstream packet that straddles buffer segments, copied for the masker
 
+    /// <param name="onCatalogChange">Without a masker: told when DDL the session ran succeeded, for the masked sessions' shared catalog.</param>
     public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true, StatementGuard? guard = null,
-        MySqlResultMasker? masker = null)
+        MySqlResultMasker? masker = null, Action? onCatalogChange = null)
     {
         _guard = guard;
         _masker = masker;
-        _responses = new MySqlResponseTracker(deprecateEof, masker);
+        _watchCatalog = masker is null && onCatalogChange is not null;
+        _responses = new MySqlResponseTracker(deprecateEof, masker, onCatalogChange);
         _connections = connections;
         _subject = subject;
         _upstream = upstream;
@@ -221,7 +224,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         if (!ContainsKillWord(payload[1..]))
         {
             var command = prepared ? Command.StmtPrepare : Command.Query;
-            Expect(command, _masker is null ? null : MySqlResultMasker.ForStatement(command, payload[1..]));
+            Expect(command, Tag(command, payload[1..]));
             return RewriteDecision.Pass;
         }
 
@@ -282,8 +285,22 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
         }
 
         context.Forward.Write(statement.Frames);
-        Expect((Command)statement.Command, _masker is null ? null : MySqlResultMasker.ForStatement((Command)statement.Command, statement.Text));
+        Expect((Command)statement.Command, Tag((Command)statement.Command, statement.Text));
         return RewriteDecision.Replace;
+    }
+
+    /// <summary>
+    /// What a judged statement travels with: for a masked session its text and whether it may change the catalog
+    /// (as the guard classified it); for an exempt one only the latter, so masked sessions hear of its DDL.
+    /// </summary>
+    private MySqlMaskedCommand? Tag(Command command, ReadOnlySpan<byte> sql)
+    {
+        if (_masker is not null)
+        {
+            return MySqlResultMasker.ForStatement(command, sql, _guard?.MayChangeCatalog);
+        }
+
+        return _watchCatalog && (_guard?.MayChangeCatalog ?? true) ? MySqlResultMasker.CatalogChange(command) : null;
     }
 
     /// <summary>A statement forwarded before the gateway could read it whole: strict mode reads it as unreadable text.</summary>

@@ -132,7 +132,10 @@ internal sealed partial class PgClientSession
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new PgSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
-        var rewriter = new PgSessionRewriter(new PgStatementGate(guard), CreateMasker());
+        var masker = CreateMasker();
+        var database = _database!;
+        var rewriter = new PgSessionRewriter(new PgStatementGate(guard), masker,
+            masker is null && Options.Masking.Rules.Count > 0 ? () => _listener.OnDdl(database) : null);
         var recording = await StartRecordingAsync(guard).ConfigureAwait(false);
         if (Options.Recorder is not null && recording is null)
         {

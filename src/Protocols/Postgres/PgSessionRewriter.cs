@@ -12,7 +12,8 @@ namespace Gatehouse.Protocols.Postgres;
 /// Query, Parse and FunctionCall are judged by policy (<see cref="PgStatementGate"/>); with a masker, result
 /// rows are masked (<see cref="PgResultMasker"/>). Every other frame streams through untouched.
 /// </summary>
-internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMasker? masker = null) : IFrameRewriter, ISessionActivity
+/// <param name="onDdl">Without a masker: told of DDL the session ran, for the masked sessions' shared catalog.</param>
+internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMasker? masker = null, Action? onDdl = null) : IFrameRewriter, ISessionActivity
 {
     private volatile bool _awaitingServer;
 
@@ -52,6 +53,7 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
                 return FrameInterest.Pass;
             case (byte)BackendCode.ErrorResponse when gate is { ExpectsError: true }:
             case (byte)BackendCode.ParameterStatus:
+            case (byte)BackendCode.CommandComplete when masker is null && onDdl is not null:
                 return FrameInterest.Inspect;
             default:
                 return interest;
@@ -89,6 +91,16 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
         if (header.Type == (byte)BackendCode.ErrorResponse)
         {
             return gate!.OnError(bytes, context);
+        }
+
+        if (header.Type == (byte)BackendCode.CommandComplete && masker is null)
+        {
+            if (PgResultMasker.IsDdl(bytes))
+            {
+                onDdl!();
+            }
+
+            return RewriteDecision.Pass;
         }
 
         if (header.Type != (byte)BackendCode.ParameterStatus)

@@ -26,6 +26,12 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     /// <summary>Called with every verdict and the text it was about (the session recording keeps them).</summary>
     public JudgedHandler? Judged { get; set; }
 
+    /// <summary>
+    /// Whether the text judged last may change what names the catalog resolves: DDL, text the classifier could not
+    /// read, and statements that run other SQL (EXECUTE, CALL, DO). Masking drops its cached catalog after one runs.
+    /// </summary>
+    public bool MayChangeCatalog { get; private set; }
+
     public PolicyVerdict Judge(ReadOnlySpan<byte> sql)
     {
         var verdict = JudgeText(sql);
@@ -45,6 +51,7 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
 
         var now = _time.GetUtcNow();
         PolicyVerdict? allowed = null;
+        MayChangeCatalog = false;
         foreach (var statement in _classification.Statements)
         {
             _objects.Clear();
@@ -66,6 +73,7 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
                 _objects.AddRange(known.Objects);
             }
 
+            MayChangeCatalog |= kind is StatementKind.Ddl or StatementKind.Unknown || (risks & (StatementRisk.DynamicSql | StatementRisk.RoutineBody)) != 0;
             var verdict = policy.Evaluate(new StatementFacts(kind, risks, _objects, subject.Roles, subject.Upstream), now);
             Count(verdict);
             if (!verdict.Allowed)

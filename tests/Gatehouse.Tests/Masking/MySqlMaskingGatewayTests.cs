@@ -129,6 +129,24 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_view_redefined_in_an_exempt_session_is_read_anew_by_masked_ones()
+    {
+        var view = "redefined_" + _suffix;
+        await fixture.MariaDb.QueryAsync($"CREATE VIEW {view} AS SELECT id, name AS x FROM customers");
+        try
+        {
+            Assert.Equal("Ada Lovelace", (await AsContractorAsync($"select x from {view} order by id limit 1"))[0]); // the view is now cached
+            var analyst = await MariaDbCli.RunAsync(fixture, fixture.Token(), $"create or replace view {view} as select id, card_number as x from customers");
+            Assert.True(analyst.ExitCode == 0, analyst.Stderr);
+            Assert.Equal("**** **** **** 1111", (await AsContractorAsync($"select x from {view} order by id limit 1"))[0]);
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync($"DROP VIEW IF EXISTS {view}");
+        }
+    }
+
+    [Fact]
     public async Task Column_defaults_in_a_field_list_are_withheld_from_a_masked_session()
     {
         var table = "keys_" + _suffix;

@@ -368,6 +368,20 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Equal(MaskedCard, (await RowsAsync(other, $"SELECT * FROM {_schema}.late"))[0][0]);
     }
 
+    [Fact]
+    public async Task Ddl_in_an_exempt_session_refreshes_the_masked_sessions_catalog_too()
+    {
+        await using var connection = await OpenAsync();
+        await ExecuteAsync(connection, $"CREATE TABLE {_schema}.later (kept text); INSERT INTO {_schema}.later VALUES ('{Card}')");
+        Assert.Equal(Card, (await RowsAsync(connection, $"SELECT kept FROM {_schema}.later"))[0][0]);
+        await using (var dba = await OpenAsync("dba"))
+        {
+            await ExecuteAsync(dba, $"ALTER TABLE {_schema}.later RENAME COLUMN kept TO card");
+        }
+
+        Assert.Equal(MaskedCard, (await RowsAsync(connection, $"SELECT * FROM {_schema}.later"))[0][0]);
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);

@@ -42,9 +42,15 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
 
     // ----- client to upstream -----
 
-    /// <summary>The tag a COM_QUERY or COM_STMT_PREPARE travels with.</summary>
-    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql) =>
-        new(command, sql.ToArray(), MayChangeCatalog: MentionsDdl(sql));
+    /// <summary>
+    /// The tag a COM_QUERY or COM_STMT_PREPARE travels with; <paramref name="mayChangeCatalog"/> from the statement
+    /// guard's classification when there is one (otherwise the text is read for DDL words).
+    /// </summary>
+    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql, bool? mayChangeCatalog = null) =>
+        new(command, sql.ToArray(), MayChangeCatalog: mayChangeCatalog ?? MentionsDdl(sql));
+
+    /// <summary>An exempt session's tag for a statement that may change the catalog: its OK tells masked sessions.</summary>
+    public static MySqlMaskedCommand CatalogChange(Command command) => new(command, [], MayChangeCatalog: true);
 
     /// <summary>The tag of COM_STMT_EXECUTE / COM_STMT_FETCH; null when the packet is too short to name a statement.</summary>
     public static MySqlMaskedCommand? ForStatementId(Command command, ReadOnlySpan<byte> payload) =>

@@ -323,12 +323,15 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
         }
     }
 
+    /// <summary>A CommandComplete tag of DDL, after which names the catalog resolved may be wrong.</summary>
+    public static bool IsDdl(ReadOnlySpan<byte> tag) => tag.StartsWith("CREATE"u8) || tag.StartsWith("ALTER"u8) || tag.StartsWith("DROP"u8);
+
     private void OnCommandComplete(ReadOnlySpan<byte> body)
     {
         _current = null;
         _copy = null;
         _completedInQuery++;
-        if (body.StartsWith("CREATE"u8) || body.StartsWith("ALTER"u8) || body.StartsWith("DROP"u8))
+        if (IsDdl(body))
         {
             planner.Catalog.Invalidate(); // a view redefined or a column renamed: names resolved before may be wrong now
         }
