@@ -41,6 +41,7 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
     private readonly SemaphoreSlim _lock = new(1, 1);
     private MySqlCatalogConnection? _connection;
     private long _filledAt = time.GetTimestamp();
+    private volatile IReadOnlySet<string>? _functions; // stored functions' names, lower case
 
     public int Generation { get; private set; }
 
@@ -54,8 +55,51 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
         return _relations.TryGetValue((schema, name), out relation!);
     }
 
+    /// <summary>
+    /// The names (lower case) of the upstream's stored functions, in every schema: a call to one may read tables
+    /// itself. False until loaded, and after a failed load.
+    /// </summary>
+    public bool TryGetFunctions(out IReadOnlySet<string> names)
+    {
+        if (time.GetElapsedTime(_filledAt) > MaxAge)
+        {
+            Invalidate();
+        }
+
+        names = _functions!;
+        return names is not null;
+    }
+
+    /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws (what could not be loaded stays missing).</summary>
+    public async Task LoadFunctionsAsync()
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_functions is not null)
+            {
+                return;
+            }
+
+            using var timeout = new CancellationTokenSource(QueryTimeout);
+            _connection ??= await MySqlCatalogConnection.OpenAsync(connector, options, timeout.Token).ConfigureAwait(false);
+            var rows = await _connection.QueryAsync(
+                "SELECT DISTINCT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'", timeout.Token).ConfigureAwait(false);
+            _functions = rows.Select(r => r[0]!.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            await DropConnectionAsync(ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     public void Invalidate()
     {
+        _functions = null;
         _relations.Clear();
         _filledAt = time.GetTimestamp();
         Generation++;
@@ -80,16 +124,22 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            MySqlLog.CatalogUnavailable(logger, options.Name, ex.Message);
-            if (_connection is { } broken)
-            {
-                _connection = null;
-                await broken.DisposeAsync().ConfigureAwait(false);
-            }
+            await DropConnectionAsync(ex).ConfigureAwait(false);
         }
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>Logs why the catalog could not answer and drops its connection, which a failed query may have left mid-result.</summary>
+    private async Task DropConnectionAsync(Exception ex)
+    {
+        MySqlLog.CatalogUnavailable(logger, options.Name, ex.Message);
+        if (_connection is { } broken)
+        {
+            _connection = null;
+            await broken.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Masking;
 
@@ -40,6 +41,12 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         return missing;
     }
 
+    /// <summary>Whether strict planning needs the upstream's stored function names, not loaded yet.</summary>
+    public bool NeedsFunctions => masking.Strict && masking.HasColumnRules && !catalog.TryGetFunctions(out _);
+
+    /// <summary>The stored functions' names; null when the catalog could not load them (strict then fails closed).</summary>
+    private IReadOnlySet<string>? Functions => catalog.TryGetFunctions(out var names) ? names : null;
+
     public MySqlResultShape Plan(IReadOnlyList<MySqlColumn> columns, ReadOnlySpan<byte> statement)
     {
         StatementFacts? facts = null;
@@ -56,7 +63,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
                 action = null;
                 scan |= detectors && c.IsDerived;
             }
-            else if (c.IsDerived || (facts ??= StatementFacts.Read(statement, masking)).Defines(c.OrgTable))
+            else if (c.IsDerived || (facts ??= StatementFacts.Read(statement, masking, Functions)).Defines(c.OrgTable))
             {
                 scan |= detectors;
                 action = Derived(c, ref facts, statement);
@@ -94,7 +101,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return byName;
         }
 
-        facts ??= StatementFacts.Read(statement, masking);
+        facts ??= StatementFacts.Read(statement, masking, Functions);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
 
@@ -128,7 +135,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         // recorded — the same rule as for PostgreSQL views.
         scan |= masking.Detectors != ContentKinds.None;
         return relation.Definition.Length == 0 ? _unresolved
-            : masking.Strict && StatementFacts.Read(relation.Definition, masking).ReferencesSensitive ? masking.StrictAction : null;
+            : masking.Strict && StatementFacts.Read(relation.Definition, masking, Functions).ReferencesSensitive ? masking.StrictAction : null;
     }
 
     /// <summary>What strict mode needs of a statement's text, read once per result.</summary>
@@ -147,7 +154,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         public bool Defines(string name) => DefinesEverything || (_defined?.Contains(name) ?? false);
 
-        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking)
+        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? functions)
         {
             var tokens = new List<SqlToken>();
             var lexer = new MySqlLexer(sql);
@@ -163,7 +170,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
             var facts = new StatementFacts
             {
-                ReferencesSensitive = RunsUnseenSql(tokens) || References(sql, masking),
+                ReferencesSensitive = RunsUnseenSql(tokens) || References(sql, masking) || CallsStoredFunction(sql, tokens, functions),
                 HasSetOperation = tokens.Exists(t => t.Is(Keyword.Union) || t.Is(Keyword.Except) || t.Is(Keyword.Intersect)),
             };
             facts._defined = DefinedNames(sql, tokens);
@@ -177,6 +184,31 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         }
 
         private static bool RunsUnseenSql(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call));
+
+        /// <summary>
+        /// A call of a stored function, which may read a sensitive table and return its values as a derived
+        /// column (<c>SELECT card_of(1)</c>); true when the names are unknown (the catalog could not load them).
+        /// Names are compared in lower case, as the server resolves routines.
+        /// </summary>
+        private static bool CallsStoredFunction(ReadOnlySpan<byte> sql, List<SqlToken> tokens, IReadOnlySet<string>? functions)
+        {
+            if (functions is null)
+            {
+                return true;
+            }
+
+            for (var i = 1; i < tokens.Count; i++)
+            {
+                var callee = tokens[i - 1];
+                if (tokens[i].IsPunct('(') && callee.Kind is SqlTokenKind.Word or SqlTokenKind.QuotedName
+                    && functions.Contains(Encoding.UTF8.GetString(sql.Slice(callee.ValueStart, callee.ValueLength)).ToLowerInvariant()))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>
         /// Names the statement gives to CTEs (<c>name AS (</c>, <c>name (cols) AS (</c>) and derived tables

@@ -124,6 +124,19 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
         }
     }
 
+    private async Task LoadAsync(List<(string Schema, string Name)>? relations, bool functions)
+    {
+        if (relations is not null)
+        {
+            await planner.Catalog.LoadAsync(relations).ConfigureAwait(false);
+        }
+
+        if (functions)
+        {
+            await planner.Catalog.LoadFunctionsAsync().ConfigureAwait(false);
+        }
+    }
+
     public RewriteDecision OnColumn(ReadOnlySpan<byte> payload, bool last)
     {
         if (!_holding)
@@ -139,10 +152,11 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
                 return RewriteDecision.Pass;
             }
 
-            if (planner.Missing(_columns) is { } missing)
+            var missing = planner.Missing(_columns);
+            if (missing is not null || planner.NeedsFunctions)
             {
                 _holding = true; // asked again when the catalog answered; the second answer is final whatever it holds
-                return RewriteDecision.Hold(planner.Catalog.LoadAsync(missing));
+                return RewriteDecision.Hold(LoadAsync(missing, planner.NeedsFunctions));
             }
         }
 
