@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Gatehouse.Protocols.Masking;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Protocols.MySql.Masking;
@@ -31,117 +32,46 @@ internal enum MySqlRelationKind : byte
 /// gateway and after <see cref="MaxAge"/> for DDL made elsewhere. Names go into the queries as hex literals:
 /// nothing a client sent is ever spliced into them as text.
 /// </summary>
-internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstreamOptions options, TimeProvider time, ILogger logger) : IAsyncDisposable
+internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstreamOptions options, TimeProvider time, ILogger logger)
+    : CatalogCache<MySqlCatalogConnection>(time)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
     private const int MaxRounds = 8; // views over views: deeper nesting than this is masked whole
 
     private readonly ConcurrentDictionary<(string Schema, string Name), MySqlRelation> _relations = new();
-    private readonly SemaphoreSlim _lock = new(1, 1);
-    private MySqlCatalogConnection? _connection;
-    private long _filledAt = time.GetTimestamp();
-    private volatile IReadOnlySet<string>? _functions; // stored functions' names, lower case
-
-    public int Generation { get; private set; }
 
     public bool TryGet(string schema, string name, out MySqlRelation relation)
     {
-        if (time.GetElapsedTime(_filledAt) > MaxAge)
-        {
-            Invalidate();
-        }
-
+        ExpireIfOld();
         return _relations.TryGetValue((schema, name), out relation!);
     }
 
-    /// <summary>
-    /// The names (lower case) of the upstream's stored functions, in every schema: a call to one may read tables
-    /// itself. False until loaded, and after a failed load.
-    /// </summary>
-    public bool TryGetFunctions(out IReadOnlySet<string> names)
-    {
-        if (time.GetElapsedTime(_filledAt) > MaxAge)
-        {
-            Invalidate();
-        }
-
-        names = _functions!;
-        return names is not null;
-    }
-
-    /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws (what could not be loaded stays missing).</summary>
-    public async Task LoadFunctionsAsync()
-    {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_functions is not null)
-            {
-                return;
-            }
-
-            using var timeout = new CancellationTokenSource(QueryTimeout);
-            _connection ??= await MySqlCatalogConnection.OpenAsync(connector, options, timeout.Token).ConfigureAwait(false);
-            var rows = await _connection.QueryAsync(
-                "SELECT DISTINCT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'", timeout.Token).ConfigureAwait(false);
-            _functions = rows.Select(r => r[0]!.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            await DropConnectionAsync(ex).ConfigureAwait(false);
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
-
-    public void Invalidate()
-    {
-        _functions = null;
-        _relations.Clear();
-        _filledAt = time.GetTimestamp();
-        Generation++;
-    }
-
     /// <summary>Loads the relations and, for views, the relations their columns come from. Never throws: what could not be loaded stays missing, and its columns are masked whole.</summary>
-    public async Task LoadAsync(IReadOnlyCollection<(string Schema, string Name)> names)
+    public Task LoadAsync(IReadOnlyCollection<(string Schema, string Name)> names) => UseAsync(async (connection, ct) =>
     {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
+        var wanted = names.Where(n => !_relations.ContainsKey(n)).ToHashSet();
+        for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
         {
-            using var timeout = new CancellationTokenSource(QueryTimeout);
-            var wanted = names.Where(n => !_relations.ContainsKey(n)).ToHashSet();
-            for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
-            {
-                _connection ??= await MySqlCatalogConnection.OpenAsync(connector, options, timeout.Token).ConfigureAwait(false);
-                var loaded = await LoadRoundAsync(_connection, wanted, timeout.Token).ConfigureAwait(false);
-                wanted = loaded.Where(r => r.Columns is not null).SelectMany(r => r.Columns!.Values)
-                    .Where(c => c.IsPlainColumn).Select(c => (c.Schema!, c.Table!))
-                    .Where(n => !_relations.ContainsKey(n)).ToHashSet();
-            }
+            var loaded = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
+            wanted = loaded.Where(r => r.Columns is not null).SelectMany(r => r.Columns!.Values)
+                .Where(c => c.IsPlainColumn).Select(c => (c.Schema!, c.Table!))
+                .Where(n => !_relations.ContainsKey(n)).ToHashSet();
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            await DropConnectionAsync(ex).ConfigureAwait(false);
-        }
-        finally
-        {
-            _lock.Release();
-        }
+
+        return true;
+    });
+
+    protected override Task<MySqlCatalogConnection> OpenAsync(CancellationToken ct) => MySqlCatalogConnection.OpenAsync(connector, options, ct);
+
+    protected override async Task<IReadOnlySet<string>> QueryFunctionNamesAsync(MySqlCatalogConnection connection, CancellationToken ct)
+    {
+        var rows = await connection.QueryAsync(
+            "SELECT DISTINCT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'", ct).ConfigureAwait(false);
+        return rows.Select(r => r[0]!.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>Logs why the catalog could not answer and drops its connection, which a failed query may have left mid-result.</summary>
-    private async Task DropConnectionAsync(Exception ex)
-    {
-        MySqlLog.CatalogUnavailable(logger, options.Name, ex.Message);
-        if (_connection is { } broken)
-        {
-            _connection = null;
-            await broken.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    protected override void ClearEntries() => _relations.Clear();
+
+    protected override void LogUnavailable(string reason) => MySqlLog.CatalogUnavailable(logger, options.Name, reason);
 
     private async Task<List<MySqlRelation>> LoadRoundAsync(MySqlCatalogConnection connection, HashSet<(string Schema, string Name)> names, CancellationToken ct)
     {
@@ -187,14 +117,4 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
 
     /// <summary>A name as a hex literal in utf8mb4 (compared exactly, whatever the gateway session's sql_mode).</summary>
     private static string Hex(string name) => $"CONVERT(X'{Convert.ToHexString(Encoding.UTF8.GetBytes(name))}' USING utf8mb4)";
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is { } c)
-        {
-            await c.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _lock.Dispose();
-    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Gatehouse.Protocols.Masking;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Protocols.Postgres.Masking;
@@ -11,165 +12,57 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// <see cref="MaxAge"/> for DDL made elsewhere. Lookups use OIDs as integer literals: nothing a client sent
 /// is ever part of these queries.
 /// </summary>
-internal sealed class PgCatalog : IAsyncDisposable
+internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions options, string database, TimeProvider time, ILogger logger)
+    : CatalogCache<PgCatalogConnection>(time)
 {
-    /// <summary>How long an entry is trusted when DDL may happen behind the gateway's back.</summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
-
-    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
     private const int MaxRounds = 8; // views over views: deeper nesting than this is masked whole
 
     private readonly ConcurrentDictionary<uint, PgRelation> _relations = new();
-    private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly PgUpstreamConnector _connector;
-    private readonly PgUpstreamOptions _options;
-    private readonly string _database;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private PgCatalogConnection? _connection;
-    private long _filledAt;
-    private volatile PgFunctionNames? _functions;
-
-    public PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions options, string database, TimeProvider time, ILogger logger)
-    {
-        _connector = connector;
-        _options = options;
-        _database = database;
-        _time = time;
-        _logger = logger;
-        _filledAt = time.GetTimestamp();
-    }
-
-    /// <summary>Bumped whenever the cache is dropped, so sessions know their own per-column decisions are stale.</summary>
-    public int Generation { get; private set; }
 
     public bool TryGet(uint oid, out PgRelation relation)
     {
-        if (_time.GetElapsedTime(_filledAt) > MaxAge)
-        {
-            Invalidate();
-        }
-
+        ExpireIfOld();
         return _relations.TryGetValue(oid, out relation!);
-    }
-
-    /// <summary>The names of the database's own functions; false until loaded, and after a failed load.</summary>
-    public bool TryGetFunctions(out PgFunctionNames names)
-    {
-        if (_time.GetElapsedTime(_filledAt) > MaxAge)
-        {
-            Invalidate();
-        }
-
-        names = _functions!;
-        return names is not null;
-    }
-
-    /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws (what could not be loaded stays missing).</summary>
-    public async Task LoadFunctionsAsync()
-    {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_functions is not null)
-            {
-                return;
-            }
-
-            using var timeout = new CancellationTokenSource(QueryTimeout);
-            _connection ??= await PgCatalogConnection.OpenAsync(_connector, _options, _database, timeout.Token).ConfigureAwait(false);
-            var rows = await _connection.QueryAsync(
-                "SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
-                + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')", timeout.Token).ConfigureAwait(false);
-            _functions = new PgFunctionNames(rows.Select(r => r[0]!).ToHashSet(StringComparer.Ordinal));
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            await DropConnectionAsync(ex).ConfigureAwait(false);
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
-
-    public void Invalidate()
-    {
-        _relations.Clear();
-        _functions = null;
-        _filledAt = _time.GetTimestamp();
-        Generation++;
     }
 
     /// <summary>
     /// Loads the relations and, for views, everything they read, transitively. Never throws: what could not be
     /// loaded stays missing, and the masker masks columns it cannot resolve whole.
     /// </summary>
-    public async Task LoadAsync(IReadOnlyCollection<uint> oids)
+    public Task LoadAsync(IReadOnlyCollection<uint> oids) => UseAsync(async (connection, ct) =>
     {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
+        var wanted = oids.Where(o => !_relations.ContainsKey(o)).ToHashSet();
+        for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
         {
-            using var timeout = new CancellationTokenSource(QueryTimeout);
-            var wanted = oids.Where(o => !_relations.ContainsKey(o)).ToHashSet();
-            for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
-            {
-                _connection ??= await PgCatalogConnection.OpenAsync(_connector, _options, _database, timeout.Token).ConfigureAwait(false);
-                var loaded = await LoadRoundAsync(_connection, wanted, timeout.Token).ConfigureAwait(false);
-                wanted = loaded.SelectMany(r => r.Origins.Concat(r.Reads)).Select(c => c.Relation)
-                    .Where(o => o != 0 && !_relations.ContainsKey(o)).ToHashSet();
-            }
+            var loaded = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
+            wanted = loaded.SelectMany(r => r.Origins.Concat(r.Reads)).Select(c => c.Relation)
+                .Where(o => o != 0 && !_relations.ContainsKey(o)).ToHashSet();
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            await DropConnectionAsync(ex).ConfigureAwait(false);
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
+
+        return true;
+    });
 
     /// <summary>
     /// The result columns <paramref name="sql"/> would have, described (not run) on the gateway's connection;
     /// null when it cannot be described there (a temporary table, another search_path, a broken connection).
     /// </summary>
-    public async Task<PgField[]?> DescribeAsync(string sql)
-    {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            using var timeout = new CancellationTokenSource(QueryTimeout);
-            _connection ??= await PgCatalogConnection.OpenAsync(_connector, _options, _database, timeout.Token).ConfigureAwait(false);
-            return await _connection.DescribeAsync(sql, timeout.Token).ConfigureAwait(false);
-        }
-        catch (PgUpstreamException ex) when (_connection is not null && ex.Message.StartsWith("describe failed", StringComparison.Ordinal))
-        {
-            PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
-            return null; // the statement, not the connection, failed: keep the connection
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            await DropConnectionAsync(ex).ConfigureAwait(false);
+    public Task<PgField[]?> DescribeAsync(string sql) => UseAsync<PgField[]?>(
+        (connection, ct) => connection.DescribeAsync(sql, ct)!,
+        keepConnection: ex => ex is PgUpstreamException && ex.Message.StartsWith("describe failed", StringComparison.Ordinal)); // the statement failed, not the connection
 
-            return null;
-        }
-        finally
-        {
-            _lock.Release();
-        }
+    protected override Task<PgCatalogConnection> OpenAsync(CancellationToken ct) => PgCatalogConnection.OpenAsync(connector, options, database, ct);
+
+    protected override async Task<IReadOnlySet<string>> QueryFunctionNamesAsync(PgCatalogConnection connection, CancellationToken ct)
+    {
+        var rows = await connection.QueryAsync(
+            "SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+            + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')", ct).ConfigureAwait(false);
+        return rows.Select(r => r[0]!).ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>Logs why the catalog could not answer and drops its connection, which a failed query may have left mid-message.</summary>
-    private async Task DropConnectionAsync(Exception ex)
-    {
-        PgLog.CatalogUnavailable(_logger, _options.Name, _database, ex.Message);
-        if (_connection is { } broken)
-        {
-            _connection = null;
-            await broken.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    protected override void ClearEntries() => _relations.Clear();
+
+    protected override void LogUnavailable(string reason) => PgLog.CatalogUnavailable(logger, options.Name, database, reason);
 
     private async Task<List<PgRelation>> LoadRoundAsync(PgCatalogConnection connection, HashSet<uint> oids, CancellationToken ct)
     {
@@ -226,20 +119,4 @@ internal sealed class PgCatalog : IAsyncDisposable
 
         return loaded;
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is { } c)
-        {
-            await c.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _lock.Dispose();
-    }
 }
-
-/// <summary>
-/// The names of one database's own functions, outside pg_catalog and information_schema (a user's, an
-/// extension's): a call to one may read tables itself.
-/// </summary>
-internal sealed record PgFunctionNames(IReadOnlySet<string> Own);

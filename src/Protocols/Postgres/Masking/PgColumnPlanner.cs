@@ -106,7 +106,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     /// lexer cannot read. A name followed by '(' that is no function (an alias's column list) is no call of one.
     /// The names are as fresh as the catalog: a function created elsewhere in the last minute is not known yet.
     /// </summary>
-    private static bool CallsOwnFunction(ReadOnlySpan<byte> statement, PgFunctionNames functions)
+    private static bool CallsOwnFunction(ReadOnlySpan<byte> statement, IReadOnlySet<string> functions)
     {
         var lexer = new PgLexer(statement);
         var previous = default(SqlToken);
@@ -130,7 +130,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             var name = previous.Kind == SqlTokenKind.Word
                 ? System.Text.Encoding.UTF8.GetString(statement.Slice(previous.Start, previous.Length)).ToLowerInvariant()
                 : System.Text.Encoding.UTF8.GetString(statement.Slice(previous.ValueStart, previous.ValueLength));
-            if (functions.Own.Contains(name))
+            if (functions.Contains(name))
             {
                 return true;
             }

@@ -1,0 +1,110 @@
+namespace Gatehouse.Protocols.Masking;
+
+/// <summary>
+/// What both upstreams' masking catalogs share: one connection of the gateway's own, used by one lookup at a
+/// time; entries trusted for <see cref="MaxAge"/> (DDL made behind the gateway's back) and dropped at once on
+/// DDL seen through it (<see cref="Invalidate"/>); a failed lookup logged, its connection dropped, and what it
+/// would have loaded left missing, so the masker masks what it cannot resolve. Also the names of the
+/// upstream's own functions, which strict mode needs (a call to one may read tables itself).
+/// </summary>
+internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDisposable
+    where TConnection : class, IAsyncDisposable
+{
+    /// <summary>How long an entry is trusted when DDL may happen behind the gateway's back.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private TConnection? _connection;
+    private long _filledAt = time.GetTimestamp();
+    private volatile IReadOnlySet<string>? _functions;
+
+    /// <summary>Bumped whenever the cache is dropped, so sessions know their own per-column decisions are stale.</summary>
+    public int Generation { get; private set; }
+
+    public void Invalidate()
+    {
+        _functions = null;
+        ClearEntries();
+        _filledAt = time.GetTimestamp();
+        Generation++;
+    }
+
+    /// <summary>
+    /// The names of the upstream's own functions (PostgreSQL: outside pg_catalog and information_schema;
+    /// MySQL: stored functions, lower case); false until loaded, and after a failed load.
+    /// </summary>
+    public bool TryGetFunctions(out IReadOnlySet<string> names)
+    {
+        ExpireIfOld();
+        names = _functions!;
+        return names is not null;
+    }
+
+    /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws.</summary>
+    public Task LoadFunctionsAsync() => UseAsync(async (connection, ct) =>
+    {
+        _functions ??= await QueryFunctionNamesAsync(connection, ct).ConfigureAwait(false);
+        return true;
+    });
+
+    /// <summary>Drops everything once it is older than <see cref="MaxAge"/>; call before reading an entry.</summary>
+    protected void ExpireIfOld()
+    {
+        if (time.GetElapsedTime(_filledAt) > MaxAge)
+        {
+            Invalidate();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the catalog connection, one lookup at a time; default when it fails, after
+    /// logging why and dropping the connection (unless <paramref name="keepConnection"/> says the failure was the
+    /// statement's, not the connection's).
+    /// </summary>
+    protected async Task<T?> UseAsync<T>(Func<TConnection, CancellationToken, Task<T>> work, Func<Exception, bool>? keepConnection = null)
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            using var timeout = new CancellationTokenSource(QueryTimeout);
+            _connection ??= await OpenAsync(timeout.Token).ConfigureAwait(false);
+            return await work(_connection, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogUnavailable(ex.Message);
+            if (keepConnection?.Invoke(ex) != true && _connection is { } broken)
+            {
+                _connection = null;
+                await broken.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return default;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    protected abstract Task<TConnection> OpenAsync(CancellationToken ct);
+
+    protected abstract Task<IReadOnlySet<string>> QueryFunctionNamesAsync(TConnection connection, CancellationToken ct);
+
+    /// <summary>Forgets the subclass's own entries (relations, views).</summary>
+    protected abstract void ClearEntries();
+
+    protected abstract void LogUnavailable(string reason);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is { } c)
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _lock.Dispose();
+    }
+}
