@@ -62,6 +62,8 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
     public void Begin(PgResultShape shape)
     {
         _shape = shape;
+        _hmac?.Dispose(); // a row that ended the session mid-token
+        _hmac = null;
         _state = State.Header;
         _smallFilled = 0;
         _delta = 0;
@@ -272,21 +274,26 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
                 rows.Counter.Masked(action);
             }
 
-            var masked = new byte[4 + (action is null ? value.Length : ValueMasker.MaxLength(action, value.Length))];
-            var written = action is null ? value.Length : ValueMasker.Write(action, value, rows.Masking.TokenKey, masked.AsSpan(4));
-            if (action is null)
+            // Written straight where it goes: held until the row's length is known, else out.
+            var most = 4 + (action is null ? value.Length : ValueMasker.MaxLength(action, value.Length));
+            if (!_headerSent && _held.WrittenCount + most > holdLimit)
             {
-                value.CopyTo(masked.AsSpan(4));
+                return HeldTooMuch();
             }
 
-            BinaryPrimitives.WriteInt32BigEndian(masked, written);
+            var target = _headerSent ? output : _held;
+            var span = target.GetSpan(most);
+            var written = action is null ? value.Length : ValueMasker.Write(action, value, rows.Masking.TokenKey, span[4..]);
+            if (action is null)
+            {
+                value.CopyTo(span[4..]);
+            }
+
+            BinaryPrimitives.WriteInt32BigEndian(span, written);
+            target.Advance(4 + Math.Max(written, 0));
             _delta += Math.Max(written, 0) - value.Length;
             _settledThrough = _column;
             _value.ResetWrittenCount();
-            if (Emit(masked.AsSpan(0, 4 + Math.Max(written, 0)), output) is { } held)
-            {
-                return held;
-            }
 
             if (Settled(output) is { } error)
             {
@@ -339,13 +346,15 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
 
         if (_held.WrittenCount + _value.WrittenCount + bytes.Length > holdLimit)
         {
-            return RewriteDecision.End(SessionEndReason.Enforced,
-                $"a result row of {_declared + 1} bytes has a masked column after more than {holdLimit} bytes of other columns; the gateway cannot mask it without holding them, so it does not pass it");
+            return HeldTooMuch();
         }
 
         _held.Write(bytes);
         return null;
     }
+
+    private RewriteDecision HeldTooMuch() => RewriteDecision.End(SessionEndReason.Enforced,
+        $"a result row of {_declared + 1} bytes has a masked column after more than {holdLimit} bytes of other columns; the gateway cannot mask it without holding them, so it does not pass it");
 
     private bool FitsHeld(long length) => _held.WrittenCount + length <= holdLimit;
 
