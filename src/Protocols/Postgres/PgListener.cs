@@ -62,7 +62,6 @@ public sealed class PgListener
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Masking.PgCatalog> _catalogs = new(StringComparer.Ordinal);
 
-    /// <summary>The masking catalog of one upstream database, shared by its sessions (OIDs are per database).</summary>
     /// <summary>
     /// DDL seen in any session, masked or exempt, drops the database's cached catalog: a column renamed to a
     /// sensitive name, or a function created by an exempt developer, must count for masked sessions at once.
@@ -75,6 +74,7 @@ public sealed class PgListener
         }
     }
 
+    /// <summary>The masking catalog of one upstream database, shared by its sessions (OIDs are per database).</summary>
     internal Masking.PgCatalog CatalogFor(string database) =>
         _catalogs.GetOrAdd(database, db => new Masking.PgCatalog(Connector, Options.Upstream, db, Time, Logger));
 

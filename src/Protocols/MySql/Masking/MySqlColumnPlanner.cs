@@ -200,10 +200,15 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             for (var i = 1; i < tokens.Count; i++)
             {
                 var callee = tokens[i - 1];
-                if (tokens[i].IsPunct('(') && callee.Kind is SqlTokenKind.Word or SqlTokenKind.QuotedName
-                    && functions.Contains(Encoding.UTF8.GetString(sql.Slice(callee.ValueStart, callee.ValueLength)).ToLowerInvariant()))
+                if (!tokens[i].IsPunct('(') || callee.Kind is not (SqlTokenKind.Word or SqlTokenKind.QuotedName))
                 {
-                    return true;
+                    continue;
+                }
+
+                if ((callee.Flags & SqlTokenFlags.Escaped) != 0
+                    || functions.Contains(Encoding.UTF8.GetString(sql.Slice(callee.ValueStart, callee.ValueLength)).ToLowerInvariant()))
+                {
+                    return true; // a name with doubled quotes is not decoded here: counted as a call of one
                 }
             }
 
