@@ -26,7 +26,7 @@ internal sealed record IndexLimits(int MaxTexts, int MaxTextBytes, int MaxPendin
 /// </summary>
 internal static class SegmentIndexBuilder
 {
-    public static SegmentIndexContent Build(long number, byte[] data, IReadOnlyList<SegmentRecord> records, IReadOnlyList<OpenSession>? before, IndexLimits limits)
+    public static SegmentIndexContent Build(long number, ReadOnlyMemory<byte> data, IReadOnlyList<SegmentRecord> records, IReadOnlyList<OpenSession>? before, IndexLimits limits)
     {
         var carried = before?.ToDictionary(o => o.Session) ?? new Dictionary<Guid, OpenSession>();
         var sessions = new Dictionary<Guid, SessionReader>();
@@ -53,7 +53,7 @@ internal static class SegmentIndexBuilder
                 order.Add(session);
             }
 
-            session.Add(header, data.AsMemory(record.PayloadOffset, (int)header.Length));
+            session.Add(header, data.Slice(record.PayloadOffset, (int)header.Length));
         }
 
         IReadOnlyList<OpenSession> stillOpen = recovered

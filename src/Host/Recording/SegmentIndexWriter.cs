@@ -14,8 +14,9 @@ internal sealed class SegmentIndexWriter(ISegmentStore store, byte[] key, IndexL
     /// <summary>Builds and writes segment <paramref name="number"/>'s index; false when the segment is not sealed (being written, or damaged).</summary>
     public bool Write(long number)
     {
-        var data = store.ReadAll(number);
-        var scan = SegmentScan.Read(number, data, key);
+        using var segment = store.Open(number); // mapped, not copied: a sealed segment is up to 64 MiB
+        var data = segment.Memory;
+        var scan = SegmentScan.Read(number, data.Span, key);
         if (scan.Seal is not { } seal)
         {
             return false;

@@ -36,7 +36,7 @@ public sealed class SegmentScan
     /// <summary>The file ends with records but no seal: cut short (a crash, or truncation) or still being written.</summary>
     public bool IsOpen => Problem is null && Seal is null;
 
-    public static SegmentScan Read(long number, byte[] data, ReadOnlySpan<byte> key)
+    public static SegmentScan Read(long number, ReadOnlySpan<byte> data, ReadOnlySpan<byte> key)
     {
         var scan = new SegmentScan(number);
         using var chain = new SegmentChain();
@@ -49,13 +49,13 @@ public sealed class SegmentScan
                 return scan.Fail($"at byte {at}: data after the seal");
             }
 
-            if (!RecordHeader.TryRead(data.AsSpan(at), out var header, out var why))
+            if (!RecordHeader.TryRead(data[at..], out var header, out var why))
             {
                 return scan.Fail($"at byte {at} (record {scan.Records.Count}): {why}");
             }
 
             var record = new SegmentRecord(header, at);
-            var payload = data.AsSpan(record.PayloadOffset, (int)header.Length);
+            var payload = data.Slice(record.PayloadOffset, (int)header.Length);
             if (scan.Records.Count == 0)
             {
                 if (header.Kind != RecordKind.SegmentStart || !SegmentFormat.TryReadStart(payload, out var started, out var previous))
@@ -97,7 +97,7 @@ public sealed class SegmentScan
             }
             else
             {
-                chain.Add(data.AsSpan(at, RecordHeader.Size + (int)header.Length));
+                chain.Add(data.Slice(at, RecordHeader.Size + (int)header.Length));
             }
 
             scan.Records.Add(record);

@@ -11,6 +11,12 @@ public interface ISegmentStore
 
     byte[] ReadAll(long number);
 
+    /// <summary>
+    /// A segment's bytes for reading once through (building its index); dispose it when done. A store of files
+    /// maps them rather than copying them into the heap.
+    /// </summary>
+    System.Buffers.IMemoryOwner<byte> Open(long number) => new HeapSegment(ReadAll(number));
+
     /// <summary>Creates a new segment file (failing if it exists) open for appending.</summary>
     ISegmentFile Create(long number);
 
@@ -30,6 +36,16 @@ public interface ISegmentStore
 
     /// <summary>Replaces a segment's index file atomically and durably.</summary>
     void WriteIndex(long number, byte[] index) => throw new NotSupportedException("this store keeps no segment indexes");
+}
+
+/// <summary>A segment's bytes already in the heap, as <see cref="ISegmentStore.Open"/> gives them by default.</summary>
+public sealed class HeapSegment(byte[] data) : System.Buffers.IMemoryOwner<byte>
+{
+    public Memory<byte> Memory => data;
+
+    public void Dispose()
+    {
+    }
 }
 
 /// <summary>One segment open for appending.</summary>
@@ -69,6 +85,8 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
     }
 
     public byte[] ReadAll(long number) => File.ReadAllBytes(PathOf(number));
+
+    public System.Buffers.IMemoryOwner<byte> Open(long number) => (System.Buffers.IMemoryOwner<byte>?)MappedSegment.Open(PathOf(number)) ?? new HeapSegment([]);
 
     public ISegmentFile Create(long number)
     {

@@ -66,6 +66,37 @@ public sealed class SegmentIndexerTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Indexing_a_sealed_segment_maps_it_rather_than_copying_it_into_the_heap()
+    {
+        // One segment of about 8 MiB: results (which an index does not keep) and a few statements.
+        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        writer.Open();
+        var recorder = new Recorder(writer, TimeProvider.System);
+        var session = Guid.NewGuid();
+        var result = new byte[64 * 1024];
+        for (var i = 0; i < 128; i++)
+        {
+            await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, session, Encoding.UTF8.GetBytes($"statement {i}"), durable: false);
+            await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, session, result, durable: false);
+        }
+
+        await recorder.DisposeAsync(); // seals the segment
+        var number = Assert.Single(_kit.Store.List());
+        using (var mapped = _kit.Store.Open(number))
+        {
+            Assert.Equal(_kit.Store.ReadAll(number), mapped.Memory.ToArray()); // the same bytes
+        }
+
+        var indexes = new SegmentIndexWriter(_kit.Store, RecordingTestKit.Key);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.True(indexes.Write(number));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var size = new FileInfo(_kit.PathOf(number)).Length;
+        Assert.True(size > 8 * 1024 * 1024, $"{size} B segment");
+        Assert.True(allocated < size / 8, $"indexing a {size} B segment allocated {allocated} B");
+    }
+
     /// <summary>A store whose index writes fail as a full disk does.</summary>
     private sealed class IndexFailingStore(DirectorySegmentStore inner, bool failing) : ISegmentStore
     {
