@@ -323,8 +323,16 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
         }
     }
 
-    /// <summary>A CommandComplete tag of DDL, after which names the catalog resolved may be wrong.</summary>
-    public static bool IsDdl(ReadOnlySpan<byte> tag) => tag.StartsWith("CREATE"u8) || tag.StartsWith("ALTER"u8) || tag.StartsWith("DROP"u8);
+    /// <summary>
+    /// A CommandComplete tag after which names the catalog resolved may be wrong: DDL (an EXECUTE'd statement reports
+    /// its own tag), IMPORT FOREIGN SCHEMA, and DO and CALL, whose code may have run any DDL.
+    /// </summary>
+    public static bool IsDdl(ReadOnlySpan<byte> tag)
+    {
+        tag = tag.TrimEnd((byte)0);
+        return tag.StartsWith("CREATE"u8) || tag.StartsWith("ALTER"u8) || tag.StartsWith("DROP"u8) || tag.StartsWith("IMPORT FOREIGN SCHEMA"u8)
+            || tag.SequenceEqual("DO"u8) || tag.SequenceEqual("CALL"u8);
+    }
 
     private void OnCommandComplete(ReadOnlySpan<byte> body)
     {
