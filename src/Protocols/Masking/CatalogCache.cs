@@ -33,7 +33,7 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
 
     /// <summary>
     /// The names of the upstream's own functions (PostgreSQL: outside pg_catalog and information_schema;
-    /// MySQL: stored functions, lower case); false until loaded, and after a failed load.
+    /// MySQL: stored functions, compared case-insensitively); false until loaded, and after a failed load.
     /// </summary>
     public bool TryGetFunctions(out IReadOnlySet<string> names)
     {

@@ -297,14 +297,14 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     {
         if (_masker is not null)
         {
-            return MySqlResultMasker.ForStatement(command, sql, _guard?.MayChangeCatalog);
+            return MySqlResultMasker.ForStatement(command, sql, _guard?.MayChangeCatalog ?? true); // no guard: assume it may
         }
 
         return _watchCatalog && (_guard?.MayChangeCatalog ?? true) ? MySqlResultMasker.CatalogChange(command) : null;
     }
 
     /// <summary>A statement forwarded before the gateway could read it whole: strict mode reads it as unreadable text.</summary>
-    private MySqlMaskedCommand? Unread(Command command) => _masker is null ? null : MySqlResultMasker.ForStatement(command, "/*"u8);
+    private MySqlMaskedCommand? Unread(Command command) => _masker is null ? null : MySqlResultMasker.ForStatement(command, "/*"u8, mayChangeCatalog: true);
 
     private ReadOnlySpan<byte> Scratch(in ReadOnlySequence<byte> packet)
     {

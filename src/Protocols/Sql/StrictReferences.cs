@@ -39,9 +39,15 @@ internal static class StrictReferences
         "jsonb_to_recordset", "json_to_record", "jsonb_to_record", "jsonb_path_query", "json_table",
     };
 
-    private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char);
+    private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false);
 
-    public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking)
+    /// <param name="ownFunctions">
+    /// The names of the database's own functions (PostgreSQL: outside pg_catalog; MySQL: stored functions), with
+    /// the comparer the server resolves them by: a call of one may read a sensitive table itself and return its
+    /// values as a derived column, so it counts too. A quoted name with escapes, which is not decoded here, counts
+    /// as one. Null: no such check.
+    /// </param>
+    public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions = null)
         where TLexer : ISqlLexer, allows ref struct
     {
         var tokens = new List<Token>();
@@ -77,7 +83,14 @@ internal static class StrictReferences
                 return true;
             }
 
-            tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0));
+            if (ownFunctions is not null && t.IsPunct('(') && tokens.Count > 0 && tokens[^1].Name is { } callee
+                && (tokens[^1].Undecoded || ownFunctions.Contains(callee)))
+            {
+                return true;
+            }
+
+            tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0,
+                t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0));
         }
 
         return UsesWholeRow(tokens);

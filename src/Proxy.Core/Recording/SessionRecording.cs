@@ -48,9 +48,9 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
 
     public void OnRowsOmitted(Direction direction, long rows)
     {
-        var count = new byte[sizeof(long)];
+        Span<byte> count = stackalloc byte[sizeof(long)];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(count, rows);
-        StageOf(direction).Note(RecordKind.RowsOmitted, count);
+        StageOf(direction).NoteCopy(RecordKind.RowsOmitted, count);
     }
 
     public async ValueTask CommitAsync(Direction direction, CancellationToken cancellationToken)
@@ -126,6 +126,16 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
             {
                 FlushData();
                 Records().Add((kind, payload, payload.Length, false));
+            }
+        }
+
+        /// <summary>A small payload copied into a pooled buffer (the recorder returns it): no array per call on the relay's path.</summary>
+        public void NoteCopy(RecordKind kind, ReadOnlySpan<byte> payload)
+        {
+            lock (_lock)
+            {
+                FlushData();
+                AddRented(kind, payload);
             }
         }
 

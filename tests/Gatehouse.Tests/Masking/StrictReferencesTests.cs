@@ -70,4 +70,19 @@ public sealed class StrictReferencesTests
     [InlineData("INSERT INTO audit.log (a, b) SELECT 1, 2")]
     [InlineData("SELECT j.x FROM t, JSON_TABLE(t.doc, '$[*]' COLUMNS (x INT PATH '$')) AS j")]
     public void Statements_that_only_qualify_columns_or_name_none_that_are_sensitive(string sql) => Assert.False(Find(sql));
+
+    [Theory]
+    [InlineData("SELECT people_of(1)::text", true)]
+    [InlineData("SELECT app.people_of(1) AS p", true)]
+    [InlineData("SELECT \"people_of\"(1)", true)]
+    [InlineData("SELECT \"People_Of\"(1)", false)] // quoted: case kept, so another function
+    [InlineData("SELECT \"people\"\"of\"(1)", true)] // escapes are not decoded here: counted as a call of one
+    [InlineData("SELECT upper(name), count(*) FROM customers", false)]
+    [InlineData("SELECT people_of FROM t", false)] // a column of that name, not a call
+    public void A_call_of_the_databases_own_function_counts(string sql, bool expected)
+    {
+        var bytes = Encoding.UTF8.GetBytes(sql);
+        var lexer = new PgLexer(bytes);
+        Assert.Equal(expected, StrictReferences.Find(ref lexer, bytes, Session, new HashSet<string>(StringComparer.Ordinal) { "people_of" }));
+    }
 }

@@ -66,7 +66,7 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
     {
         var rows = await connection.QueryAsync(
             "SELECT DISTINCT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'", ct).ConfigureAwait(false);
-        return rows.Select(r => r[0]!.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        return rows.Select(r => r[0]!).ToHashSet(StringComparer.OrdinalIgnoreCase); // routine names are case-insensitive
     }
 
     protected override void ClearEntries() => _relations.Clear();

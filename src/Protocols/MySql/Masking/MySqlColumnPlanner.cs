@@ -170,50 +170,21 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
             var facts = new StatementFacts
             {
-                ReferencesSensitive = RunsUnseenSql(tokens) || References(sql, masking) || CallsStoredFunction(sql, tokens, functions),
+                ReferencesSensitive = RunsUnseenSql(tokens) || functions is null || References(sql, masking, functions),
                 HasSetOperation = tokens.Exists(t => t.Is(Keyword.Union) || t.Is(Keyword.Except) || t.Is(Keyword.Intersect)),
             };
             facts._defined = DefinedNames(sql, tokens);
             return facts;
         }
 
-        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking)
+        /// <param name="functions">The stored functions' names (compared case-insensitively, as the server resolves them).</param>
+        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string> functions)
         {
             var lexer = new MySqlLexer(sql);
-            return StrictReferences.Find(ref lexer, sql, masking);
+            return StrictReferences.Find(ref lexer, sql, masking, functions);
         }
 
         private static bool RunsUnseenSql(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call));
-
-        /// <summary>
-        /// A call of a stored function, which may read a sensitive table and return its values as a derived
-        /// column (<c>SELECT card_of(1)</c>); true when the names are unknown (the catalog could not load them).
-        /// Names are compared in lower case, as the server resolves routines.
-        /// </summary>
-        private static bool CallsStoredFunction(ReadOnlySpan<byte> sql, List<SqlToken> tokens, IReadOnlySet<string>? functions)
-        {
-            if (functions is null)
-            {
-                return true;
-            }
-
-            for (var i = 1; i < tokens.Count; i++)
-            {
-                var callee = tokens[i - 1];
-                if (!tokens[i].IsPunct('(') || callee.Kind is not (SqlTokenKind.Word or SqlTokenKind.QuotedName))
-                {
-                    continue;
-                }
-
-                if ((callee.Flags & SqlTokenFlags.Escaped) != 0
-                    || functions.Contains(Encoding.UTF8.GetString(sql.Slice(callee.ValueStart, callee.ValueLength)).ToLowerInvariant()))
-                {
-                    return true; // a name with doubled quotes is not decoded here: counted as a call of one
-                }
-            }
-
-            return false;
-        }
 
         /// <summary>
         /// Names the statement gives to CTEs (<c>name AS (</c>, <c>name (cols) AS (</c>) and derived tables

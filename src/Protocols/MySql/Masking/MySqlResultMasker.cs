@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Framing;
 using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Relay;
@@ -43,11 +42,11 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
     // ----- client to upstream -----
 
     /// <summary>
-    /// The tag a COM_QUERY or COM_STMT_PREPARE travels with; <paramref name="mayChangeCatalog"/> from the statement
-    /// guard's classification when there is one (otherwise the text is read for DDL words).
+    /// The tag a COM_QUERY or COM_STMT_PREPARE travels with; <paramref name="mayChangeCatalog"/> as the statement
+    /// guard classified the text (<see cref="Proxy.Core.Policy.StatementGuard.MayChangeCatalog"/>).
     /// </summary>
-    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql, bool? mayChangeCatalog = null) =>
-        new(command, sql.ToArray(), MayChangeCatalog: mayChangeCatalog ?? MentionsDdl(sql));
+    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql, bool mayChangeCatalog) =>
+        new(command, sql.ToArray(), MayChangeCatalog: mayChangeCatalog);
 
     /// <summary>An exempt session's tag for a statement that may change the catalog: its OK tells masked sessions.</summary>
     public static MySqlMaskedCommand CatalogChange(Command command) => new(command, [], MayChangeCatalog: true);
@@ -207,19 +206,5 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
         }
 
         return _command.Sql;
-    }
-
-    private static bool MentionsDdl(ReadOnlySpan<byte> sql)
-    {
-        var lexer = new MySqlLexer(sql);
-        for (var t = lexer.Next(); t.Kind is not (SqlTokenKind.End or SqlTokenKind.Error); t = lexer.Next())
-        {
-            if (t.Keyword is Keyword.Create or Keyword.Alter or Keyword.Drop or Keyword.Rename && t.Kind == SqlTokenKind.Word)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

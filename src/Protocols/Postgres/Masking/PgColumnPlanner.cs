@@ -94,49 +94,9 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             return false;
         }
 
+        // Without the database's function names, a call could be of anything: strict fails closed.
         var lexer = new PgLexer(statement);
-        return StrictReferences.Find(ref lexer, statement, masking)
-            || !catalog.TryGetFunctions(out var names) || CallsOwnFunction(statement, names);
-    }
-
-    /// <summary>
-    /// Whether the statement calls a function of the database's own (a user's or an extension's), which may read a
-    /// sensitive table and return its values as derived columns (<c>SELECT * FROM people_of(1)</c>,
-    /// <c>SELECT people_of(1)::text</c>); also for a quoted name the gateway would have to decode and for text the
-    /// lexer cannot read. A name followed by '(' that is no function (an alias's column list) is no call of one.
-    /// The names are as fresh as the catalog: a function created elsewhere in the last minute is not known yet.
-    /// </summary>
-    private static bool CallsOwnFunction(ReadOnlySpan<byte> statement, IReadOnlySet<string> functions)
-    {
-        var lexer = new PgLexer(statement);
-        var previous = default(SqlToken);
-        for (var t = lexer.Next(); t.Kind != SqlTokenKind.End; previous = t, t = lexer.Next())
-        {
-            if (t.Kind == SqlTokenKind.Error)
-            {
-                return true;
-            }
-
-            if (!t.IsPunct('(') || previous.Kind is not (SqlTokenKind.Word or SqlTokenKind.QuotedName))
-            {
-                continue;
-            }
-
-            if (previous.Kind == SqlTokenKind.QuotedName && previous.Flags != SqlTokenFlags.None)
-            {
-                return true;
-            }
-
-            var name = previous.Kind == SqlTokenKind.Word
-                ? System.Text.Encoding.UTF8.GetString(statement.Slice(previous.Start, previous.Length)).ToLowerInvariant()
-                : System.Text.Encoding.UTF8.GetString(statement.Slice(previous.ValueStart, previous.ValueLength));
-            if (functions.Contains(name))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return !catalog.TryGetFunctions(out var functions) || StrictReferences.Find(ref lexer, statement, masking, functions);
     }
 
     /// <summary>The action for a column by identity; sets <paramref name="scan"/> when the value is an expression inside a view.</summary>
