@@ -89,6 +89,10 @@ public class RecorderBenchmarks
             {
             }
 
+            public void StopZeroFilling()
+            {
+            }
+
             public void Dispose()
             {
             }

@@ -38,6 +38,10 @@ internal sealed class MemorySegmentStore : ISegmentStore
         {
         }
 
+        public void StopZeroFilling()
+        {
+        }
+
         public void Dispose()
         {
         }

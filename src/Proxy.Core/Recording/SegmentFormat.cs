@@ -16,6 +16,8 @@ namespace Gatehouse.Proxy.Core.Recording;
 /// <c>HMAC-SHA-256(key, "gatehouse seal v1" ‖ number ‖ count ‖ chain ‖ previous seal)</c> (32 bytes). So an
 /// edited, inserted, deleted or reordered record breaks the chain; a truncated segment has no seal; a deleted
 /// or swapped segment breaks the link the next SegmentStart carries; and no seal verifies under another key.
+/// The segment being written may end in zeros laid down ahead of its records (no record has kind 0); a sealed
+/// one ends with its seal.
 /// </summary>
 public static class SegmentFormat
 {

@@ -21,7 +21,7 @@ public sealed class SegmentScan
 
     public List<SegmentRecord> Records { get; } = [];
 
-    /// <summary>Bytes from the start that hold whole, well-formed records (what recovery keeps).</summary>
+    /// <summary>Bytes from the start that hold whole, well-formed records (what recovery keeps); an open segment may have zeros after them.</summary>
     public int ValidLength { get; private set; }
 
     /// <summary>The first thing wrong with the file, with its byte offset; null when nothing is.</summary>
@@ -47,6 +47,11 @@ public sealed class SegmentScan
             if (scan.Seal is not null)
             {
                 return scan.Fail($"at byte {at}: data after the seal");
+            }
+
+            if (IsZeroTail(data, at))
+            {
+                break; // laid down ahead of the records of an open segment (ZeroFilledSegmentFile)
             }
 
             if (!RecordHeader.TryRead(data[at..], out var header, out var why))
@@ -105,8 +110,14 @@ public sealed class SegmentScan
             scan.ValidLength = at;
         }
 
-        return data.Length == 0 ? scan.Fail("the file is empty") : scan;
+        return data.Length == 0 ? scan.Fail("the file is empty")
+            : scan.Records.Count == 0 ? scan.Fail("at byte 0: the file holds only zeros")
+            : scan;
     }
+
+    /// <summary>Whether nothing but zeros follows <paramref name="at"/>; only looked at further where no record can begin (kind 0).</summary>
+    private static bool IsZeroTail(ReadOnlySpan<byte> data, int at)
+        => (data.Length - at <= 4 || data[at + 4] == 0) && data[at..].IndexOfAnyExcept((byte)0) < 0;
 
     private SegmentScan Fail(string problem)
     {

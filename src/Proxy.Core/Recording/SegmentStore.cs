@@ -57,6 +57,12 @@ public interface ISegmentFile : IDisposable
 
     /// <summary>Makes everything appended so far durable (fsync); throws when the device says it could not.</summary>
     void Sync();
+
+    /// <summary>
+    /// Gives back any space laid down ahead of the records and appends at the end from now on (before the seal,
+    /// so nothing but the seal ever ends a sealed segment); the next <see cref="Sync"/> makes that durable.
+    /// </summary>
+    void StopZeroFilling();
 }
 
 /// <summary>Segments as files in one directory.</summary>
@@ -91,18 +97,12 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
     public ISegmentFile Create(long number)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var file = new FileSegmentFile(new FileStream(PathOf(number), FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None));
+        var file = ZeroFilledSegmentFile.Create(PathOf(number));
         SyncDirectory(); // the new name itself must survive a crash
         return file;
     }
 
-    public ISegmentFile OpenTruncated(long number, long length)
-    {
-        var stream = new FileStream(PathOf(number), FileMode.Open, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-        stream.SetLength(length);
-        stream.Seek(length, SeekOrigin.Begin);
-        return new FileSegmentFile(stream);
-    }
+    public ISegmentFile OpenTruncated(long number, long length) => ZeroFilledSegmentFile.OpenAt(PathOf(number), length);
 
     public void Delete(long number)
     {
@@ -155,7 +155,7 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
             return;
         }
 
-        var fd = NativeDirectory.open(Directory, 0 /* O_RDONLY */);
+        var fd = Libc.open(Directory, 0 /* O_RDONLY */);
         if (fd < 0)
         {
             throw new IOException($"cannot open {Directory} to sync it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
@@ -163,37 +163,29 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
 
         try
         {
-            if (NativeDirectory.fsync(fd) != 0)
+            if (Libc.fsync(fd) != 0)
             {
                 throw new IOException($"fsync of {Directory} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
             }
         }
         finally
         {
-            _ = NativeDirectory.close(fd);
+            _ = Libc.close(fd);
         }
-    }
-
-    private sealed class FileSegmentFile(FileStream stream) : ISegmentFile
-    {
-        public long Length => stream.Length;
-
-        public void Append(ReadOnlySpan<byte> data) => stream.Write(data);
-
-        public void Sync() => stream.Flush(flushToDisk: true);
-
-        public void Dispose() => stream.Dispose();
     }
 }
 
 #pragma warning disable SA1300, IDE1006 // libc's own names
-internal static class NativeDirectory
+internal static class Libc
 {
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     public static extern int open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     public static extern int fsync(int fd);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    public static extern int fdatasync(int fd);
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     public static extern int close(int fd);

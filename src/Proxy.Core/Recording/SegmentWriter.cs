@@ -74,7 +74,7 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
             }
             else
             {
-                report = new RecoveryReport(last, data.Length - scan.ValidLength, scan.Problem ?? "the segment was not sealed");
+                report = new RecoveryReport(last, Math.Max(0, EndOfData(data) - scan.ValidLength), scan.Problem ?? "the segment was not sealed");
                 Resume(last, data, scan);
                 Append(RecordKind.Recovery, RecordDirection.None, Guid.Empty, RecoveryPayload(report));
                 SealActive();
@@ -187,8 +187,8 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
     /// </summary>
     private static bool IsTornTail(byte[] data, int validLength)
     {
-        var rest = data.AsSpan(validLength);
-        if (rest.Length < RecordHeader.Size || rest.IndexOfAnyExcept((byte)0) < 0)
+        var rest = data.AsSpan(validLength, Math.Max(0, EndOfData(data) - validLength)); // zeros after it were laid down ahead
+        if (rest.Length < RecordHeader.Size)
         {
             return true;
         }
@@ -196,6 +196,9 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
         var claimed = (long)BinaryPrimitives.ReadUInt32LittleEndian(rest) + RecordHeader.Size;
         return claimed >= rest.Length;
     }
+
+    /// <summary>Where the file's data ends: zeros after it were laid down ahead of records (<see cref="ZeroFilledSegmentFile"/>) or added by the file system.</summary>
+    private static int EndOfData(byte[] data) => data.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
 
     private void RollNow()
     {
@@ -232,6 +235,8 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
 
     private void SealActive()
     {
+        Commit(sync: false);
+        _file!.StopZeroFilling();
         var seal = SegmentFormat.SealPayload(key, _number, _chain!.Count, _chain.Current, _previousSeal);
         var span = _staged.GetSpan(RecordHeader.Size + seal.Length);
         _staged.Advance(RecordHeader.Write(span, RecordKind.Seal, RecordDirection.None, Guid.Empty, NowMicros(), seal));

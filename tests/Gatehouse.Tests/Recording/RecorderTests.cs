@@ -116,6 +116,8 @@ public sealed class RecorderTests : IDisposable
                 file.Sync();
             }
 
+            public void StopZeroFilling() => file.StopZeroFilling();
+
             public void Dispose() => file.Dispose();
         }
     }

@@ -15,8 +15,10 @@ public sealed class RecoveryTests : IDisposable
 
     public void Dispose() => _kit.Dispose();
 
-    [Fact]
-    public void A_torn_tail_is_cut_recorded_and_sealed()
+    [Theory]
+    [InlineData(true)] // torn over the zeros laid down ahead of the records
+    [InlineData(false)] // torn at the end of a file without them (one written by an earlier version)
+    public void A_torn_tail_is_cut_recorded_and_sealed(bool zeroFilled)
     {
         var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
         writer.Open();
@@ -24,8 +26,18 @@ public sealed class RecoveryTests : IDisposable
         writer.Commit(sync: true);
         writer.Dispose(); // the crash: no seal
         var path = _kit.PathOf(1);
-        var whole = new FileInfo(path).Length;
-        File.AppendAllText(path, "\x20\x00\x00\x00torn"); // half a record
+        var whole = SegmentScan.Read(1, File.ReadAllBytes(path), RecordingTestKit.Key).ValidLength;
+        Assert.True(new FileInfo(path).Length > whole); // zeros laid down ahead of the records
+        using (var file = new FileStream(path, FileMode.Open))
+        {
+            if (!zeroFilled)
+            {
+                file.SetLength(whole);
+            }
+
+            file.Position = whole;
+            file.Write("\x20\x00\x00\x00torn"u8); // half a record
+        }
 
         using (var recovered = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System))
         {
@@ -38,8 +50,9 @@ public sealed class RecoveryTests : IDisposable
         Assert.All(_kit.Verify(), v => Assert.True(v.Ok, v.Message));
         Assert.Equal(["SELECT 1"], _kit.Statements());
         var data = _kit.Store.ReadAll(1);
-        Assert.Contains(SegmentScan.Read(1, data, RecordingTestKit.Key).Records, r => r.Header.Kind == RecordKind.Recovery);
-        Assert.True(data.Length > whole);
+        var scan = SegmentScan.Read(1, data, RecordingTestKit.Key);
+        Assert.Contains(scan.Records, r => r.Header.Kind == RecordKind.Recovery);
+        Assert.Equal(data.Length, scan.ValidLength); // sealed: nothing after the seal, zeros neither
     }
 
     [Fact]
@@ -101,14 +114,24 @@ public sealed class RecoveryTests : IDisposable
             }
 
             var active = writer.Segment;
-            var syncedLength = new FileInfo(_kit.PathOf(active)).Length;
+            var syncedLength = LogicalLength(active);
             writer.Commit(sync: false);
             writer.Dispose(); // killed: no seal
-            // The crash loses or tears what was not synced: cut the file anywhere after the synced length.
-            var length = new FileInfo(_kit.PathOf(active)).Length;
+            // The crash loses or tears what was not synced: from anywhere after the synced records, the file
+            // holds zeros again (as it was laid down), or ends there (the zeros laid down were not synced either).
+            var written = LogicalLength(active);
+            var cut = syncedLength + (long)(random.NextDouble() * (written - syncedLength));
             using (var file = new FileStream(_kit.PathOf(active), FileMode.Open))
             {
-                file.SetLength(syncedLength + (long)(random.NextDouble() * (length - syncedLength)));
+                if (random.Next(2) == 0)
+                {
+                    file.SetLength(cut);
+                }
+                else
+                {
+                    file.Position = cut;
+                    file.Write(new byte[written - cut]);
+                }
             }
         }
 
@@ -123,4 +146,7 @@ public sealed class RecoveryTests : IDisposable
         Assert.Empty(durable.Except(kept));
         Assert.Equal(kept.Distinct().Count(), kept.Count);
     }
+
+    /// <summary>Where the records of a segment end (an open one may have zeros after them).</summary>
+    private int LogicalLength(long number) => SegmentScan.Read(number, _kit.Store.ReadAll(number), RecordingTestKit.Key).ValidLength;
 }
