@@ -7,7 +7,9 @@ namespace Gatehouse.Proxy.Core.Recording;
 /// The gateway's session recorder: sessions hand it records through a bounded queue, and one loop off the
 /// relay's hot path appends them to the segments. A durable record's task completes only after an fsync that
 /// covers it; every durable record waiting when the loop wakes shares that one fsync (group commit), and other
-/// records ride along with it or are synced within <see cref="LazySyncInterval"/>. A full queue makes callers
+/// records ride along with it or are synced within <see cref="LazySyncInterval"/>. The loop is woken for a
+/// durable record, or once <see cref="WakeBytes"/> of others or half the queue are waiting: a stream of results
+/// is written in large batches instead of waking a thread for every read. A full queue makes callers
 /// wait (backpressure), never drops. The first write or sync that fails stops the recorder for good: every
 /// waiting and later caller gets a <see cref="RecordingUnavailableException"/>, and <see cref="Failure"/> says
 /// why, so sessions fail closed and /readyz can report it.
@@ -21,13 +23,21 @@ public sealed class Recorder : IAsyncDisposable
     private const int MaxBatchRecords = 1024;
     private const long MaxBatchBytes = 1024 * 1024;
 
+    /// <summary>Bytes of records that need not be durable yet, queued before the loop is woken for them.</summary>
+    public const int WakeBytes = 256 * 1024;
+
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
 
     private readonly SegmentWriter _writer;
     private readonly TimeProvider _time;
     private readonly Channel<Entry> _queue;
     private readonly Task _loop;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly int _wakeCount;
+    private long _unwokenBytes;
+    private int _wakeRequested;
     private volatile string? _failure;
+    private volatile bool _closing;
 
     public Recorder(SegmentWriter writer, TimeProvider time, int queueCapacity = 4096)
     {
@@ -37,6 +47,7 @@ public sealed class Recorder : IAsyncDisposable
         {
             FullMode = BoundedChannelFullMode.Wait, SingleReader = true, AllowSynchronousContinuations = false,
         });
+        _wakeCount = Math.Max(1, queueCapacity / 2); // well before writers must wait for room
         _loop = Task.Run(RunAsync);
     }
 
@@ -107,14 +118,30 @@ public sealed class Recorder : IAsyncDisposable
 
         if (done is not null)
         {
+            Wake();
             await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (Interlocked.Add(ref _unwokenBytes, RecordHeader.Size + payload.Length) >= WakeBytes || _queue.Reader.Count >= _wakeCount)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Wakes the loop once, however many callers ask before it runs.</summary>
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        {
+            _wake.Release();
         }
     }
 
     /// <summary>Stops accepting records, writes what is queued and seals the active segment.</summary>
     public async ValueTask DisposeAsync()
     {
+        _closing = true;
         _queue.Writer.TryComplete();
+        Wake();
         await _loop.ConfigureAwait(false);
         if (_failure is null)
         {
@@ -136,10 +163,11 @@ public sealed class Recorder : IAsyncDisposable
         var batch = new List<Entry>();
         var lastSync = _time.GetTimestamp();
         var unsynced = false;
+        var backlog = false;
         var reader = _queue.Reader;
         try
         {
-            while (await WaitAsync(reader, unsynced).ConfigureAwait(false) is var more && (more || unsynced))
+            while (await WaitAsync(reader, unsynced, backlog).ConfigureAwait(false) is var more && (more || unsynced))
             {
                 var durable = false;
                 var bytes = 0L;
@@ -152,6 +180,7 @@ public sealed class Recorder : IAsyncDisposable
                     durable |= entry.Done is not null;
                 }
 
+                backlog = batch.Count == MaxBatchRecords || bytes >= MaxBatchBytes;
                 Written += batch.Count;
                 BytesWritten += bytes;
                 unsynced |= batch.Count > 0;
@@ -198,25 +227,30 @@ public sealed class Recorder : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for records: with unsynced ones written, at most until the lazy sync is due; otherwise at most
-    /// <see cref="IdleCheck"/>, so a quiet segment still rolls when it reaches its maximum age.
+    /// Unless records are left over from a full batch, waits to be woken (see <see cref="Wake"/>): with records
+    /// written but unsynced, or queued without a wake, at most until the lazy sync is due; otherwise at most
+    /// <see cref="IdleCheck"/>, so a quiet segment still rolls when it reaches its maximum age. False once the
+    /// recorder is closing and its queue is empty.
     /// </summary>
-    private async Task<bool> WaitAsync(ChannelReader<Entry> reader, bool unsynced)
+    private async Task<bool> WaitAsync(ChannelReader<Entry> reader, bool unsynced, bool backlog)
     {
-        if (reader.Completion.IsCompleted)
+        if (!backlog && !_closing)
         {
-            return false;
+            using var timeout = new CancellationTokenSource(unsynced || reader.Count > 0 ? LazySyncInterval : IdleCheck, _time);
+            try
+            {
+                await _wake.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the lazy sync or the idle check is due: loop once more to write and sync, or to roll an old segment
+            }
         }
 
-        using var timeout = new CancellationTokenSource(unsynced ? LazySyncInterval : IdleCheck, _time);
-        try
-        {
-            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return true; // no new records: loop once more to sync the ones written, or to roll an old segment
-        }
+        // Cleared (with a full fence) before the queue is read: a record queued from here on wakes the loop again.
+        Interlocked.Exchange(ref _wakeRequested, 0);
+        Interlocked.Exchange(ref _unwokenBytes, 0);
+        return !_closing || reader.Count > 0;
     }
 
     private static void Return(byte[]? rented)

@@ -5,7 +5,8 @@ namespace Gatehouse.Tests.Recording;
 
 /// <summary>
 /// The recorder's queue and durability: durable records complete only after an fsync and share fsyncs (group
-/// commit); a full queue holds callers back; a failing disk (fsync error, disk full) stops recording for
+/// commit); records that need not be durable wait for one that does, or for a batch worth a write; a full
+/// queue holds callers back; a failing disk (fsync error, disk full) stops recording for
 /// good and every caller is told, so sessions can fail closed.
 /// </summary>
 public sealed class RecorderTests : IDisposable
@@ -14,11 +15,93 @@ public sealed class RecorderTests : IDisposable
 
     public void Dispose() => _kit.Dispose();
 
-    private Recorder Start(ISegmentStore? store = null, int capacity = 4096)
+    private Recorder Start(ISegmentStore? store = null, int capacity = 4096, TimeProvider? time = null)
     {
         var writer = new SegmentWriter(store ?? _kit.Store, RecordingTestKit.Key, new SegmentLimits { MaxBytes = 64 * 1024 }, TimeProvider.System);
         writer.Open();
-        return new Recorder(writer, TimeProvider.System, capacity);
+        return new Recorder(writer, time ?? TimeProvider.System, capacity);
+    }
+
+    [Fact]
+    public async Task Results_are_written_in_batches_a_durable_record_at_once_and_the_rest_when_the_lazy_sync_is_due()
+    {
+        var time = new StoppedTimers();
+        var recorder = Start(time: time);
+        var row = new byte[1000];
+        for (var i = 0; i < 10; i++)
+        {
+            await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, Guid.Empty, row, durable: false);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(0, recorder.Written); // 10 kB of results wake nobody: no thread hop and no write per read
+
+        await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, Guid.Empty, "SELECT 1"u8.ToArray(), durable: true);
+        Assert.Equal(11, recorder.Written); // the durable record took the results with it, in order
+
+        for (var i = 0; i < Recorder.WakeBytes / row.Length + 1; i++)
+        {
+            await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, Guid.Empty, row, durable: false);
+        }
+
+        await WaitUntil(() => recorder.Written > 11); // a batch worth a write wakes the loop
+        await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, Guid.Empty, row, durable: false);
+        var written = recorder.Written;
+        time.FireAll(); // the lazy sync is due: what waits is written and synced
+        await WaitUntil(() => recorder.Written > written);
+        await recorder.DisposeAsync();
+        Assert.All(_kit.Verify(), v => Assert.True(v.Ok, v.Message));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 20)
+        {
+            Assert.True(waited < 10_000, "the recorder's loop did not run");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>System time whose timers fire only when told: the lazy sync and idle checks come when the test says.</summary>
+    private sealed class StoppedTimers : TimeProvider
+    {
+        private readonly List<(TimerCallback Callback, object? State)> _timers = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (_timers)
+            {
+                _timers.Add((callback, state));
+            }
+
+            return new Stopped();
+        }
+
+        public void FireAll()
+        {
+            List<(TimerCallback Callback, object? State)> due;
+            lock (_timers)
+            {
+                due = [.. _timers];
+                _timers.Clear();
+            }
+
+            foreach (var (callback, state) in due)
+            {
+                callback(state);
+            }
+        }
+
+        private sealed class Stopped : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 
     [Fact]
