@@ -57,7 +57,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public static GatewayHost Create(GatehouseSettings settings, Action<ILoggingBuilder>? logging = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Gatehouse reads its own YAML; ASP.NET's appsettings.json would be watched for changes from the
+        // working directory down, recursively: started in /tmp, that was one inotify watch per directory there
+        // (2,093 in the demo), and every write below it (segments, the database's files) an event to handle.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         if (logging is null)
         {
