@@ -17,6 +17,13 @@ public interface ISegmentStore
     /// </summary>
     System.Buffers.IMemoryOwner<byte> Open(long number) => new HeapSegment(ReadAll(number));
 
+    /// <summary>A segment's length with its first <paramref name="head"/> and last <paramref name="tail"/> bytes (fewer when it is shorter), without reading the rest.</summary>
+    SegmentEnds ReadEnds(long number, int head, int tail)
+    {
+        var data = ReadAll(number);
+        return new SegmentEnds(data.Length, data[..Math.Min(head, data.Length)], data[Math.Max(0, data.Length - tail)..]);
+    }
+
     /// <summary>Creates a new segment file (failing if it exists) open for appending.</summary>
     ISegmentFile Create(long number);
 
@@ -37,6 +44,9 @@ public interface ISegmentStore
     /// <summary>Replaces a segment's index file atomically and durably.</summary>
     void WriteIndex(long number, byte[] index) => throw new NotSupportedException("this store keeps no segment indexes");
 }
+
+/// <summary>A segment's length and the bytes at its two ends (see <see cref="ISegmentStore.ReadEnds"/>).</summary>
+public readonly record struct SegmentEnds(long Length, byte[] Head, byte[] Tail);
 
 /// <summary>A segment's bytes already in the heap, as <see cref="ISegmentStore.Open"/> gives them by default.</summary>
 public sealed class HeapSegment(byte[] data) : System.Buffers.IMemoryOwner<byte>
@@ -93,6 +103,22 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
     public byte[] ReadAll(long number) => File.ReadAllBytes(PathOf(number));
 
     public System.Buffers.IMemoryOwner<byte> Open(long number) => (System.Buffers.IMemoryOwner<byte>?)MappedSegment.Open(PathOf(number)) ?? new HeapSegment([]);
+
+    public SegmentEnds ReadEnds(long number, int head, int tail)
+    {
+        using var handle = File.OpenHandle(PathOf(number), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var length = RandomAccess.GetLength(handle);
+        var first = new byte[(int)Math.Min(head, length)];
+        var last = new byte[(int)Math.Min(tail, length)];
+        var read = RandomAccess.Read(handle, first, 0);
+        read += RandomAccess.Read(handle, last, length - last.Length);
+        if (read != first.Length + last.Length)
+        {
+            throw new IOException($"{PathOf(number)} was cut short while being read");
+        }
+
+        return new SegmentEnds(length, first, last);
+    }
 
     public ISegmentFile Create(long number)
     {

@@ -7,11 +7,12 @@ public sealed record SegmentVerdict(long Number, bool Ok, string Message, int Re
 /// Checks every segment of a store in order: each intact and sealed (<see cref="SegmentScan"/>), numbered
 /// from 1 without gaps, and each linked to the seal of the one before. The last segment may be open (the
 /// gateway is writing it) only when the caller says so. The head file must name the newest sealed segment
-/// with its seal, so segments deleted from the end are missed too.
+/// with its seal, so segments deleted from the end are missed too. Without <c>bodies</c>, a segment whose ends
+/// show a valid seal is not read further (<see cref="SealCheck"/>); the others are read whole as always.
 /// </summary>
 public static class SegmentVerifier
 {
-    public static List<SegmentVerdict> Verify(ISegmentStore store, ReadOnlySpan<byte> key, bool allowOpenLast = false)
+    public static List<SegmentVerdict> Verify(ISegmentStore store, ReadOnlySpan<byte> key, bool allowOpenLast = false, bool bodies = true)
     {
         var verdicts = new List<SegmentVerdict>();
         var sealedNumbers = new List<long>();
@@ -22,9 +23,15 @@ public static class SegmentVerifier
         for (var i = 0; i < numbers.Count; i++)
         {
             var number = numbers[i];
-            var scan = SegmentScan.Read(number, store.ReadAll(number), key);
-            var records = scan.Records.Count;
-            string? problem = scan.Problem;
+            byte[] linked = [], sealedBy = [];
+            long sealedRecords = 0;
+            var sealOnly = !bodies && SealCheck.TryRead(store, number, key, out linked, out sealedBy, out sealedRecords);
+            var scan = sealOnly ? null : SegmentScan.Read(number, store.ReadAll(number), key);
+            var records = scan?.Records.Count ?? (int)sealedRecords;
+            var seal = scan is null ? sealedBy : scan.Seal;
+            var previous = scan is null ? linked : scan.PreviousSeal;
+            var open = scan?.IsOpen ?? false;
+            string? problem = scan?.Problem;
             if (problem is null && number != previousNumber + 1)
             {
                 problem = previousNumber == 0
@@ -32,18 +39,18 @@ public static class SegmentVerifier
                     : $"segment{(number - previousNumber > 2 ? "s" : "")} {previousNumber + 1}{(number - previousNumber > 2 ? $" to {number - 1}" : "")} missing before it";
             }
 
-            if (problem is null && previousSeal is not null && !scan.PreviousSeal.AsSpan().SequenceEqual(previousSeal))
+            if (problem is null && previousSeal is not null && !previous.AsSpan().SequenceEqual(previousSeal))
             {
                 problem = $"it is not the segment that followed segment {previousNumber} (its link to that segment's seal does not match: swapped or replaced)";
             }
 
-            if (problem is null && number == 1 && scan.PreviousSeal is { } first && first.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+            if (problem is null && number == 1 && previous is { } first && first.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
             {
                 problem = "segment 1 links to a previous segment (segments before it were removed and renumbered?)";
             }
 
             var last = i == numbers.Count - 1;
-            if (problem is null && scan.IsOpen && !(last && allowOpenLast))
+            if (problem is null && open && !(last && allowOpenLast))
             {
                 problem = last
                     ? $"not sealed: cut short after {records} records (or still being written: verify again after the gateway rolls or stops it)"
@@ -51,10 +58,10 @@ public static class SegmentVerifier
             }
 
             verdicts.Add(problem is null
-                ? new SegmentVerdict(number, true, scan.IsOpen ? $"open (being written), {records} records intact so far" : $"sealed, {records} records", records, scan.Seal)
-                : new SegmentVerdict(number, false, problem, records, scan.Seal));
-            previousSeal = scan.Seal; // after a bad segment the next link cannot be judged: that segment already failed
-            if (problem is null && scan.Seal is { } sealedWith)
+                ? new SegmentVerdict(number, true, open ? $"open (being written), {records} records intact so far" : sealOnly ? $"sealed, {records} records (seal checked, records not re-hashed)" : $"sealed, {records} records", records, seal)
+                : new SegmentVerdict(number, false, problem, records, seal));
+            previousSeal = seal; // after a bad segment the next link cannot be judged: that segment already failed
+            if (problem is null && seal is { } sealedWith)
             {
                 sealedNumbers.Add(number);
                 seals[number] = sealedWith;

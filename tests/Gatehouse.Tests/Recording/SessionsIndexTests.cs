@@ -8,7 +8,7 @@ namespace Gatehouse.Tests.Recording;
 /// <summary>
 /// <c>gatehouse sessions</c> answers from the indexes exactly as from the segments, never misses a match the
 /// indexes cannot show, and reads a segment itself, saying so, when its index is missing or does not verify;
-/// <c>gatehouse verify</c> fails on an altered index.
+/// <c>gatehouse verify</c> fails on an altered index. <c>sessions</c> checks seals and links, not every record.
 /// </summary>
 public sealed class SessionsIndexTests : IDisposable
 {
@@ -134,11 +134,44 @@ public sealed class SessionsIndexTests : IDisposable
         Assert.Contains($"all {count} segments intact, {count - 1} index files verified", verified.ToString(), StringComparison.Ordinal);
     }
 
-    private (List<string> Rows, List<string> Notes) Sessions(SessionFilter filter)
+    [Fact]
+    public async Task Sessions_checks_each_seal_and_link_and_leaves_re_hashing_the_records_to_verify()
+    {
+        await SegmentIndexTests.WriteIndexedAsync(_kit);
+        var (before, _) = Sessions(All);
+        var path = _kit.PathOf(2);
+        var original = File.ReadAllBytes(path);
+
+        // A bit flipped inside segment 2's records: its seal and its index still verify, so the listing (from the
+        // index) stands without reading the records; verify re-hashes them and fails the segment.
+        var body = (byte[])original.Clone();
+        body[SegmentScan.Read(2, original, RecordingTestKit.Key).Records[1].PayloadOffset] ^= 0x01;
+        File.WriteAllBytes(path, body);
+        Assert.Equal(before, Sessions(All).Rows);
+        var verified = new StringWriter();
+        Assert.Equal(1, VerifyCommand.Run(new DirectoryInfo(_kit.Directory), _keyFile, allowOpen: false, verified, TextWriter.Null));
+        Assert.Contains($"{SegmentFormat.FileName(2)}  FAILED", verified.ToString(), StringComparison.Ordinal);
+
+        // A bit flipped in the seal itself, and a segment deleted from the middle: sessions warns.
+        var seal = (byte[])original.Clone();
+        seal[^1] ^= 0x01;
+        File.WriteAllBytes(path, seal);
+        Assert.Contains($"WARNING: {SegmentFormat.FileName(2)} does not verify (", SessionsText(All), StringComparison.Ordinal);
+        File.WriteAllBytes(path, original);
+        File.Delete(_kit.PathOf(3));
+        Assert.Contains($"WARNING: {SegmentFormat.FileName(4)} does not verify (segment 3 missing before it)", SessionsText(All), StringComparison.Ordinal);
+    }
+
+    private string SessionsText(SessionFilter filter)
     {
         var output = new StringWriter();
         Assert.Equal(0, ReplayCommand.Sessions(new DirectoryInfo(_kit.Directory), _keyFile, filter, output, TextWriter.Null));
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        return output.ToString();
+    }
+
+    private (List<string> Rows, List<string> Notes) Sessions(SessionFilter filter)
+    {
+        var lines = SessionsText(filter).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.DoesNotContain(lines, l => l.StartsWith("WARNING", StringComparison.Ordinal));
         return ([.. lines.Where(l => !l.StartsWith("note: ", StringComparison.Ordinal))], [.. lines.Where(l => l.StartsWith("note: ", StringComparison.Ordinal))]);
     }
