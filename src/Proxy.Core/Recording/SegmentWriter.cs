@@ -183,7 +183,8 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
 
     /// <summary>
     /// Whether the bytes after the last whole record are what a crash mid-write leaves: too few for a header, a
-    /// record running past the end, the last record itself damaged, or zeros the file system added.
+    /// record running past the end, the last record itself damaged, zeros the file system added, or a page of
+    /// that record lost. (A truncated file passes as a crash too: the Recovery record says how much was cut.)
     /// </summary>
     private static bool IsTornTail(byte[] data, int validLength)
     {
@@ -194,7 +195,28 @@ public sealed class SegmentWriter(ISegmentStore store, byte[] key, SegmentLimits
         }
 
         var claimed = (long)BinaryPrimitives.ReadUInt32LittleEndian(rest) + RecordHeader.Size;
-        return claimed >= rest.Length;
+        return claimed >= rest.Length || LosesAPage(data, validLength, validLength + claimed);
+    }
+
+    /// <summary>
+    /// Whether some page between the damage at <paramref name="start"/> and the end its record claims holds only
+    /// zeros from the damage on: a page of an unsynced write that power loss kept from the disk reads back as the
+    /// zeros laid down before it, while later pages of the same write may have reached it.
+    /// </summary>
+    private static bool LosesAPage(byte[] data, int start, long end)
+    {
+        const int Page = 4096;
+        for (long page = start / Page * Page; page < Math.Min(end, data.Length); page += Page)
+        {
+            var from = (int)Math.Max(page, start);
+            var to = (int)Math.Min(page + Page, data.Length);
+            if (data.AsSpan(from, to - from).IndexOfAnyExcept((byte)0) < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Where the file's data ends: zeros after it were laid down ahead of records (<see cref="ZeroFilledSegmentFile"/>) or added by the file system.</summary>

@@ -11,6 +11,8 @@ namespace Gatehouse.Tests.Recording;
 /// </summary>
 public sealed class RecoveryTests : IDisposable
 {
+    private const int Page = 4096;
+
     private readonly RecordingTestKit _kit = new();
 
     public void Dispose() => _kit.Dispose();
@@ -53,6 +55,41 @@ public sealed class RecoveryTests : IDisposable
         var scan = SegmentScan.Read(1, data, RecordingTestKit.Key);
         Assert.Contains(scan.Records, r => r.Header.Kind == RecordKind.Recovery);
         Assert.Equal(data.Length, scan.ValidLength); // sealed: nothing after the seal, zeros neither
+    }
+
+    [Fact]
+    public void A_page_lost_mid_write_with_later_pages_on_disk_is_a_torn_tail()
+    {
+        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        writer.Open();
+        writer.Append(RecordKind.Statement, RecordDirection.ClientToUpstream, Guid.NewGuid(), "SELECT 1"u8);
+        writer.Commit(sync: true);
+        var synced = LogicalLength(1);
+        for (var i = 0; i < 60; i++)
+        {
+            writer.Append(RecordKind.Result, RecordDirection.UpstreamToClient, Guid.NewGuid(), Encoding.UTF8.GetBytes(new string('r', 200)));
+        }
+
+        writer.Commit(sync: false); // about 14 KiB, never synced
+        var written = LogicalLength(1);
+        writer.Dispose(); // power lost: the write's second page never reached the disk, the pages after it did
+        var lost = ((synced / Page) + 1) * Page;
+        Assert.True(lost + Page < written, "the unsynced write should span several pages");
+        using (var file = new FileStream(_kit.PathOf(1), FileMode.Open))
+        {
+            file.Position = lost;
+            file.Write(new byte[Page]);
+        }
+
+        using (var recovered = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System))
+        {
+            var report = recovered.Open();
+            Assert.True(report.BytesCut > 0);
+            recovered.Close();
+        }
+
+        Assert.All(_kit.Verify(), v => Assert.True(v.Ok, v.Message));
+        Assert.Equal(["SELECT 1"], _kit.Statements());
     }
 
     [Fact]
@@ -117,20 +154,33 @@ public sealed class RecoveryTests : IDisposable
             var syncedLength = LogicalLength(active);
             writer.Commit(sync: false);
             writer.Dispose(); // killed: no seal
-            // The crash loses or tears what was not synced: from anywhere after the synced records, the file
-            // holds zeros again (as it was laid down), or ends there (the zeros laid down were not synced either).
+            // The crash loses or tears what was not synced: from anywhere after the synced records the file holds
+            // zeros again (as they were laid down), or ends there (the zeros were not synced either), or one page
+            // of the last write never reached the disk while the pages after it did (power lost mid-writeback).
             var written = LogicalLength(active);
             var cut = syncedLength + (long)(random.NextDouble() * (written - syncedLength));
             using (var file = new FileStream(_kit.PathOf(active), FileMode.Open))
             {
-                if (random.Next(2) == 0)
+                switch (random.Next(3))
                 {
-                    file.SetLength(cut);
-                }
-                else
-                {
-                    file.Position = cut;
-                    file.Write(new byte[written - cut]);
+                    case 0:
+                        file.SetLength(cut);
+                        break;
+                    case 1:
+                        file.Position = cut;
+                        file.Write(new byte[written - cut]);
+                        break;
+                    default:
+                        var page = (cut / Page * Page) + (Page * random.Next(1 + (int)((written - (cut / Page * Page)) / Page)));
+                        var from = Math.Max(page, syncedLength);
+                        var to = Math.Min(page + Page, written);
+                        if (to > from)
+                        {
+                            file.Position = from;
+                            file.Write(new byte[to - from]);
+                        }
+
+                        break;
                 }
             }
         }
