@@ -28,7 +28,12 @@ public sealed class RelayAllocationTests
 
     private static readonly Lazy<IReadOnlyDictionary<string, long>> Budgets = new(LoadBudgets);
 
-    public static TheoryData<string> BudgetedBenchmarks => [.. Budgets.Value.Keys.Order(StringComparer.Ordinal)];
+    // The recorder's work runs on its loop's thread, beyond this thread's allocation counter, and the sync
+    // benchmark waits on the disk 100,000 times: BenchmarkDotNet's MemoryDiagnoser holds those to their budget
+    // (--allocation-budget).
+    public static TheoryData<string> BudgetedBenchmarks => [.. Budgets.Value.Keys
+        .Where(k => !k.StartsWith("RecorderBenchmarks.", StringComparison.Ordinal) && !k.StartsWith("SegmentSyncBenchmarks.", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal)];
 
     [Theory]
     [MemberData(nameof(BudgetedBenchmarks))]
