@@ -26,8 +26,6 @@ public sealed class Recorder : IAsyncDisposable
     /// <summary>Bytes of records that need not be durable yet, queued before the loop is woken for them.</summary>
     public const int WakeBytes = 256 * 1024;
 
-    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
-
     private readonly SegmentWriter _writer;
     private readonly TimeProvider _time;
     private readonly Channel<Entry> _queue;
@@ -167,7 +165,7 @@ public sealed class Recorder : IAsyncDisposable
         var reader = _queue.Reader;
         try
         {
-            while (await WaitAsync(reader, unsynced, backlog).ConfigureAwait(false) is var more && (more || unsynced))
+            while (await WaitAsync(reader, backlog).ConfigureAwait(false) is var more && (more || unsynced))
             {
                 var durable = false;
                 var bytes = 0L;
@@ -227,23 +225,23 @@ public sealed class Recorder : IAsyncDisposable
     }
 
     /// <summary>
-    /// Unless records are left over from a full batch, waits to be woken (see <see cref="Wake"/>): with records
-    /// written but unsynced, or queued without a wake, at most until the lazy sync is due; otherwise at most
-    /// <see cref="IdleCheck"/>, so a quiet segment still rolls when it reaches its maximum age. False once the
-    /// recorder is closing and its queue is empty.
+    /// Unless records are left over from a full batch, waits to be woken (see <see cref="Wake"/>), at most until
+    /// a lazy sync would be due: records queued meanwhile without waking it are then written and synced in time,
+    /// and a quiet segment still rolls when it reaches its maximum age. False once the recorder is closing and
+    /// its queue is empty.
     /// </summary>
-    private async Task<bool> WaitAsync(ChannelReader<Entry> reader, bool unsynced, bool backlog)
+    private async Task<bool> WaitAsync(ChannelReader<Entry> reader, bool backlog)
     {
         if (!backlog && !_closing)
         {
-            using var timeout = new CancellationTokenSource(unsynced || reader.Count > 0 ? LazySyncInterval : IdleCheck, _time);
+            using var timeout = new CancellationTokenSource(LazySyncInterval, _time);
             try
             {
                 await _wake.WaitAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // the lazy sync or the idle check is due: loop once more to write and sync, or to roll an old segment
+                // a lazy sync may be due: loop once more to write and sync what waits, or to roll an old segment
             }
         }
 

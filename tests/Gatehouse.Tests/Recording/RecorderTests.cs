@@ -53,11 +53,21 @@ public sealed class RecorderTests : IDisposable
         Assert.All(_kit.Verify(), v => Assert.True(v.Ok, v.Message));
     }
 
+    [Fact]
+    public async Task A_lone_result_on_an_idle_recorder_is_written_and_synced_when_the_lazy_sync_is_due()
+    {
+        var recorder = Start();
+        await Task.Delay(300); // the loop waits with nothing queued
+        await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, Guid.Empty, "the last row before a quiet hour"u8.ToArray(), durable: false);
+        await WaitUntil(() => recorder.Written == 1 && recorder.Syncs == 1); // within LazySyncInterval, not an idle timeout
+        await recorder.DisposeAsync();
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         for (var waited = 0; !condition(); waited += 20)
         {
-            Assert.True(waited < 10_000, "the recorder's loop did not run");
+            Assert.True(waited < 5_000, "the recorder's loop did not run");
             await Task.Delay(20);
         }
     }
