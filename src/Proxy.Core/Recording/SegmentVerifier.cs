@@ -25,8 +25,9 @@ public static class SegmentVerifier
             var number = numbers[i];
             byte[] linked = [], sealedBy = [];
             long sealedRecords = 0;
-            var sealOnly = !bodies && SealCheck.TryRead(store, number, key, out linked, out sealedBy, out sealedRecords);
-            var scan = sealOnly ? null : SegmentScan.Read(number, store.ReadAll(number), key);
+            var sealedAtEnd = SealCheck.TryRead(store, number, key, out linked, out sealedBy, out sealedRecords);
+            var sealOnly = sealedAtEnd && !bodies;
+            var scan = sealOnly ? null : Scan(store, number, key, sealedAtEnd);
             var records = scan?.Records.Count ?? (int)sealedRecords;
             var seal = scan is null ? sealedBy : scan.Seal;
             var previous = scan is null ? linked : scan.PreviousSeal;
@@ -71,6 +72,22 @@ public static class SegmentVerifier
 
         CheckHead(store, key, verdicts, sealedNumbers, seals);
         return verdicts;
+    }
+
+    /// <summary>
+    /// Reads a segment whole: a sealed one through <see cref="ISegmentStore.Open"/> (mapped, not copied into the
+    /// heap; the gateway never cuts a sealed segment), any other into an array, since recovery may cut it while
+    /// it is being read.
+    /// </summary>
+    private static SegmentScan Scan(ISegmentStore store, long number, ReadOnlySpan<byte> key, bool sealedAtEnd)
+    {
+        if (!sealedAtEnd)
+        {
+            return SegmentScan.Read(number, store.ReadAll(number), key);
+        }
+
+        using var segment = store.Open(number);
+        return SegmentScan.Read(number, segment.Memory.Span, key);
     }
 
     private static void CheckHead(ISegmentStore store, ReadOnlySpan<byte> key, List<SegmentVerdict> verdicts, List<long> sealedNumbers, Dictionary<long, byte[]> seals)
