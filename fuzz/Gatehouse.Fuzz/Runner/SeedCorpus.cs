@@ -159,6 +159,8 @@ internal static class SeedCorpus
             ("open.bin", Segment(seal: false, "SELECT 1", "SELECT 2", "SELECT 3")),
             ("torn.bin", Segment(seal: false, "SELECT 1", "SELECT 2")[..^5]),
             ("empty-payloads.bin", Segment(seal: true, "", "", "")),
+            ("open-zero-filled.bin", [.. Segment(seal: false, "SELECT 1", "SELECT 2"), .. new byte[4096]]), // the gateway lays zeros down ahead
+            ("torn-over-zeros.bin", [.. Segment(seal: false, "SELECT 1", "SELECT 2")[..^5], .. new byte[4096]]),
         ],
         [ScramServerMessagesTarget.Name] =
         [

@@ -6,8 +6,9 @@ namespace Gatehouse.Fuzz.Targets;
 /// <summary>
 /// <see cref="SegmentScan"/> over arbitrary bytes as segment 1 (the input is the file). It reports damage as a
 /// problem, so any exception is a crash; so is a record outside the file or out of order, a valid length past
-/// the last whole record, a seal on something that is not exactly a sealed segment, or a verdict that differs
-/// when the same bytes are scanned again (the reader keeps no state between files).
+/// the last whole record, a seal on something that is not exactly a sealed segment, an open segment whose end
+/// is taken for zeros laid down ahead when anything but zeros follows, or a verdict that differs when the same
+/// bytes are scanned again (the reader keeps no state between files).
 /// </summary>
 internal sealed class SegmentReaderTarget : IFuzzTarget
 {
@@ -39,6 +40,16 @@ internal sealed class SegmentReaderTarget : IFuzzTarget
         if (scan.Seal is not null && (scan.Problem is not null || scan.Records[^1].Header.Kind != RecordKind.Seal || end != data.Length))
         {
             throw new FuzzInvariantException("a seal was accepted on a segment that is not exactly a sealed one");
+        }
+
+        if (scan.IsOpen && end < data.Length)
+        {
+            if (data.AsSpan(end).IndexOfAnyExcept((byte)0) >= 0)
+            {
+                throw new FuzzInvariantException($"an open segment ends at {end} with more than zeros after it");
+            }
+
+            FuzzCounters.Hit($"{Name}.open-zero-tail");
         }
 
         var again = SegmentScan.Read(1, data, Key);
