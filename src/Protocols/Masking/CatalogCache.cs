@@ -20,15 +20,17 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     private long _filledAt = time.GetTimestamp();
     private volatile IReadOnlySet<string>? _functions;
 
+    private int _generation;
+
     /// <summary>Bumped whenever the cache is dropped, so sessions know their own per-column decisions are stale.</summary>
-    public int Generation { get; private set; }
+    public int Generation => Volatile.Read(ref _generation);
 
     public void Invalidate()
     {
         _functions = null;
         ClearEntries();
         _filledAt = time.GetTimestamp();
-        Generation++;
+        Interlocked.Increment(ref _generation); // sessions invalidate concurrently: no bump may be lost
     }
 
     /// <summary>
@@ -45,7 +47,13 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws.</summary>
     public Task LoadFunctionsAsync() => UseAsync(async (connection, ct) =>
     {
-        _functions ??= await QueryFunctionNamesAsync(connection, ct).ConfigureAwait(false);
+        var generation = Generation;
+        var names = await QueryFunctionNamesAsync(connection, ct).ConfigureAwait(false);
+        if (Generation == generation)
+        {
+            _functions ??= names; // dropped meanwhile (DDL): these may predate it; not loaded, so strict fails closed
+        }
+
         return true;
     });
 

@@ -52,11 +52,15 @@ public sealed class MySqlListener
 
     internal SessionMeter Sessions { get; }
 
-    /// <summary>The upstream's tables and views, for masking; made when the first masked session needs it.</summary>
     /// <summary>DDL an exempt session ran: masked sessions must not go on with names resolved before it.</summary>
-    internal void OnCatalogChange() => _catalog?.Invalidate();
+    internal void OnCatalogChange() => Volatile.Read(ref _catalog)?.Invalidate();
 
-    internal Masking.MySqlCatalog Catalog => _catalog ??= new Masking.MySqlCatalog(Connector, Options.Upstream, Time, Logger);
+    /// <summary>
+    /// The upstream's tables and views, for masking; made when the first masked session needs it. Sessions keep
+    /// the instance, so two starting at once must get the same one (else one never hears of DDL).
+    /// </summary>
+    internal Masking.MySqlCatalog Catalog => Volatile.Read(ref _catalog)
+        ?? (Interlocked.CompareExchange(ref _catalog, new Masking.MySqlCatalog(Connector, Options.Upstream, Time, Logger), null) ?? _catalog);
 
     private Masking.MySqlCatalog? _catalog;
 

@@ -33,6 +33,7 @@ public sealed class Recorder : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly int _wakeCount;
     private long _unwokenBytes;
+    private int _unwokenRecords;
     private int _wakeRequested;
     private volatile string? _failure;
     private volatile bool _closing;
@@ -119,7 +120,8 @@ public sealed class Recorder : IAsyncDisposable
             Wake();
             await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        else if (Interlocked.Add(ref _unwokenBytes, RecordHeader.Size + payload.Length) >= WakeBytes || _queue.Reader.Count >= _wakeCount)
+        else if (Interlocked.Add(ref _unwokenBytes, RecordHeader.Size + payload.Length) >= WakeBytes
+            || Interlocked.Increment(ref _unwokenRecords) >= _wakeCount) // counted here: the channel's own Count takes its lock
         {
             Wake();
         }
@@ -248,6 +250,7 @@ public sealed class Recorder : IAsyncDisposable
         // Cleared (with a full fence) before the queue is read: a record queued from here on wakes the loop again.
         Interlocked.Exchange(ref _wakeRequested, 0);
         Interlocked.Exchange(ref _unwokenBytes, 0);
+        Interlocked.Exchange(ref _unwokenRecords, 0);
         return !_closing || reader.Count > 0;
     }
 
