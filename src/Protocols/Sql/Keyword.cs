@@ -116,6 +116,7 @@ internal static class Keywords
     }
 
     /// <summary>The word (1-16 bytes) as two little-endian halves, zero-padded, every byte's bit 0x20 set.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static (ulong Low, ulong High) Fold(ReadOnlySpan<byte> word)
     {
         var n = word.Length;
@@ -143,6 +144,7 @@ internal static class Keywords
         return (low, high);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int Slot(ulong low, ulong high)
         => (int)(((low * 0x9E37_79B9_7F4A_7C15) ^ (high * 0xC2B2_AE3D_27D4_EB4F)) >> (64 - TableBits));
 

@@ -72,7 +72,7 @@ internal ref struct MySqlLexer : ISqlLexer
 
         var after = _after;
         _after = After.Nothing;
-        if (!SkipSpaceAndComments(out var error))
+        if (!SkipPlainSpace() && !SkipSpaceAndComments(out var error))
         {
             return Fail(error);
         }
@@ -169,6 +169,24 @@ internal ref struct MySqlLexer : ISqlLexer
         _done = true;
         _pos = _sql.Length;
         return new SqlToken(SqlTokenKind.Error, at, _sql.Length - at);
+    }
+
+    /// <summary>
+    /// The common case, kept small enough to inline: whitespace, then a byte that starts a token. False when a
+    /// comment, the end of the text or of an executable comment may follow: <see cref="SkipSpaceAndComments"/> decides.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool SkipPlainSpace()
+    {
+        var sql = _sql;
+        var pos = _pos;
+        while (pos < sql.Length && IsSpace(sql[pos]))
+        {
+            pos++;
+        }
+
+        _pos = pos;
+        return pos < sql.Length && pos != _executableEnd && sql[pos] is not ((byte)'#' or (byte)'-' or (byte)'/');
     }
 
     /// <summary>Skips whitespace and comments, opening and closing executable comments; false with the error's offset.</summary>
@@ -381,7 +399,20 @@ internal ref struct MySqlLexer : ISqlLexer
     private readonly bool JoinedToDot(int end) => end + 1 < _sql.Length && _sql[end] == '.' && IsNameByte(_sql[end + 1]);
 
     /// <summary>The end of the name bytes from <paramref name="at"/>; -1 if a byte of 0x80 and up is not well-formed UTF-8.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private readonly int ScanName(int at)
+    {
+        var sql = _sql;
+        var i = at;
+        while (i < sql.Length && (CharClass[sql[i]] & AsciiName) != 0)
+        {
+            i++; // the common case, one table test per byte
+        }
+
+        return i < sql.Length && sql[i] >= 0x80 ? ScanNonAsciiName(i) : i;
+    }
+
+    private readonly int ScanNonAsciiName(int at)
     {
         var sql = _sql;
         var i = at;
@@ -648,17 +679,18 @@ internal ref struct MySqlLexer : ISqlLexer
 
     private const byte Name = 1;
     private const byte Space = 2;
+    private const byte AsciiName = 4;
 
     /// <summary>
-    /// One lookup per byte: name bytes (A-Z a-z 0-9 _ $ and 0x80 up, the server's ident_map for utf8mb4) and
-    /// the bytes its my_isspace calls space (' ', \t \n \v \f \r).
+    /// One lookup per byte: name bytes (A-Z a-z 0-9 _ $ and 0x80 up, the server's ident_map for utf8mb4; the
+    /// ASCII ones also <see cref="AsciiName"/>) and the bytes its my_isspace calls space (' ', \t \n \v \f \r).
     /// </summary>
     private static ReadOnlySpan<byte> CharClass =>
     [
         0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+        2, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0, 0, 0,
+        0, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0, 5,
+        0, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0, 0,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,

@@ -10,7 +10,7 @@ namespace Gatehouse.Protocols.Sql;
 /// (BEGIN NOT ATOMIC, IF ... END IF outside a routine) and SQL assembled at run time are Unknown.
 /// </summary>
 [System.Runtime.CompilerServices.SkipLocalsInit]
-internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool nested) : SqlStatementScanner(limitBounds: true)
+internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool nested) : SqlStatementScanner(limitBounds: true, Reserved)
 {
     private static readonly bool[] Reserved = ReservedWords();
     private bool _routine;
@@ -572,8 +572,6 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
                 break;
         }
     }
-
-    protected override bool EndsNameExpectation(Keyword keyword) => Reserved[(int)keyword];
 
     private static bool[] ReservedWords()
     {

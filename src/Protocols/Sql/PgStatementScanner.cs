@@ -8,7 +8,7 @@ namespace Gatehouse.Protocols.Sql;
 /// the facts the scanner gathered. Every statement form it does not recognise is Unknown.
 /// </summary>
 [System.Runtime.CompilerServices.SkipLocalsInit]
-internal sealed class PgStatementScanner() : SqlStatementScanner(limitBounds: false)
+internal sealed class PgStatementScanner() : SqlStatementScanner(limitBounds: false, Reserved)
 {
     private const int MaxIdentifierBytes = 63; // NAMEDATALEN - 1: the server truncates longer names
     private static readonly bool[] Reserved = ReservedWords();
@@ -481,8 +481,6 @@ internal sealed class PgStatementScanner() : SqlStatementScanner(limitBounds: fa
             LeaveBlock();
         }
     }
-
-    protected override bool EndsNameExpectation(Keyword keyword) => Reserved[(int)keyword];
 
     private static bool[] ReservedWords()
     {

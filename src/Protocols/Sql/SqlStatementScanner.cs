@@ -25,9 +25,18 @@ internal abstract class SqlStatementScanner
     private readonly SqlNames _names = new();
     private readonly SqlToken[] _nameParts = new SqlToken[4];
     private readonly bool _limitBounds;
+    private readonly bool[] _endsNameExpectation;
 
     /// <param name="limitBounds">Whether LIMIT bounds an UPDATE/DELETE as WHERE does (MySQL).</param>
-    protected SqlStatementScanner(bool limitBounds) => _limitBounds = limitBounds;
+    /// <param name="reservedWords">
+    /// The dialect's words that can never be a table name where one is expected (SELECT, WHERE, ...), so they
+    /// end the expectation (<see cref="WordTable"/>). A table, not a virtual call: it is asked for every word.
+    /// </param>
+    protected SqlStatementScanner(bool limitBounds, bool[] reservedWords)
+    {
+        _limitBounds = limitBounds;
+        _endsNameExpectation = reservedWords;
+    }
 
     private SqlClassification _result = null!;
     private int _depth;
@@ -126,7 +135,11 @@ internal abstract class SqlStatementScanner
             ToFrom = _prev.Keyword; // COPY ... TO|FROM <target>, however long the query before it
             ToFromTarget = token;
         }
-        TrackName(sql, token);
+        if (_namePartCount > 0 || _expect != Expect.None)
+        {
+            TrackName(sql, token); // most tokens are neither part of a name nor where one is expected
+        }
+
         if (token.Keyword != Keyword.None || _tokenCount == 1)
         {
             TrackBlocks(token, _prev, _tokenCount); // blocks open and close at key words; most tokens are not
@@ -251,9 +264,6 @@ internal abstract class SqlStatementScanner
     /// statement's first token and for every token that is a key word.
     /// </summary>
     protected abstract void TrackBlocks(in SqlToken token, in SqlToken previous, int index);
-
-    /// <summary>A word that can never be a table name where one is expected (SELECT, WHERE, ...), so it ends the expectation.</summary>
-    protected abstract bool EndsNameExpectation(Keyword keyword);
 
     protected void EnterBlock() => _blockDepth++;
 
@@ -511,7 +521,7 @@ internal abstract class SqlStatementScanner
             return;
         }
 
-        if (token.Kind == SqlTokenKind.QuotedName || token.Kind == SqlTokenKind.Word && !EndsNameExpectation(token.Keyword))
+        if (token.Kind == SqlTokenKind.QuotedName || token.Kind == SqlTokenKind.Word && !_endsNameExpectation[(int)token.Keyword])
         {
             if (token.Keyword is Keyword.Only or Keyword.Lateral or Keyword.Temp or Keyword.Temporary or Keyword.Unlogged or Keyword.Table
                 or Keyword.LowPriority or Keyword.Quick or Keyword.Ignore or Keyword.Delayed or Keyword.HighPriority)
