@@ -13,7 +13,9 @@ namespace Gatehouse.Fuzz.Targets;
 /// row), then the row payload. A row the masker refuses must have nothing written; a rewritten row must be
 /// one packet with the right length and sequence id, the same column count, every column without a rule
 /// byte-identical unless a detector matched it, rule columns of non-string types or the null strategy NULL,
-/// and NULLs still NULL; a row left alone must have had nothing to mask.
+/// and NULLs still NULL; a row left alone must have had nothing to mask. The streaming masker (rows of 16 MiB
+/// and more), fed the same row in pieces whose sizes the input's first bytes give, must refuse the same rows
+/// and write the same bytes.
 /// </summary>
 internal sealed class MySqlRowMaskerTarget : IFuzzTarget
 {
@@ -42,6 +44,7 @@ internal sealed class MySqlRowMaskerTarget : IFuzzTarget
         var masker = new MySqlRowMasker(MaskedRowInvariants.Session, new MaskingCounter(null));
         var error = masker.TryMask(row, 5, new MySqlResultShape(plans), binary, output, out var rewritten);
         var original = Columns(row, planned, binary);
+        CheckStream(input, row, new MySqlResultShape(plans), binary, error is null ? rewritten ? output.WrittenSpan : null : default, error is not null);
         if (error is not null)
         {
             FuzzCounters.Hit($"{Name}.refused");
@@ -89,6 +92,46 @@ internal sealed class MySqlRowMaskerTarget : IFuzzTarget
         {
             MaskedRowInvariants.CheckColumn(Name, i, original[i], masked[i], plans[i].Action, plans[i].Scan, plans[i].Column.IsString);
         }
+    }
+
+    /// <summary><see cref="MySqlRowStream"/> over the row, cut into pieces: refused exactly when the whole-row masker refused, else the same bytes.</summary>
+    private static void CheckStream(ReadOnlySpan<byte> input, ReadOnlySpan<byte> row, MySqlResultShape shape, bool binary, ReadOnlySpan<byte> rewritten, bool refused)
+    {
+        if (shape.Columns.Length == 0)
+        {
+            return; // no result has no columns; the stream refuses such a shape outright
+        }
+
+        var stream = new MySqlRowStream(new MySqlRowMasker(MaskedRowInvariants.Session, new MaskingCounter(null)), valueLimit: 1 << 20);
+        stream.Begin(shape, binary, 5);
+        var output = new ArrayBufferWriter<byte>();
+        Proxy.Core.Relay.RewriteDecision? end = null;
+        for (int at = 0, k = 0; at < row.Length && end is null; k++)
+        {
+            var n = Math.Min(1 + (input[k % input.Length] & 15), row.Length - at);
+            end = stream.Write(row.Slice(at, n), output);
+            at += n;
+        }
+
+        end ??= stream.Finish(output);
+        if (refused != end is not null)
+        {
+            throw new FuzzInvariantException(refused ? "the streaming masker passed a row the whole-row masker refused" : $"the streaming masker refused a row: {end!.Value.Message}");
+        }
+
+        if (refused)
+        {
+            FuzzCounters.Hit($"{Name}.stream-refused");
+            return;
+        }
+
+        var expected = rewritten.IsEmpty ? [(byte)row.Length, (byte)(row.Length >> 8), (byte)(row.Length >> 16), 5, .. row] : rewritten.ToArray();
+        if (!output.WrittenSpan.SequenceEqual(expected))
+        {
+            throw new FuzzInvariantException("the streaming masker wrote other bytes than the whole-row masker");
+        }
+
+        FuzzCounters.Hit($"{Name}.stream-same");
     }
 
     /// <summary>The values of a row whose columns are all length-encoded (null = SQL NULL), or null when it does not parse exactly.</summary>

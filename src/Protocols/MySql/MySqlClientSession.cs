@@ -83,7 +83,7 @@ internal sealed partial class MySqlClientSession
         }
 
         return new Masking.MySqlResultMasker(new Masking.MySqlColumnPlanner(masking, _listener.Catalog),
-            new Masking.MySqlRowMasker(masking, new MaskingCounter(_listener.Metrics)));
+            new Masking.MySqlRowMasker(masking, new MaskingCounter(_listener.Metrics)), _listener.Limits.MaxInspectedFrame);
     }
 
     private async Task RelayAsync()

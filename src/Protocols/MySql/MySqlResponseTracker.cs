@@ -42,6 +42,9 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
     /// <summary>What the packet whose header was read last is, for the masker.</summary>
     public PacketRole Role { get; private set; }
 
+    /// <summary>Responses ended so far (a response renumbered after a streamed row ends its renumbering).</summary>
+    public long ResponsesDone { get; private set; }
+
     private enum State : byte
     {
         Head,
@@ -286,6 +289,7 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
 
     private void Done()
     {
+        ResponsesDone++;
         _pending.TryDequeue(out _);
         _state = State.Head;
     }

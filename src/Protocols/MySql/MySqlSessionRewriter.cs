@@ -59,25 +59,14 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
     public FrameInterest OnHeader(Direction direction, in FrameHeader header)
     {
-        if (direction == Direction.UpstreamToClient && !header.Continuation)
+        if (direction == Direction.UpstreamToClient)
         {
-            _awaitingServer = false;
-            var interest = _responses.OnHeader(header);
-            _lastServerPacketIsRow = _responses.Role == PacketRole.Row;
-            return interest;
+            return OnUpstreamHeader(header);
         }
 
         if (header.Continuation)
         {
-            if (direction == Direction.ClientToUpstream)
-            {
-                if (_scanContinuation || _long is not null)
-                {
-                    return FrameInterest.Inspect;
-                }
-            }
-
-            return FrameInterest.Pass;
+            return _scanContinuation || _long is not null ? FrameInterest.Inspect : FrameInterest.Pass;
         }
 
         switch ((Command)header.Type)
@@ -119,26 +108,21 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     {
         if (direction == Direction.UpstreamToClient)
         {
-            var packet = frame.Slice(4);
-            var response = packet.IsSingleSegment ? packet.FirstSpan : Scratch(packet);
-            switch (_responses.Role)
+            if (_streamFrame)
             {
-                case PacketRole.Column or PacketRole.LastColumn:
-                    return _masker!.OnColumn(response, last: _responses.Role == PacketRole.LastColumn);
-                case PacketRole.Row:
-                    return _masker!.OnRow(header, response, context);
-                case PacketRole.FieldListColumn:
-                    return MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker!.Counter);
+                return OnRowStreamPacket(header, frame, context);
             }
 
-            if (!_responses.OnPacket(response))
+            var shift = _shift;
+            var decision = OnUpstreamFrame(shift == 0 ? header : header with { Sequence = (byte)(header.Sequence + shift) }, frame, context);
+            TakeShift(); // a one-packet row that masking made too long for one packet
+            if (shift != 0 && decision.Action == RewriteAction.Pass)
             {
-                return RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
+                Resequence(frame, shift, context.Forward);
+                return RewriteDecision.Replace;
             }
 
-            return _responses.Role == PacketRole.FieldListColumn && _masker is not null
-                ? MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker.Counter)
-                : RewriteDecision.Pass; // the head of a COM_FIELD_LIST answer is its first column definition
+            return decision;
         }
 
         if (header.Continuation && _long is not null)
@@ -206,6 +190,31 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             default:
                 return Refuse(context, MySqlError.UnknownCommand, "08S01", $"command 0x{header.Type:X2} is not allowed through the gateway");
         }
+    }
+
+    /// <param name="header">The packet's header, its sequence id already as the client must see it.</param>
+    private RewriteDecision OnUpstreamFrame(in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
+    {
+        var packet = frame.Slice(4);
+        var response = packet.IsSingleSegment ? packet.FirstSpan : Scratch(packet);
+        switch (_responses.Role)
+        {
+            case PacketRole.Column or PacketRole.LastColumn:
+                return _masker!.OnColumn(response, last: _responses.Role == PacketRole.LastColumn);
+            case PacketRole.Row:
+                return _masker!.OnRow(header, response, context);
+            case PacketRole.FieldListColumn:
+                return MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker!.Counter);
+        }
+
+        if (!_responses.OnPacket(response))
+        {
+            return RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
+        }
+
+        return _responses.Role == PacketRole.FieldListColumn && _masker is not null
+            ? MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker.Counter)
+            : RewriteDecision.Pass; // the head of a COM_FIELD_LIST answer is its first column definition
     }
 
     /// <summary>

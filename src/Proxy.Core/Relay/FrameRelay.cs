@@ -353,6 +353,7 @@ public sealed class FrameRelay
             }
 
             reader.Advance(header.TotalLength);
+            ShrinkScratch();
             if (decision.Action == RewriteAction.End)
             {
                 runStart = frame.End;
@@ -411,9 +412,14 @@ public sealed class FrameRelay
             Tap(_forwardScratch.WrittenSpan);
         }
 
+        ShrinkScratch();
+    }
+
+    /// <summary>After a rewriter wrote a lot at once (a huge masked row), do not keep a buffer that size for the session's life.</summary>
+    private void ShrinkScratch()
+    {
         if (_forwardScratch.Capacity > 4 * MaxPart)
         {
-            // What the rewriter held back came out at once: do not keep a buffer that size for the session's life.
             _forwardScratch = new ArrayBufferWriter<byte>(256);
             _context.Forward = _forwardScratch;
         }

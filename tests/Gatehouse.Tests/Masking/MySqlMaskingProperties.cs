@@ -21,16 +21,16 @@ public sealed class MySqlMaskingProperties
     private static readonly Gen<string> Fragment = Gen.Elements(
         "4111 1111 1111 1111", "jane@example.com", "078-05-1120", "order", " ", "2026-12-03", "zoë", "1234", new string('x', 300));
 
-    private static readonly Gen<string?> Value = Gen.Choose(0, 4).SelectMany(n => Gen.ArrayOf(Fragment, n)).Select(f => (string?)string.Concat(f))
+    internal static readonly Gen<string?> Value = Gen.Choose(0, 4).SelectMany(n => Gen.ArrayOf(Fragment, n)).Select(f => (string?)string.Concat(f))
         .Or(Gen.Constant<string?>(null));
 
     private static readonly MaskingSession Session = MaskingProperties.Session;
 
     private static readonly MaskAction[] Actions = MaskingProperties.Actions;
 
-    private static readonly MySqlColumn Text = new("app", "t", "c", "c", 45, MySqlType.VarString);
+    internal static readonly MySqlColumn Text = new("app", "t", "c", "c", 45, MySqlType.VarString);
 
-    private static readonly Gen<MySqlColumnPlan> Plan = Gen.Choose(0, 5).Select(k => k switch
+    internal static readonly Gen<MySqlColumnPlan> Plan = Gen.Choose(0, 5).Select(k => k switch
     {
         < 4 => new MySqlColumnPlan(Actions[k], false, Text),
         4 => new MySqlColumnPlan(null, true, Text),
@@ -99,7 +99,7 @@ public sealed class MySqlMaskingProperties
         Assert.NotNull(masker.TryMask([0x01, 0x41, 0x42], 1, text, binary: false, new ArrayBufferWriter<byte>(), out _));
     }
 
-    private static byte[] TextRow(string?[] values)
+    internal static byte[] TextRow(string?[] values)
     {
         var row = new List<byte>();
         foreach (var v in values)
@@ -117,7 +117,7 @@ public sealed class MySqlMaskingProperties
         return [.. row];
     }
 
-    private static byte[] BinaryRow(string?[] values)
+    internal static byte[] BinaryRow(string?[] values)
     {
         var bitmap = new byte[(values.Length + 9) / 8];
         var row = new List<byte>();

@@ -20,9 +20,11 @@ internal sealed record MySqlMaskedCommand(Command Command, byte[] Sql, uint Stat
 /// column definition and which a row. Each result is planned from its own column definitions (org_table and
 /// org_name, which aliases do not change) once the last one has arrived, after the catalog has loaded any
 /// relation they name; its rows are then rewritten in text or binary form. Prepared statements keep their
-/// text (for strict mode) and their last result plan (for COM_STMT_FETCH of a cursor).
+/// text (for strict mode) and their last result plan (for COM_STMT_FETCH of a cursor). A row of 16 MiB or
+/// more is masked as its packets stream (<see cref="MySqlRowStream"/>).
 /// </summary>
-internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMasker rows)
+/// <param name="valueLimit">The most a value read whole (partial masking, content detection) of such a row may hold: the relay's inspection limit.</param>
+internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMasker rows, long valueLimit = MySqlFrameDecoder.MaxPayload + 4L)
 {
     private readonly Dictionary<uint, byte[]> _prepared = []; // also the lock of _cursors: both directions touch them
     private readonly Dictionary<uint, MySqlResultShape> _cursors = [];
@@ -31,6 +33,8 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
     private MySqlResultShape _shape = MySqlResultShape.None;
     private bool _planned; // _shape is the plan of the rows now arriving
     private bool _holding;
+    private MySqlRowStream? _rowStream;
+    private int _packetsIn;
 
     public MaskingSession Masking => planner.Masking;
 
@@ -180,18 +184,68 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
             return RewriteDecision.End(SessionEndReason.Enforced, "result rows arrived whose columns the gateway does not know, so it does not pass them");
         }
 
-        if (header.PayloadLength >= MySqlFrameDecoder.MaxPayload)
+        var error = rows.TryMask(payload, header.Sequence, _shape, _command.BinaryRows, context.Forward, out var rewritten);
+        if (ReferenceEquals(error, MySqlRowMasker.TooLongForOnePacket))
         {
-            return RewriteDecision.End(SessionEndReason.Enforced, "a row of 16 MiB or more in a masked result cannot be masked, so the gateway does not pass it");
+            BeginRowStream(header.Sequence); // masking makes it longer than one packet holds: split as a server would
+            var streamed = StreamRowBytes(payload, context);
+            return streamed.Action == RewriteAction.End ? streamed : EndRowPacket(last: true, context);
         }
 
-        var error = rows.TryMask(payload, header.Sequence, _shape, _command.BinaryRows, context.Forward, out var rewritten);
         if (error is not null)
         {
             return RewriteDecision.End(SessionEndReason.ProtocolViolation, error);
         }
 
         return rewritten ? RewriteDecision.Replace : RewriteDecision.Pass;
+    }
+
+    /// <summary>A row of 16 MiB or more is being masked: the continuations of its first packet belong to it.</summary>
+    public bool StreamingRow { get; private set; }
+
+    private int _rowSequenceShift;
+
+    /// <summary>How many packets more (or fewer, negative) streamed rows went out in than they came in, since last asked.</summary>
+    public int TakeRowSequenceShift()
+    {
+        var shift = _rowSequenceShift;
+        _rowSequenceShift = 0;
+        return shift;
+    }
+
+    /// <summary>The first packet of a row of 16 MiB or more: its masked packets start at <paramref name="sequence"/>.</summary>
+    public void BeginRowStream(byte sequence)
+    {
+        (_rowStream ??= new MySqlRowStream(rows, valueLimit)).Begin(_planned ? _shape : MySqlResultShape.None, _command.BinaryRows, sequence);
+        StreamingRow = true;
+        _packetsIn = 0;
+    }
+
+    /// <summary>The next payload bytes of the streaming row (packet headers left out).</summary>
+    public RewriteDecision StreamRowBytes(ReadOnlySpan<byte> bytes, RewriteContext context)
+    {
+        var end = _rowStream!.Write(bytes, context.Forward);
+        if (end is not null)
+        {
+            StreamingRow = false;
+        }
+
+        return end ?? RewriteDecision.Replace;
+    }
+
+    /// <summary>One of the row's packets ended; after the last (shorter than 0xFFFFFF), the rest of the row goes out.</summary>
+    public RewriteDecision EndRowPacket(bool last, RewriteContext context)
+    {
+        _packetsIn++;
+        if (!last)
+        {
+            return RewriteDecision.Replace;
+        }
+
+        StreamingRow = false;
+        var end = _rowStream!.Finish(context.Forward);
+        _rowSequenceShift += _rowStream.PacketsOut - _packetsIn;
+        return end ?? RewriteDecision.Replace;
     }
 
     private byte[] StatementText()

@@ -16,6 +16,9 @@ namespace Gatehouse.Protocols.MySql.Masking;
 internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter counter)
 {
     private const int MaxPayload = MySqlFrameDecoder.MaxPayload;
+
+    /// <summary><see cref="TryMask"/>'s answer for a row whose masked form may need more than one packet.</summary>
+    public static readonly string TooLongForOnePacket = "a masked row may not fit in one packet";
     private MaskAction?[] _actions = new MaskAction?[16];
     private int[] _starts = new int[16];  // where each value's encoding starts in the row (-1 = NULL)
     private int[] _lengths = new int[16]; // the value's bytes, after its length prefix
@@ -105,7 +108,7 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
 
         if (payload.Length + grow > MaxPayload - 1)
         {
-            return "a masked row would not fit in one packet";
+            return TooLongForOnePacket; // the caller streams it (MySqlRowStream), which splits it as the protocol does
         }
 
         var span = output.GetSpan(4 + payload.Length + (int)grow);
@@ -185,7 +188,8 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
         return null;
     }
 
-    private MaskAction? Decide(in MySqlColumnPlan plan, ReadOnlySpan<byte> value, bool binary)
+    /// <summary>The action for a value of a column the plan scans: what the detectors find in it, or null.</summary>
+    internal MaskAction? Decide(in MySqlColumnPlan plan, ReadOnlySpan<byte> value, bool binary)
     {
         if (plan.Action is { } action || !plan.Scan)
         {
@@ -193,48 +197,60 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
         }
 
         var column = plan.Column;
+        if (!IsScannable(column, binary))
+        {
+            return null; // bytes of a binary string, floats, dates: not text to scan
+        }
+
         ContentKinds kind;
-        if (!binary || (column.Charset != MySqlColumn.BinaryCharset && IsLengthEncoded(column.Type)))
+        if (!binary || IsLengthEncoded(column.Type))
         {
             kind = ContentDetector.Detect(value, masking.Detectors); // text rows are text; so are binary rows' strings and decimals
         }
-        else if (column.Type is MySqlType.LongLong or MySqlType.Long or MySqlType.Int24)
+        else
         {
             // A card number can travel as an integer: scan its decimal text.
             Span<byte> text = stackalloc byte[24];
             var number = column.Type == MySqlType.LongLong ? BinaryPrimitives.ReadInt64LittleEndian(value) : BinaryPrimitives.ReadInt32LittleEndian(value);
             kind = Utf8Formatter.TryFormat(number, text, out var n) ? ContentDetector.Detect(text[..n], masking.Detectors) : ContentKinds.None;
         }
-        else
-        {
-            return null; // bytes of a binary string, floats, dates: not text to scan
-        }
 
         return kind == ContentKinds.None ? null : masking.ForDetected(kind);
     }
 
-    private static bool IsNullInBitmap(ReadOnlySpan<byte> payload, int column) => (payload[1 + ((column + 2) >> 3)] & (1 << ((column + 2) & 7))) != 0;
+    /// <summary>Whether the detectors read a value of this column: all of a text row; a binary row's strings, decimals and integers.</summary>
+    internal static bool IsScannable(MySqlColumn column, bool binary)
+        => !binary || (column.Charset != MySqlColumn.BinaryCharset && IsLengthEncoded(column.Type))
+            || column.Type is MySqlType.LongLong or MySqlType.Long or MySqlType.Int24;
+
+    internal static bool IsNullInBitmap(ReadOnlySpan<byte> payload, int column) => (payload[1 + ((column + 2) >> 3)] & (1 << ((column + 2) & 7))) != 0;
 
     private static void SetNullInBitmap(Span<byte> payload, int column) => payload[1 + ((column + 2) >> 3)] |= (byte)(1 << ((column + 2) & 7));
 
-    private static bool IsLengthEncoded(MySqlType type) => type is MySqlType.Decimal or MySqlType.NewDecimal or MySqlType.VarChar or MySqlType.Bit
+    internal static bool IsLengthEncoded(MySqlType type) => type is MySqlType.Decimal or MySqlType.NewDecimal or MySqlType.VarChar or MySqlType.Bit
         or MySqlType.Json or MySqlType.Enum or MySqlType.Set or MySqlType.TinyBlob or MySqlType.MediumBlob or MySqlType.LongBlob
         or MySqlType.Blob or MySqlType.VarString or MySqlType.String or MySqlType.Geometry;
+
+    /// <summary>A binary value's fixed length, or -1 when a prefix says it.</summary>
+    internal static int FixedLength(MySqlType type) => type switch
+    {
+        MySqlType.Tiny => 1,
+        MySqlType.Short or MySqlType.Year => 2,
+        MySqlType.Long or MySqlType.Int24 or MySqlType.Float => 4,
+        MySqlType.LongLong or MySqlType.Double => 8,
+        MySqlType.Null => 0,
+        _ => -1,
+    };
+
+    /// <summary>Binary dates and times: one length byte, then that many.</summary>
+    internal static bool IsTemporal(MySqlType type) => type is MySqlType.Date or MySqlType.DateTime or MySqlType.Timestamp or MySqlType.Time or MySqlType.NewDate;
 
     /// <summary>The encoding of one value at the start of <paramref name="data"/>: its length prefix and its length; false if it does not fit or the type is unknown.</summary>
     internal static bool TryValue(ReadOnlySpan<byte> data, MySqlType type, out int prefix, out int length)
     {
         prefix = 0;
-        length = type switch
-        {
-            MySqlType.Tiny => 1,
-            MySqlType.Short or MySqlType.Year => 2,
-            MySqlType.Long or MySqlType.Int24 or MySqlType.Float => 4,
-            MySqlType.LongLong or MySqlType.Double => 8,
-            MySqlType.Null => 0,
-            _ => -1,
-        };
-        if (length < 0 && type is MySqlType.Date or MySqlType.DateTime or MySqlType.Timestamp or MySqlType.Time or MySqlType.NewDate)
+        length = FixedLength(type);
+        if (length < 0 && IsTemporal(type))
         {
             if (data.IsEmpty)
             {
@@ -264,7 +280,7 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
         return data.Length - prefix >= length;
     }
 
-    private static int WriteLengthEncoded(Span<byte> destination, ulong value)
+    internal static int WriteLengthEncoded(Span<byte> destination, ulong value)
     {
         switch (value)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Gatehouse.Protocols.Masking;
 using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Relay;
 
@@ -20,8 +21,6 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// </summary>
 internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
 {
-    private static readonly MaskAction TooLargeToScan = MaskAction.Whole("detector:too-large-to-scan");
-
     private ArrayBufferWriter<byte> _held = new();
     private ArrayBufferWriter<byte> _value = new();
     private readonly byte[] _small = new byte[7];
@@ -40,23 +39,11 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
     private long _delta;         // output bytes minus input bytes so far
     private bool _headerSent;
     private long _valueRemaining;
-    private Mode _mode;
+    private StreamedValueMode _mode;
     private MaskAction? _action;
     private PgColumnPlan _plan;
 
     private enum State : byte { Header, Length, Value, Done }
-
-    private enum Mode : byte
-    {
-        /// <summary>Forward the value as it came.</summary>
-        Copy,
-        /// <summary>Drop the value's bytes: its replacement is already out.</summary>
-        Skip,
-        /// <summary>Hash the value's bytes; the token goes out at its end.</summary>
-        Token,
-        /// <summary>Hold the value whole, then mask (partial) or scan it.</summary>
-        Buffer,
-    }
 
     /// <summary>Starts a row of the given result shape.</summary>
     public void Begin(PgResultShape shape)
@@ -147,17 +134,17 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
                 _remaining -= take;
                 switch (_mode)
                 {
-                    case Mode.Copy:
+                    case StreamedValueMode.Copy:
                         if (Emit(bytes, output) is { } held)
                         {
                             return held;
                         }
 
                         break;
-                    case Mode.Token:
+                    case StreamedValueMode.Token:
                         _hmac!.AppendData(bytes);
                         break;
-                    case Mode.Buffer:
+                    case StreamedValueMode.Buffer:
                         _value.Write(bytes);
                         break;
                 }
@@ -173,7 +160,7 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
     {
         _valueRemaining = Math.Max(length, 0);
         _action = null;
-        _mode = Mode.Copy;
+        _mode = StreamedValueMode.Copy;
         var outLength = length;
         if (length >= 0)
         {
@@ -193,15 +180,15 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
                 switch (strategy)
                 {
                     case MaskStrategy.Partial:
-                        _mode = Mode.Buffer;
+                        _mode = StreamedValueMode.Buffer;
                         return ReadValue(output); // its length is known once it is read
                     case MaskStrategy.Token:
-                        _mode = Mode.Token;
+                        _mode = StreamedValueMode.Token;
                         _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, rows.Masking.TokenKey);
                         outLength = ValueMasker.TokenLength;
                         break;
                     default:
-                        _mode = Mode.Skip;
+                        _mode = StreamedValueMode.Skip;
                         outLength = strategy == MaskStrategy.Redact ? action.Replacement.Length : -1;
                         break;
                 }
@@ -210,13 +197,13 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
             {
                 if (FitsHeld(length))
                 {
-                    _mode = Mode.Buffer;
+                    _mode = StreamedValueMode.Buffer;
                     return ReadValue(output);
                 }
 
-                _action = TooLargeToScan;
-                rows.Counter.Masked(TooLargeToScan);
-                _mode = Mode.Skip;
+                _action = StreamedValue.TooLargeToScan;
+                rows.Counter.Masked(StreamedValue.TooLargeToScan);
+                _mode = StreamedValueMode.Skip;
                 outLength = -1;
             }
         }
@@ -230,7 +217,7 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
             return held;
         }
 
-        if (_mode == Mode.Skip && outLength > 0 && Emit(_action!.Replacement, output) is { } heldReplacement)
+        if (_mode == StreamedValueMode.Skip && outLength > 0 && Emit(_action!.Replacement, output) is { } heldReplacement)
         {
             return heldReplacement;
         }
@@ -252,20 +239,16 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
     /// <summary>A column's bytes are all read: a held value is masked or scanned, a token written.</summary>
     private RewriteDecision? EndValue(IBufferWriter<byte> output)
     {
-        if (_mode == Mode.Token)
+        if (_mode == StreamedValueMode.Token)
         {
-            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-            _hmac!.GetHashAndReset(mac);
-            _hmac.Dispose();
-            _hmac = null;
             Span<byte> token = stackalloc byte[ValueMasker.TokenLength];
-            ValueMasker.WriteTokenFromMac(mac, token);
+            StreamedValue.FinishToken(ref _hmac, token);
             if (Emit(token, output) is { } held)
             {
                 return held;
             }
         }
-        else if (_mode == Mode.Buffer)
+        else if (_mode == StreamedValueMode.Buffer)
         {
             var value = _value.WrittenSpan;
             var action = _action ?? rows.Decide(_plan, value, isNull: false);
