@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Gatehouse.Protocols.Masking;
 
 /// <summary>
@@ -5,7 +7,8 @@ namespace Gatehouse.Protocols.Masking;
 /// time; entries trusted for <see cref="MaxAge"/> (DDL made behind the gateway's back) and dropped at once on
 /// DDL seen through it (<see cref="Invalidate"/>); a failed lookup logged, its connection dropped, and what it
 /// would have loaded left missing, so the masker masks what it cannot resolve. Also the names of the
-/// upstream's own functions, which strict mode needs (a call to one may read tables itself).
+/// upstream's own functions, which strict mode needs (a call to one may read tables itself). A lookup that DDL
+/// overtook keeps nothing it loaded (<see cref="Publish"/>): what it read may predate the DDL.
 /// </summary>
 internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDisposable
     where TConnection : class, IAsyncDisposable
@@ -27,10 +30,14 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
 
     public void Invalidate()
     {
+        // Bumped before the drop, so a lookup in flight cannot store what predates it unseen, and again after it,
+        // so a session that sees the new generation finds the old entries gone. Sessions invalidate
+        // concurrently: no bump may be lost.
+        Interlocked.Increment(ref _generation);
         _functions = null;
         ClearEntries();
         _filledAt = time.GetTimestamp();
-        Interlocked.Increment(ref _generation); // sessions invalidate concurrently: no bump may be lost
+        Interlocked.Increment(ref _generation);
     }
 
     /// <summary>
@@ -51,11 +58,49 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
         var names = await QueryFunctionNamesAsync(connection, ct).ConfigureAwait(false);
         if (Generation == generation)
         {
-            _functions ??= names; // dropped meanwhile (DDL): these may predate it; not loaded, so strict fails closed
+            _functions ??= names;
+            Interlocked.MemoryBarrier(); // the store before the second look, which a drop that raced it then sees
+            if (Generation != generation)
+            {
+                _functions = null; // dropped meanwhile (DDL): these may predate it; not loaded, so strict fails closed
+            }
         }
 
         return true;
     });
+
+    /// <summary>
+    /// Stores what a lookup that began at <paramref name="generation"/> loaded, unless the cache was dropped
+    /// meanwhile (DDL): those entries may predate it, so they count as not loaded and the masker masks what
+    /// they would have resolved. False when dropped. Lookups run one at a time, so entries taken back after a
+    /// drop that raced the store can only be this lookup's own.
+    /// </summary>
+    protected bool Publish<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, IReadOnlyList<KeyValuePair<TKey, TValue>> loaded, int generation)
+        where TKey : notnull
+    {
+        if (Generation != generation)
+        {
+            return false;
+        }
+
+        foreach (var (key, value) in loaded)
+        {
+            entries[key] = value;
+        }
+
+        Interlocked.MemoryBarrier();
+        if (Generation == generation)
+        {
+            return true;
+        }
+
+        foreach (var (key, _) in loaded)
+        {
+            entries.TryRemove(key, out _);
+        }
+
+        return false;
+    }
 
     /// <summary>Drops everything once it is older than <see cref="MaxAge"/>; call before reading an entry.</summary>
     protected void ExpireIfOld()

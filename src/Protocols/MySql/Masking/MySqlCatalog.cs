@@ -48,10 +48,17 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
     /// <summary>Loads the relations and, for views, the relations their columns come from. Never throws: what could not be loaded stays missing, and its columns are masked whole.</summary>
     public Task LoadAsync(IReadOnlyCollection<(string Schema, string Name)> names) => UseAsync(async (connection, ct) =>
     {
+        var generation = Generation;
         var wanted = names.Where(n => !_relations.ContainsKey(n)).ToHashSet();
         for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
         {
-            var loaded = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
+            var found = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
+            if (!Publish(_relations, [.. found], generation))
+            {
+                break; // DDL overtook the lookup: what it read stays unloaded
+            }
+
+            var loaded = found.Values;
             wanted = loaded.Where(r => r.Columns is not null).SelectMany(r => r.Columns!.Values)
                 .Where(c => c.IsPlainColumn).Select(c => (c.Schema!, c.Table!))
                 .Where(n => !_relations.ContainsKey(n)).ToHashSet();
@@ -73,7 +80,7 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
 
     protected override void LogUnavailable(string reason) => MySqlLog.CatalogUnavailable(logger, options.Name, reason);
 
-    private async Task<List<MySqlRelation>> LoadRoundAsync(MySqlCatalogConnection connection, HashSet<(string Schema, string Name)> names, CancellationToken ct)
+    private async Task<Dictionary<(string Schema, string Name), MySqlRelation>> LoadRoundAsync(MySqlCatalogConnection connection, HashSet<(string Schema, string Name)> names, CancellationToken ct)
     {
         // A view column computed by an expression comes with an empty schema: such a name is looked up as a
         // view in any schema.
@@ -84,13 +91,13 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
             "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.TABLE_TYPE, v.VIEW_DEFINITION FROM information_schema.TABLES t "
             + "LEFT JOIN information_schema.VIEWS v ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME "
             + $"WHERE {conditions}", ct).ConfigureAwait(false);
-        var loaded = new List<MySqlRelation>();
+        var loaded = new Dictionary<(string Schema, string Name), MySqlRelation>();
         foreach (var row in rows.Where(r => names.Contains((r[0]!, r[1]!))))
         {
-            loaded.Add(_relations[(row[0]!, row[1]!)] = Relation(row[2] == "VIEW", Encoding.UTF8.GetBytes(row[3] ?? "")));
+            loaded[(row[0]!, row[1]!)] = Relation(row[2] == "VIEW", Encoding.UTF8.GetBytes(row[3] ?? ""));
         }
 
-        foreach (var name in names.Where(n => !_relations.ContainsKey(n)))
+        foreach (var name in names.Where(n => !loaded.ContainsKey(n)))
         {
             var views = name.Schema.Length == 0 ? rows.Where(r => r[1] == name.Name && r[2] == "VIEW").ToList() : [];
             var relation = views.Count switch
@@ -101,8 +108,7 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
                 // every column is judged by all their definitions together.
                 _ => new MySqlRelation { Kind = MySqlRelationKind.View, Definition = Encoding.UTF8.GetBytes(string.Join(";\n", views.Select(v => v[3]))) },
             };
-            _relations[name] = relation;
-            loaded.Add(relation);
+            loaded[name] = relation;
         }
 
         return loaded;

@@ -31,10 +31,16 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
     /// </summary>
     public Task LoadAsync(IReadOnlyCollection<uint> oids) => UseAsync(async (connection, ct) =>
     {
+        var generation = Generation;
         var wanted = oids.Where(o => !_relations.ContainsKey(o)).ToHashSet();
         for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
         {
             var loaded = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
+            if (!Publish(_relations, [.. loaded.Select(r => KeyValuePair.Create(r.Oid, r))], generation))
+            {
+                break; // DDL overtook the lookup: what it read stays unloaded
+            }
+
             wanted = loaded.SelectMany(r => r.Origins.Concat(r.Reads)).Select(c => c.Relation)
                 .Where(o => o != 0 && !_relations.ContainsKey(o)).ToHashSet();
         }
@@ -113,7 +119,6 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
                 Oid = group.Key, Schema = first[1]!, Name = first[2]!, Kind = kind, Columns = names,
                 Origins = origins, Reads = reads[group.Key].ToArray(),
             };
-            _relations[group.Key] = relation;
             loaded.Add(relation);
         }
 

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using Gatehouse.Protocols.Masking;
+
+namespace Gatehouse.Tests.Masking;
+
+/// <summary>
+/// The masking catalogs' shared cache (<see cref="CatalogCache{TConnection}"/>): a lookup that DDL overtook
+/// keeps nothing it loaded, relations and function names alike, since what it read may predate the DDL (a view
+/// redefined to show a card column would otherwise be judged by its old definition for up to a minute); the
+/// next lookup stores what it loads.
+/// </summary>
+public sealed class CatalogCacheTests
+{
+    [Fact]
+    public async Task Relations_a_lookup_read_before_DDL_dropped_the_cache_are_not_kept()
+    {
+        await using var catalog = new FakeCatalog();
+        var load = catalog.LoadAsync("app.v", "old definition");
+        await catalog.Entered.Task;
+        catalog.Invalidate(); // DDL through another session while the lookup's query runs
+        catalog.Gate.SetResult();
+        Assert.False(await load);
+        Assert.Empty(catalog.Entries);
+
+        catalog.Reset();
+        catalog.Gate.SetResult();
+        Assert.True(await catalog.LoadAsync("app.v", "new definition"));
+        Assert.Equal("new definition", catalog.Entries["app.v"]);
+    }
+
+    [Fact]
+    public async Task Function_names_a_lookup_read_before_DDL_dropped_the_cache_are_not_kept()
+    {
+        await using var catalog = new FakeCatalog();
+        var load = catalog.LoadFunctionsAsync();
+        await catalog.Entered.Task;
+        catalog.Invalidate();
+        catalog.Gate.SetResult();
+        await load;
+        Assert.False(catalog.TryGetFunctions(out _)); // not loaded: strict mode fails closed
+
+        catalog.Reset();
+        catalog.Gate.SetResult();
+        await catalog.LoadFunctionsAsync();
+        Assert.True(catalog.TryGetFunctions(out var names));
+        Assert.Contains("f", names);
+    }
+
+    [Fact]
+    public void Every_drop_moves_the_generation_on_so_sessions_replan()
+    {
+        var catalog = new FakeCatalog();
+        var before = catalog.Generation;
+        Parallel.For(0, 1000, _ => catalog.Invalidate());
+        Assert.Equal(before + 2000, catalog.Generation); // no bump lost, two per drop
+    }
+
+    private sealed class FakeConnection : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => default;
+    }
+
+    private sealed class FakeCatalog() : CatalogCache<FakeConnection>(TimeProvider.System)
+    {
+        public ConcurrentDictionary<string, string> Entries { get; } = new();
+
+        /// <summary>Completed when a lookup has taken its generation and started its query.</summary>
+        public TaskCompletionSource Entered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The query's answer is held until this completes.</summary>
+        public TaskCompletionSource Gate { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Reset()
+        {
+            Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            Gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        public Task<bool> LoadAsync(string name, string value) => UseAsync(async (_, _) =>
+        {
+            var generation = Generation;
+            Entered.TrySetResult();
+            await Gate.Task;
+            return Publish(Entries, [KeyValuePair.Create(name, value)], generation);
+        });
+
+        protected override Task<FakeConnection> OpenAsync(CancellationToken ct) => Task.FromResult(new FakeConnection());
+
+        protected override async Task<IReadOnlySet<string>> QueryFunctionNamesAsync(FakeConnection connection, CancellationToken ct)
+        {
+            Entered.TrySetResult();
+            await Gate.Task;
+            return new HashSet<string> { "f" };
+        }
+
+        protected override void ClearEntries() => Entries.Clear();
+
+        protected override void LogUnavailable(string reason) => throw new InvalidOperationException(reason);
+    }
+}
