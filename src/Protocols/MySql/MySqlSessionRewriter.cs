@@ -306,7 +306,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     {
         if (_masker is not null)
         {
-            return MySqlResultMasker.ForStatement(command, sql, _guard?.MayChangeCatalog ?? true); // no guard: assume it may
+            return MySqlResultMasker.ForStatement(command, sql, _guard?.MayChangeCatalog ?? true, _guard?.LastText); // no guard: assume it may
         }
 
         return _watchCatalog && (_guard?.MayChangeCatalog ?? true) ? MySqlResultMasker.CatalogChange(command) : null;

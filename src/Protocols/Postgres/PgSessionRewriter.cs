@@ -80,7 +80,7 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
         {
             var decision = gate is not null && IsGated(header.Type) ? gate.OnRequest(header.Type, bytes, context) : RewriteDecision.Pass;
             if (masker is not null && PgResultMasker.InspectsRequest(header.Type) && decision.Action is RewriteAction.Pass or RewriteAction.Replace
-                && masker.OnRequest(header.Type, bytes, frame, context, decision.Action == RewriteAction.Replace))
+                && masker.OnRequest(header.Type, bytes, frame, context, decision.Action == RewriteAction.Replace, gate?.LastText))
             {
                 return RewriteDecision.Replace;
             }

@@ -17,6 +17,9 @@ namespace Gatehouse.Protocols.Postgres;
 /// </summary>
 internal sealed class PgStatementGate(StatementGuard guard)
 {
+    /// <summary>The text judged last, as the guard keeps it (<see cref="StatementGuard.LastText"/>).</summary>
+    public byte[]? LastText => guard.LastText;
+
     // Per process and unguessable, so no real column or client text can mimic a marker.
     private static readonly string Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     private static readonly string MarkerPrefix = $"gatehouse_denied_{Nonce}_";

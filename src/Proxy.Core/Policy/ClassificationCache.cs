@@ -15,24 +15,27 @@ internal sealed class ClassificationCache
 
     private sealed record Entry(byte[] Text, ClassifiedStatement[] Statements, string[] Objects);
 
-    /// <summary>Fills <paramref name="result"/> from the cache; false when this exact text is not there.</summary>
-    public bool TryFill(ReadOnlySpan<byte> sql, int hash, SqlClassification result)
+    /// <summary>Fills <paramref name="result"/> from the cache and gives the cached copy of the text; false when this exact text is not there.</summary>
+    public bool TryFill(ReadOnlySpan<byte> sql, int hash, SqlClassification result, out byte[]? text)
     {
+        text = null;
         if (_entries is null || !_entries.TryGetValue(hash, out var entry) || !sql.SequenceEqual(entry.Text))
         {
             return false;
         }
 
+        text = entry.Text;
         result.Statements.AddRange(entry.Statements);
         result.Objects.AddRange(entry.Objects);
         return true;
     }
 
-    public void Add(ReadOnlySpan<byte> sql, int hash, SqlClassification result)
+    /// <summary>Keeps the text's classification; returns the cached copy of the text, or null when it is too long to keep.</summary>
+    public byte[]? Add(ReadOnlySpan<byte> sql, int hash, SqlClassification result)
     {
         if (sql.Length > MaxTextBytes)
         {
-            return;
+            return null;
         }
 
         _entries ??= new Dictionary<int, Entry>(Capacity);
@@ -41,7 +44,9 @@ internal sealed class ClassificationCache
             _entries.Clear(); // a session whose texts keep changing gains nothing from keeping old ones
         }
 
-        _entries[hash] = new Entry(sql.ToArray(), [.. result.Statements], [.. result.Objects]);
+        var text = sql.ToArray();
+        _entries[hash] = new Entry(text, [.. result.Statements], [.. result.Objects]);
+        return text;
     }
 
     public static int Hash(ReadOnlySpan<byte> sql)

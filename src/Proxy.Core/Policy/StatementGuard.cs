@@ -32,6 +32,16 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     /// </summary>
     public bool MayChangeCatalog { get; private set; }
 
+    /// <summary>
+    /// The text judged last as the classification cache keeps it (an immutable copy), or null when it is too long
+    /// to keep: masking keeps each statement's text for planning its results, and reuses this (<see cref="TextOf"/>)
+    /// instead of copying the same few texts again on every statement.
+    /// </summary>
+    public byte[]? LastText { get; private set; }
+
+    /// <summary><paramref name="judged"/> when it holds exactly <paramref name="text"/>, else a copy of the text.</summary>
+    public static byte[] TextOf(ReadOnlySpan<byte> text, byte[]? judged) => judged is not null && text.SequenceEqual(judged) ? judged : text.ToArray();
+
     public PolicyVerdict Judge(ReadOnlySpan<byte> sql)
     {
         var verdict = JudgeText(sql);
@@ -43,11 +53,14 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     {
         _classification.Clear();
         var hash = sql.Length <= ClassificationCache.MaxTextBytes ? ClassificationCache.Hash(sql) : 0;
-        if (sql.Length > ClassificationCache.MaxTextBytes || !_cache.TryFill(sql, hash, _classification))
+        byte[]? text = null;
+        if (sql.Length > ClassificationCache.MaxTextBytes || !_cache.TryFill(sql, hash, _classification, out text))
         {
             classifier.Classify(sql, _classification);
-            _cache.Add(sql, hash, _classification);
+            text = _cache.Add(sql, hash, _classification);
         }
+
+        LastText = text;
 
         var now = _time.GetUtcNow();
         PolicyVerdict? allowed = null;

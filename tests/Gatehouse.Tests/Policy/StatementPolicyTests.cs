@@ -114,9 +114,9 @@ public sealed class ClassificationCacheTests
         cache.Add("SELECT 1"u8, 42, result);
 
         var filled = new SqlClassification();
-        Assert.False(cache.TryFill("DROP t;1"u8, 42, filled)); // same hash, other text: a miss, never the cached answer
+        Assert.False(cache.TryFill("DROP t;1"u8, 42, filled, out _)); // same hash, other text: a miss, never the cached answer
         Assert.Empty(filled.Statements);
-        Assert.True(cache.TryFill("SELECT 1"u8, 42, filled));
+        Assert.True(cache.TryFill("SELECT 1"u8, 42, filled, out _));
         Assert.Equal((StatementKind.Read, "t"), (Assert.Single(filled.Statements).Kind, Assert.Single(filled.Objects)));
     }
 
@@ -131,5 +131,24 @@ public sealed class ClassificationCacheTests
         }
 
         Assert.False(guard.Judge("DROP TABLE u"u8).Allowed);
+    }
+
+    [Fact]
+    public void A_repeated_text_is_kept_once_and_masking_reuses_that_copy()
+    {
+        var guard = new StatementGuard(StatementPolicy.Default, new Gatehouse.Protocols.Sql.PgSqlClassifier(), new PolicySubject("s", "alice", ["analyst"], "db"));
+        var sql = "SELECT * FROM t WHERE id = $1"u8;
+        guard.Judge(sql);
+        var first = guard.LastText;
+        Assert.NotNull(first);
+        guard.Judge(sql);
+        Assert.Same(first, guard.LastText);
+        Assert.Same(first, StatementGuard.TextOf(sql, guard.LastText)); // no copy per statement
+
+        var other = StatementGuard.TextOf("SELECT 2"u8, guard.LastText); // not the judged text: a copy of its own
+        Assert.Equal("SELECT 2"u8.ToArray(), other);
+
+        guard.Judge(new byte[ClassificationCache.MaxTextBytes + 1]); // too long to keep
+        Assert.Null(guard.LastText);
     }
 }

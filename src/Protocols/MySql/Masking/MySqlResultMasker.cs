@@ -49,8 +49,9 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
     /// The tag a COM_QUERY or COM_STMT_PREPARE travels with; <paramref name="mayChangeCatalog"/> as the statement
     /// guard classified the text (<see cref="Proxy.Core.Policy.StatementGuard.MayChangeCatalog"/>).
     /// </summary>
-    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql, bool mayChangeCatalog) =>
-        new(command, sql.ToArray(), MayChangeCatalog: mayChangeCatalog);
+    /// <param name="judged">The text the statement guard judged last, reused when it is this one (<see cref="Proxy.Core.Policy.StatementGuard.TextOf"/>).</param>
+    public static MySqlMaskedCommand ForStatement(Command command, ReadOnlySpan<byte> sql, bool mayChangeCatalog, byte[]? judged = null) =>
+        new(command, Proxy.Core.Policy.StatementGuard.TextOf(sql, judged), MayChangeCatalog: mayChangeCatalog);
 
     /// <summary>An exempt session's tag for a statement that may change the catalog: its OK tells masked sessions.</summary>
     public static MySqlMaskedCommand CatalogChange(Command command) => new(command, [], MayChangeCatalog: true);

@@ -51,18 +51,19 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     }
 
     /// <summary>Queues an inspected request; a Parse gets the gateway's own Describe appended (returns true when it wrote the frame).</summary>
-    public bool OnRequest(byte type, ReadOnlySpan<byte> body, in ReadOnlySequence<byte> frame, RewriteContext context, bool replaced)
+    /// <param name="judged">The text the statement gate judged last, reused when it is this request's (<see cref="Proxy.Core.Policy.StatementGuard.TextOf"/>).</param>
+    public bool OnRequest(byte type, ReadOnlySpan<byte> body, in ReadOnlySequence<byte> frame, RewriteContext context, bool replaced, byte[]? judged = null)
     {
         var reader = new PgSpanReader(body);
         switch (type)
         {
             case (byte)FrontendCode.Query:
                 var queryEnd = body.IndexOf((byte)0); // the server reads a C string
-                Enqueue(new PgPending(PgPendingKind.Query, Sql: (queryEnd < 0 ? body : body[..queryEnd]).ToArray()));
+                Enqueue(new PgPending(PgPendingKind.Query, Sql: Proxy.Core.Policy.StatementGuard.TextOf(queryEnd < 0 ? body : body[..queryEnd], judged)));
                 return false;
             case (byte)FrontendCode.Parse when reader.TryReadCString(out var name):
                 var sqlEnd = reader.Rest.IndexOf((byte)0);
-                var sql = sqlEnd < 0 ? reader.Rest.ToArray() : reader.Rest[..sqlEnd].ToArray();
+                var sql = Proxy.Core.Policy.StatementGuard.TextOf(sqlEnd < 0 ? reader.Rest : reader.Rest[..sqlEnd], judged);
                 Enqueue(new PgPending(PgPendingKind.Parse, name, Sql: sql));
                 Enqueue(new PgPending(PgPendingKind.DescribeStatement, name, Injected: true));
                 if (!replaced)
