@@ -14,6 +14,7 @@ namespace Gatehouse.Protocols.MySql;
 internal sealed partial class MySqlSessionRewriter
 {
     private bool _streamFrame;   // the upstream packet now arriving belongs to a streamed row
+    private bool _renumberOnly;  // it is read only to be renumbered (nothing else would have read it)
     private byte _shift;         // added to the sequence id of each later packet of the same response
     private long _shiftResponse; // the response the shift belongs to (the tracker's count of ended responses)
 
@@ -24,22 +25,27 @@ internal sealed partial class MySqlSessionRewriter
             _shift = 0; // that response ended: the next one starts at its own sequence ids
         }
 
+        FrameInterest interest;
         if (header.Continuation)
         {
             _streamFrame = _masker is { StreamingRow: true };
-            return _streamFrame || _shift != 0 ? FrameInterest.Inspect : FrameInterest.Pass;
+            interest = _streamFrame ? FrameInterest.Inspect : FrameInterest.Pass;
         }
-
-        _awaitingServer = false;
-        var interest = _responses.OnHeader(header);
-        _lastServerPacketIsRow = _responses.Role == PacketRole.Row;
-        _streamFrame = interest == FrameInterest.Inspect && _responses.Role == PacketRole.Row && header.PayloadLength == MySqlFrameDecoder.MaxPayload;
-        if (_streamFrame)
+        else
         {
-            _masker!.BeginRowStream((byte)(header.Sequence + _shift));
+            _awaitingServer = false;
+            interest = _responses.OnHeader(header);
+            _lastServerPacketIsRow = _responses.Role == PacketRole.Row;
+            _streamFrame = interest == FrameInterest.Inspect && _responses.Role == PacketRole.Row && header.PayloadLength == MySqlFrameDecoder.MaxPayload;
+            if (_streamFrame)
+            {
+                _masker!.BeginRowStream((byte)(header.Sequence + _shift));
+            }
         }
 
-        return _shift != 0 ? FrameInterest.Inspect : interest;
+        // A packet nothing reads (a row of a later result with nothing to mask, a continuation) is still renumbered.
+        _renumberOnly = _shift != 0 && interest == FrameInterest.Pass;
+        return _renumberOnly ? FrameInterest.Inspect : interest;
     }
 
     /// <summary>A packet of a streamed row: its payload goes to the masker, which writes the packets that filled.</summary>

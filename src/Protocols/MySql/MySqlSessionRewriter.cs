@@ -114,6 +114,12 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             }
 
             var shift = _shift;
+            if (_renumberOnly)
+            {
+                Resequence(frame, shift, context.Forward);
+                return RewriteDecision.Replace;
+            }
+
             var decision = OnUpstreamFrame(shift == 0 ? header : header with { Sequence = (byte)(header.Sequence + shift) }, frame, context);
             TakeShift(); // a one-packet row that masking made too long for one packet
             if (shift != 0 && decision.Action == RewriteAction.Pass)

@@ -108,11 +108,41 @@ public sealed class MySqlHugeRowMaskingTests(GatewayFixture fixture) : IAsyncLif
         Assert.Equal("after", Encoding.UTF8.GetString(after[^2].AsSpan(1)));
     }
 
+    [Fact]
+    public async Task A_later_result_without_masking_in_the_same_response_is_renumbered_too()
+    {
+        // A procedure's two results share one response: the first is masked and its row goes out in one packet
+        // fewer; the second has nothing to mask, and its 17 MB row (two packets) must be renumbered, not masked.
+        var procedure = "p_" + _table;
+        await fixture.MariaDb.QueryAsync(
+            $"DELIMITER //\nCREATE PROCEDURE {procedure}() BEGIN SELECT id, card_number, doc, email FROM {_table} WHERE id = 1; SELECT doc FROM {_table} WHERE id = 2; END//\nDELIMITER ;\n");
+        try
+        {
+            await using var client = await MySqlRawClient.ConnectAsync(fixture.MySqlPort);
+            await client.LoginAsync(Contractor, user: "carol");
+            await client.SendAsync(MySqlRawClient.Packet(0, MySqlRawClient.Command(0x03, $"CALL {procedure}()")));
+            var packets = await ReadLogicalPacketsAsync(client, untilLastResult: true);
+            Assert.Equal(4, packets[0][0]);
+            var first = packets[5];
+            Assert.Equal(Rows[0].Doc + 42 - 5, first.Length); // the masked row: the e-mail 5 bytes shorter
+            Assert.Equal("\n[redacted]"u8.ToArray(), first[^11..]); // length 10, then the replacement
+            var second = packets[9]; // after the first result's OK, the second's column count and definition
+            Assert.Equal(1, packets[7][0]);
+            Assert.Equal(9 + Rows[1].Doc, second.Length); // a 9-byte length prefix and the document, as stored
+            Assert.True(second.AsSpan(9).IndexOfAnyExcept((byte)'x') < 0, "the unmasked document came through changed");
+            Assert.Equal(12, packets.Count); // its result's OK, then the CALL's own
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync($"DROP PROCEDURE IF EXISTS {procedure}");
+        }
+    }
+
     /// <summary>
     /// Reads one response, asserting that every packet's sequence id follows the last one's, and joins the
     /// packets of each logical packet (0xFFFFFF bytes means another follows).
     /// </summary>
-    private static async Task<List<byte[]>> ReadLogicalPacketsAsync(MySqlRawClient client)
+    private static async Task<List<byte[]>> ReadLogicalPacketsAsync(MySqlRawClient client, bool untilLastResult = false)
     {
         var logical = new List<byte[]>();
         var expected = (byte)1;
@@ -131,12 +161,27 @@ public sealed class MySqlHugeRowMaskingTests(GatewayFixture fixture) : IAsyncLif
             var packet = current.ToArray();
             current.Clear();
             logical.Add(packet);
-            if (logical.Count > 1 && packet.Length < MaxPayload && packet[0] is 0xFE or 0xFF && packet.Length < 64)
+            // A result ends with a short OK led by 0xFE; a CALL's response with a plain OK (0x00) after its results.
+            // Binary rows also start with 0x00, so that counts only where text rows are read.
+            var ok = logical.Count > 1 && packet.Length < 64 && (packet[0] == 0xFE || (untilLastResult && packet[0] == 0x00));
+            if (packet[0] == 0xFF || (ok && (!untilLastResult || (Status(packet) & 0x0008) == 0)))
             {
-                return logical;
+                return logical; // an error, or the closing OK of the last result (no SERVER_MORE_RESULTS_EXISTS)
             }
         }
     }
+
+    /// <summary>An OK packet's status flags (after the header byte and two length-encoded numbers).</summary>
+    private static int Status(byte[] ok)
+    {
+        var at = 1;
+        ReadLengthEncodedNumber(ok, ref at);
+        ReadLengthEncodedNumber(ok, ref at);
+        return BinaryPrimitives.ReadUInt16LittleEndian(ok.AsSpan(at));
+    }
+
+    private static void ReadLengthEncodedNumber(byte[] packet, ref int at)
+        => at += packet[at] switch { < 0xFB => 1, 0xFC => 3, 0xFD => 4, _ => 9 };
 
     private static byte[] ReadLengthEncoded(byte[] row, ref int at)
     {
