@@ -42,6 +42,35 @@ public static class ValueMasker
     }
 
     private static int WritePartial(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
+        => System.Text.Ascii.IsValid(value) ? WritePartialAscii(value, keep, destination) : WritePartialRunes(value, keep, destination);
+
+    /// <summary>
+    /// <see cref="WritePartialRunes"/> for ASCII text (card numbers, most personal data), byte by byte: the same
+    /// classes (letters and digits; punctuation, symbols and whitespace; control characters) without decoding
+    /// runes or looking up Unicode categories. A masked value is written on every masked row, so this is hot.
+    /// </summary>
+    internal static int WritePartialAscii(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
+    {
+        var alphanumeric = 0;
+        foreach (var b in value)
+        {
+            alphanumeric += char.IsAsciiLetterOrDigit((char)b) ? 1 : 0;
+        }
+
+        var visibleFrom = alphanumeric - keep;
+        var seen = 0;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var b = value[i];
+            destination[i] = char.IsAsciiLetterOrDigit((char)b)
+                ? seen++ < visibleFrom ? (byte)'*' : b
+                : b is (>= 0x20 and < 0x7F) or (>= 0x09 and <= 0x0D) ? b : (byte)'*'; // control characters never shown
+        }
+
+        return value.Length;
+    }
+
+    internal static int WritePartialRunes(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
     {
         var visibleFrom = CountAlphanumeric(value) - keep;
         int written = 0, seen = 0;

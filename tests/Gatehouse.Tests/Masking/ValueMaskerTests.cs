@@ -1,4 +1,6 @@
 using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
 using Gatehouse.Proxy.Core.Masking;
 using Xunit;
 
@@ -53,5 +55,20 @@ public class ValueMaskerTests
     public void Null_strategy_yields_sql_null()
     {
         Assert.Null(Mask(new MaskAction("n", MaskStrategy.Null), "secret"));
+    }
+
+    [Fact]
+    public void Partial_masking_of_ASCII_text_takes_a_byte_path_that_writes_what_the_rune_path_writes()
+    {
+        // Every ASCII byte, controls and DEL included, in values of any mix; keep from 0 past the value's length.
+        var gen = Gen.Zip(Gen.ArrayOf(Gen.Choose(0, 127).Select(b => (byte)b)), Gen.Choose(0, 30));
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            var (value, keep) = t;
+            var bytes = new byte[value.Length];
+            var runes = new byte[value.Length];
+            Assert.Equal(ValueMasker.WritePartialRunes(value, keep, runes), ValueMasker.WritePartialAscii(value, keep, bytes));
+            Assert.Equal(runes, bytes);
+        }).Check(FsCheck.Config.QuickThrowOnFailure.WithMaxTest(1000));
     }
 }

@@ -111,54 +111,29 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
             return TooLongForOnePacket; // the caller streams it (MySqlRowStream), which splits it as the protocol does
         }
 
+        // Bytes between masked values are unchanged: each run is copied at once (a binary row's head and NULL
+        // bitmap with the first), and only masked values are written.
         var span = output.GetSpan(4 + payload.Length + (int)grow);
         var written = 4;
-        if (binary)
-        {
-            payload[..valuesAt].CopyTo(span[4..]);
-            written += valuesAt;
-        }
-
+        var from = 0; // payload bytes from here on are not written yet
         for (var i = 0; i < count; i++)
         {
             var action = _actions[i];
-            _actions[i] = null;
-            var start = _starts[i];
-            if (start < 0)
-            {
-                if (!binary)
-                {
-                    span[written++] = 0xFB;
-                }
-
-                continue;
-            }
-
-            var encoded = payload.Slice(start, _prefixes[i] + _lengths[i]);
             if (action is null)
             {
-                encoded.CopyTo(span[written..]);
-                written += encoded.Length;
                 continue;
             }
 
+            _actions[i] = null;
+            var start = _starts[i];
+            payload[from..start].CopyTo(span[written..]);
+            written += start - from;
+            from = start + _prefixes[i] + _lengths[i];
             counter.Masked(action);
-            if (action.Strategy == MaskStrategy.Null || !shape.Columns[i].Column.IsString)
-            {
-                if (binary)
-                {
-                    SetNullInBitmap(span[4..], i);
-                }
-                else
-                {
-                    span[written++] = 0xFB;
-                }
-
-                continue;
-            }
-
             // Written after a 9-byte gap (the longest length prefix), then moved down behind its real prefix.
-            var masked = ValueMasker.Write(action, encoded[_prefixes[i]..], masking.TokenKey, span[(written + 9)..]);
+            var masked = action.Strategy == MaskStrategy.Null || !shape.Columns[i].Column.IsString
+                ? -1
+                : ValueMasker.Write(action, payload[(start + _prefixes[i])..from], masking.TokenKey, span[(written + 9)..]);
             if (masked < 0)
             {
                 if (binary)
@@ -177,6 +152,9 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
             span.Slice(written + 9, masked).CopyTo(span[(written + lengthPrefix)..]);
             written += lengthPrefix + masked;
         }
+
+        payload[from..].CopyTo(span[written..]);
+        written += payload.Length - from;
 
         var rowLength = written - 4;
         span[0] = (byte)rowLength;

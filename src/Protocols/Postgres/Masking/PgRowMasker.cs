@@ -12,6 +12,7 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter)
 {
     private MaskAction?[] _actions = new MaskAction?[16];
+    private int[] _starts = new int[16]; // where each column's length word starts in the body
 
     public MaskingSession Masking => masking;
 
@@ -37,6 +38,7 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
         if (_actions.Length < count)
         {
             _actions = new MaskAction?[Math.Max(count, _actions.Length * 2)];
+            _starts = new int[_actions.Length];
         }
 
         var whole = shape.IsUnknown || count != shape.Columns.Length;
@@ -51,6 +53,7 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
                 return false;
             }
 
+            _starts[i] = at;
             var length = BinaryPrimitives.ReadInt32BigEndian(body[at..]);
             at += 4;
             if (length < -1 || length > body.Length - at)
@@ -84,32 +87,37 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
         var span = output.GetSpan(1 + 4 + body.Length + grow);
         span[0] = (byte)BackendCode.DataRow;
         BinaryPrimitives.WriteInt16BigEndian(span[5..], count);
+        // Bytes between masked values are unchanged: each run (length words and values) is copied at once.
         var written = 7;
-        at = 2;
+        var from = 2; // body bytes from here on are not written yet
         for (var i = 0; i < count; i++)
         {
-            var length = BinaryPrimitives.ReadInt32BigEndian(body[at..]);
-            at += 4;
-            var value = length < 0 ? default : body.Slice(at, length);
-            at += Math.Max(length, 0);
             var action = _actions[i];
-            _actions[i] = null;
-            var masked = length;
-            if (action is not null && length >= 0)
+            if (action is null)
             {
-                var rewritable = !whole && PgField.IsText(shape.Columns[i].Type);
-                masked = rewritable ? ValueMasker.Write(action, value, masking.TokenKey, span[(written + 4)..]) : -1;
-                counter.Masked(action);
-            }
-            else if (length >= 0)
-            {
-                value.CopyTo(span[(written + 4)..]);
+                continue;
             }
 
+            _actions[i] = null;
+            var start = _starts[i];
+            var length = BinaryPrimitives.ReadInt32BigEndian(body[start..]);
+            if (length < 0)
+            {
+                continue; // NULL stays NULL, in the run
+            }
+
+            body[from..start].CopyTo(span[written..]);
+            written += start - from;
+            from = start + 4 + length;
+            var rewritable = !whole && PgField.IsText(shape.Columns[i].Type);
+            var masked = rewritable ? ValueMasker.Write(action, body.Slice(start + 4, length), masking.TokenKey, span[(written + 4)..]) : -1;
+            counter.Masked(action);
             BinaryPrimitives.WriteInt32BigEndian(span[written..], masked);
             written += 4 + Math.Max(masked, 0);
         }
 
+        body[from..].CopyTo(span[written..]);
+        written += body.Length - from;
         BinaryPrimitives.WriteInt32BigEndian(span[1..], written - 1);
         output.Advance(written);
         return true;
