@@ -97,9 +97,57 @@ public sealed class SegmentIndexerTests : IDisposable
         Assert.True(allocated < size / 8, $"indexing a {size} B segment allocated {allocated} B");
     }
 
-    /// <summary>A store whose index writes fail as a full disk does.</summary>
-    private sealed class IndexFailingStore(DirectorySegmentStore inner, bool failing) : ISegmentStore
+    [Fact]
+    public async Task An_open_segment_is_not_mapped_since_its_writer_cuts_it_before_sealing()
     {
+        // Mapped and then cut short by the writer (its zeros laid down ahead), it would kill the gateway when read.
+        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        writer.Open();
+        var recorder = new Recorder(writer, TimeProvider.System);
+        await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, Guid.NewGuid(), "SELECT 1"u8.ToArray(), durable: true);
+        var number = Assert.Single(_kit.Store.List());
+        var store = new OpenCountingStore(_kit.Store);
+        Assert.False(new SegmentIndexWriter(store, RecordingTestKit.Key).Write(number)); // open: no index yet
+        Assert.Equal(0, store.Opens);
+
+        await recorder.DisposeAsync(); // seals it
+        Assert.True(new SegmentIndexWriter(store, RecordingTestKit.Key).Write(number));
+        Assert.Equal(1, store.Opens);
+    }
+
+    /// <summary>Counts the segments mapped (<see cref="ISegmentStore.Open"/>).</summary>
+    private sealed class OpenCountingStore(DirectorySegmentStore inner) : ForwardingStore(inner)
+    {
+        public int Opens { get; private set; }
+
+        public override System.Buffers.IMemoryOwner<byte> Open(long number)
+        {
+            Opens++;
+            return base.Open(number);
+        }
+    }
+
+    /// <summary>A store whose index writes fail as a full disk does.</summary>
+    private sealed class IndexFailingStore(DirectorySegmentStore inner, bool failing) : ForwardingStore(inner)
+    {
+        public override void WriteIndex(long number, byte[] index)
+        {
+            if (failing)
+            {
+                throw new IOException("No space left on device");
+            }
+
+            base.WriteIndex(number, index);
+        }
+    }
+
+    /// <summary>The directory store, every member forwarded, for wrappers that change one.</summary>
+    private abstract class ForwardingStore(DirectorySegmentStore inner) : ISegmentStore
+    {
+        public virtual System.Buffers.IMemoryOwner<byte> Open(long number) => inner.Open(number);
+
+        public SegmentEnds ReadEnds(long number, int head, int tail) => inner.ReadEnds(number, head, tail);
+
         public IReadOnlyList<long> List() => inner.List();
 
         public byte[] ReadAll(long number) => inner.ReadAll(number);
@@ -116,15 +164,7 @@ public sealed class SegmentIndexerTests : IDisposable
 
         public byte[]? ReadIndex(long number) => inner.ReadIndex(number);
 
-        public void WriteIndex(long number, byte[] index)
-        {
-            if (failing)
-            {
-                throw new IOException("No space left on device");
-            }
-
-            inner.WriteIndex(number, index);
-        }
+        public virtual void WriteIndex(long number, byte[] index) => inner.WriteIndex(number, index);
     }
 
     private sealed class CollectingLogger : ILogger
