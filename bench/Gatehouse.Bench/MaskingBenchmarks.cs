@@ -40,6 +40,8 @@ public class MaskingBenchmarks
     private MySqlResultShape _mySqlNothing = null!;
     private byte[] _hugeRow = [];
     private PgRowStream _stream = null!;
+    private byte[] _hugeCopyRow = [];
+    private PgCopyMasker _copy = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -56,6 +58,8 @@ public class MaskingBenchmarks
         _nothing = Shape(_ => new PgColumnPlan(null, false, 25, 0));
         _hugeRow = HugeDataRow();
         _stream = new PgRowStream(_masker, holdLimit: 1024 * 1024);
+        _hugeCopyRow = HugeCopyRow();
+        _copy = new PgCopyMasker(PgCopyStatement.TryRead("COPY orders TO STDOUT"u8)!, _oneMasked, session, _masker, new MaskingCounter(_metrics));
         _mySqlTextRow = MySqlTextRow(Values);
         _mySqlBinaryRow = [0x00, 0x00, 0x00, .. _mySqlTextRow]; // every column a string: length-encoded, none NULL
         _mySqlMasker = new MySqlRowMasker(session, new MaskingCounter(_metrics));
@@ -63,7 +67,7 @@ public class MaskingBenchmarks
         _mySqlOneMasked = new MySqlResultShape([.. Enumerable.Range(0, Values.Length).Select(i => new MySqlColumnPlan(i == 2 ? rule.Action : null, false, text))]);
         _mySqlNothing = new MySqlResultShape([.. Enumerable.Range(0, Values.Length).Select(_ => new MySqlColumnPlan(null, false, text))]);
         if (!OneMaskedColumn() || ScannedColumnClean() || NothingToMask() || !MySqlTextOneMaskedColumn() || !MySqlBinaryOneMaskedColumn() || MySqlTextNothingToMask()
-            || HugeRowStreamed() != _hugeRow.Length) // partial masking keeps an ASCII card's length: every byte came out
+            || HugeRowStreamed() != _hugeRow.Length || HugeCopyRowStreamed() != _hugeCopyRow.Length) // partial masking keeps an ASCII card's length: every byte came out
         {
             throw new InvalidOperationException("the benchmark rows do not take the paths they are named after");
         }
@@ -85,14 +89,27 @@ public class MaskingBenchmarks
     [Benchmark]
     public long HugeRowStreamed()
     {
+        _stream.Begin(_oneMasked);
+        return InParts(_hugeRow, _stream);
+    }
+
+    /// <summary>
+    /// The same row as a 4 MiB text COPY row (tab-separated, as psql's <c>\copy</c> gets it), masked as it streams
+    /// (PgCopyLineStream): fields carry no lengths, so each is found by its delimiter. Per 4 MiB row; target 0 bytes.
+    /// </summary>
+    [Benchmark]
+    public long HugeCopyRowStreamed() => InParts(_hugeCopyRow, _copy.BeginStream(holdLimit: 1024 * 1024));
+
+    /// <summary>Feeds a message to its stream in the relay's 64 KiB parts; the bytes that went out.</summary>
+    private long InParts(byte[] frame, PgMessageStream stream)
+    {
         const int part = 64 * 1024;
         long written = 0;
-        _stream.Begin(_oneMasked);
-        for (var at = 0; at < _hugeRow.Length; at += part)
+        for (var at = 0; at < frame.Length; at += part)
         {
             _output.ResetWrittenCount();
-            var length = Math.Min(part, _hugeRow.Length - at);
-            _stream.Write(new ReadOnlySequence<byte>(_hugeRow, at, length), final: at + length == _hugeRow.Length, _output);
+            var length = Math.Min(part, frame.Length - at);
+            stream.Write(new ReadOnlySequence<byte>(frame, at, length), final: at + length == frame.Length, _output);
             written += _output.WrittenCount;
         }
 
@@ -135,6 +152,18 @@ public class MaskingBenchmarks
         frame[0] = (byte)'D';
         BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), frame.Length - 1);
         body.CopyTo(frame, 5);
+        return frame;
+    }
+
+    private static byte[] HugeCopyRow()
+    {
+        var values = Values.ToArray();
+        values[^1] = new string('d', 4 * 1024 * 1024);
+        var line = Encoding.UTF8.GetBytes(string.Join('\t', values) + "\n");
+        var frame = new byte[5 + line.Length];
+        frame[0] = (byte)'d';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), frame.Length - 1);
+        line.CopyTo(frame, 5);
         return frame;
     }
 

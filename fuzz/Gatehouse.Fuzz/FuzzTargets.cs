@@ -18,6 +18,7 @@ internal static class FuzzTargets
         Describe<MySqlLexerTarget>(),
         Describe<SqlClassifierTarget>(),
         Describe<PgRowMaskerTarget>(),
+        Describe<PgCopyMaskerTarget>(),
         Describe<MySqlRowMaskerTarget>(),
         Describe<SegmentReaderTarget>(),
     ];

@@ -142,6 +142,18 @@ internal static class SeedCorpus
             ("nothing-to-mask.bin", [2, 0x00, 0x02, .. DataRowBody("1", "plain")]),
             ("truncated.bin", [1, 0x01, 0, 1, 0, 0, 0, 9, (byte)'a']),
         ],
+        [PgCopyMaskerTarget.Name] =
+        [
+            ("text.bin", [0, 3, 0x01, 0x00, 0x02, 4, .. "4111 1111 1111 1111\tAda\\tLovelace\t\\N\n"u8]),
+            ("text-nil.bin", [1, 2, 0x0D, 0x05, 2, .. "a\\|b|nil\n"u8]),
+            ("csv.bin", [2, 4, 0x01, 0x09, 0x00, 0x02, 6, .. "\"4111, 1111 1111 1111\",\"say \"\"hi\"\"\",,paid with 4111111111111111\n"u8]),
+            ("csv-null.bin", [3, 2, 0x05, 0x01, 3, .. "NULL;\"NULL\"\n"u8]),
+            ("csv-escape.bin", [4, 2, 0x01, 0x00, 1, .. "`a\\`b`,`x\ny`\n"u8]),
+            ("binary.bin", [5, 2, 0x01, 0x00, 9, .. Gatehouse.Protocols.Postgres.Masking.PgCopyMasker.BinarySignature, 0, 0, 0, 0, 0, 0, 0, 0, .. DataRowBody("4111 1111 1111 1111", "Ada")]),
+            ("unclosed-quote.bin", [2, 1, 0x01, 2, .. "\"4111\n"u8]),
+            ("no-newline.bin", [0, 2, 0x01, 0x00, 2, .. "4111\tAda"u8]),
+            ("binary-no-signature.bin", [5, 1, 0x01, 3, 0, 1, 0, 0, 0, 4, .. "4111"u8]),
+        ],
         [MySqlRowMaskerTarget.Name] =
         [
             ("text-one-masked.bin", [3, 0x01, 0x00, 0x00, 0x00, .. TextRow("4111 1111 1111 1111", "Ada", null)]),

@@ -50,6 +50,9 @@ public sealed class FuzzSmokeTests
     public void PgRowMasker() => Smoke("pg-row-masker", "rewritten", "pass", "malformed", "unknown-shape", "detected", "partial", "token", "null", "redact");
 
     [Fact]
+    public void PgCopyMasker() => Smoke("pg-copy-masker", "text.masked", "csv.masked", "binary.masked", "text.refused", "csv.refused", "binary.refused");
+
+    [Fact]
     public void MysqlRowMasker() => Smoke("mysql-row-masker", "rewritten-text", "rewritten-binary", "pass", "refused", "detected", "partial", "token", "null", "redact");
 
     [Fact]

@@ -336,6 +336,55 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Contains(fixture.Logs, l => l.Contains("could not learn the columns of this COPY", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("text")]
+    [InlineData("csv")]
+    public async Task A_copy_row_larger_than_the_inspection_limit_is_masked_as_it_streams(string format)
+    {
+        await InsertHugeRowAsync();
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null,
+            "-c", $"COPY (SELECT id, card, email, ssn, note, name FROM {_schema}.people WHERE id IN (1, 10) ORDER BY id) TO STDOUT (FORMAT {format})",
+            "-c", $"SELECT name FROM {_schema}.people WHERE id = 2");
+        Assert.True(psql.ExitCode == 0, psql.Stderr);
+        var lines = psql.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Equal(3, lines.Length);
+        var (separator, redacted) = format == "csv" ? (',', "\"[redacted]\"") : ('\t', "[redacted]");
+        var small = lines[0].Split(separator);
+        var huge = lines[1].Split(separator);
+        Assert.Equal(["1", MaskedCard], small[..2]);
+        Assert.Equal(["10", MaskedCard, small[2], redacted, new string('n', Huge), "Big"], huge); // the same e-mail token as the small row's
+        Assert.DoesNotContain("ada@", small[2], StringComparison.Ordinal);
+        Assert.Equal("Alan", lines[2]); // the session went on
+    }
+
+    [Fact]
+    public async Task A_binary_copy_row_larger_than_the_inspection_limit_is_masked_as_it_streams()
+    {
+        await InsertHugeRowAsync();
+        await using var connection = await OpenAsync();
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            $"COPY (SELECT id, card, note FROM {_schema}.people WHERE id = 10) TO STDOUT (FORMAT binary)"))
+        {
+            Assert.Equal(3, await reader.StartRowAsync()); // the file header and this tuple come in one CopyData
+            Assert.Equal(10, await reader.ReadAsync<int>());
+            Assert.Equal(MaskedCard, await reader.ReadAsync<string>());
+            Assert.Equal(new string('n', Huge), await reader.ReadAsync<string>());
+            Assert.Equal(-1, await reader.StartRowAsync());
+        }
+
+        Assert.Equal("Ada", (await RowsAsync(connection, $"SELECT name FROM {_schema}.people WHERE id = 1"))[0][0]);
+    }
+
+    [Fact]
+    public async Task A_copy_with_a_masked_column_behind_a_huge_one_ends_the_session_instead_of_leaking()
+    {
+        await InsertHugeRowAsync();
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", $"COPY (SELECT note, card FROM {_schema}.people WHERE id = 10) TO STDOUT");
+        Assert.NotEqual(0, psql.ExitCode);
+        Assert.Contains("masked column", psql.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111", psql.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Masked_values_are_counted_per_rule_and_detector_in_metrics()
     {

@@ -176,7 +176,7 @@ public sealed class PgRowStreamTests
     }
 
     /// <summary>Part sizes cycling through <paramref name="sizes"/> (0 = an empty part) that cover <paramref name="length"/> bytes.</summary>
-    private static List<int> Cuts(int length, int[] sizes)
+    internal static List<int> Cuts(int length, int[] sizes)
     {
         if (sizes.All(s => s == 0))
         {

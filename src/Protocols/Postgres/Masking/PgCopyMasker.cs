@@ -14,14 +14,39 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// </summary>
 internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, MaskingSession masking, PgRowMasker rows, MaskingCounter counter)
 {
-    private static readonly byte[] BinarySignature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0];
+    internal static readonly byte[] BinarySignature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0];
 
     private readonly ArrayBufferWriter<byte> _row = new(256);
+    private PgRowStream? _tupleStream;
+    private PgCopyLineStream? _lineStream;
     private readonly ArrayBufferWriter<byte> _tuple = new(256);
     private byte[] _value = new byte[256];
     private bool _headerSeen;
 
     public bool HasWork => shape.HasWork;
+
+    public PgCopyStatement Statement => copy;
+
+    public PgResultShape Shape => shape;
+
+    public MaskingSession Masking => masking;
+
+    public MaskingCounter Counter => counter;
+
+    /// <summary>Starts a row too large to inspect whole; it is masked as it streams, with this masker's results.</summary>
+    public PgMessageStream BeginStream(long holdLimit)
+    {
+        var header = !_headerSeen;
+        _headerSeen = true;
+        if (copy.Format == PgCopyFormat.Binary)
+        {
+            (_tupleStream ??= new PgRowStream(rows, holdLimit)).BeginCopyTuple(shape, header);
+            return _tupleStream;
+        }
+
+        (_lineStream ??= new PgCopyLineStream(this, holdLimit)).Begin(headerLine: header && copy.Header);
+        return _lineStream;
+    }
 
     /// <summary>Writes the masked CopyData to <paramref name="output"/>; false when the data is not a row this COPY can produce.</summary>
     public bool TryMask(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
@@ -65,7 +90,7 @@ internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, Ma
             }
 
             var extension = BinaryPrimitives.ReadInt32BigEndian(data[15..]);
-            if (extension < 0 || data.Length < 19 + extension)
+            if (extension < 0 || extension > data.Length - 19)
             {
                 return false;
             }
@@ -119,7 +144,7 @@ internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, Ma
                 return false;
             }
 
-            WriteField(body[at..end], shape.Columns[column], csv);
+            WriteField(body[at..end], shape.Columns[column], csv, _row);
             column++;
             if (end == body.Length)
             {
@@ -134,7 +159,8 @@ internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, Ma
         return column == shape.Columns.Length;
     }
 
-    private void WriteField(ReadOnlySpan<byte> field, in PgColumnPlan plan, bool csv)
+    /// <summary>Writes one field of a row as it goes out: as it came, or masked in the COPY's own syntax.</summary>
+    internal void WriteField(ReadOnlySpan<byte> field, in PgColumnPlan plan, bool csv, IBufferWriter<byte> to)
     {
         var quoted = csv && field.Length >= 2 && field[0] == copy.Quote;
         var isNull = !quoted && field.SequenceEqual(copy.Null);
@@ -147,14 +173,14 @@ internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, Ma
 
         if (action is null || isNull)
         {
-            _row.Write(field);
+            to.Write(field);
             return;
         }
 
         counter.Masked(action);
         if (action.Strategy == MaskStrategy.Null || !PgField.IsText(plan.Type))
         {
-            _row.Write(copy.Null);
+            to.Write(copy.Null);
             return;
         }
 
@@ -169,24 +195,27 @@ internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, Ma
         if (action.Strategy == MaskStrategy.Partial)
         {
             // Only letters and digits became '*': escapes, quotes and delimiters stand where they stood.
-            WriteQuoted(quoted, text, raw: true);
+            WriteQuoted(to, quoted, text, raw: true);
         }
         else
         {
-            WriteQuoted(csv, text, raw: false);
+            WriteQuoted(to, csv, text, raw: false);
         }
     }
 
-    private void WriteQuoted(bool quote, ReadOnlySpan<byte> text, bool raw)
+    /// <summary>Writes a replacement (a redaction, a token) as a field: escaped, and quoted in CSV.</summary>
+    internal void WriteReplacement(ReadOnlySpan<byte> text, bool csv, IBufferWriter<byte> to) => WriteQuoted(to, csv, text, raw: false);
+
+    private void WriteQuoted(IBufferWriter<byte> to, bool quote, ReadOnlySpan<byte> text, bool raw)
     {
         if (quote)
         {
-            _row.Write([copy.Quote]);
+            to.Write([copy.Quote]);
         }
 
         if (raw)
         {
-            _row.Write(text);
+            to.Write(text);
         }
         else
         {
@@ -194,22 +223,22 @@ internal sealed class PgCopyMasker(PgCopyStatement copy, PgResultShape shape, Ma
             {
                 if (quote && (b == copy.Quote || b == copy.Escape))
                 {
-                    _row.Write([copy.Escape, b]);
+                    to.Write([copy.Escape, b]);
                 }
                 else if (!quote && (b is (byte)'\\' or (byte)'\n' or (byte)'\r' || b == copy.Delimiter))
                 {
-                    _row.Write(b switch { (byte)'\n' => "\\n"u8, (byte)'\r' => "\\r"u8, _ => [(byte)'\\', b] });
+                    to.Write(b switch { (byte)'\n' => "\\n"u8, (byte)'\r' => "\\r"u8, _ => [(byte)'\\', b] });
                 }
                 else
                 {
-                    _row.Write([b]);
+                    to.Write([b]);
                 }
             }
         }
 
         if (quote)
         {
-            _row.Write([copy.Quote]);
+            to.Write([copy.Quote]);
         }
     }
 

@@ -21,6 +21,7 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, long rowHoldLimit = 16 * 1024 * 1024)
 {
     private PgRowStream? _rowStream;
+    private PgMessageStream? _parts;
     private readonly Lock _lock = new();
     private readonly Queue<PgPending> _pending = new();
     private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
@@ -137,20 +138,27 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
         return FrameInterest.Pass;
     }
 
-    /// <summary>Whether a message too large to inspect whole can be masked as it streams: a DataRow can.</summary>
+    /// <summary>Whether a message too large to inspect whole can be masked as it streams: a DataRow and a COPY row can.</summary>
     public bool BeginParts(byte type)
     {
-        if (type != (byte)BackendCode.DataRow)
+        if (type == (byte)BackendCode.DataRow)
         {
-            return false;
+            (_rowStream ??= new PgRowStream(rows, rowHoldLimit)).Begin(CurrentShape());
+            _parts = _rowStream;
+            return true;
         }
 
-        (_rowStream ??= new PgRowStream(rows, rowHoldLimit)).Begin(CurrentShape());
-        return true;
+        if (type == (byte)BackendCode.CopyData && _copy is not null)
+        {
+            _parts = _copy.BeginStream(rowHoldLimit);
+            return true;
+        }
+
+        return false;
     }
 
     public RewriteDecision OnResponsePart(in ReadOnlySequence<byte> part, bool final, RewriteContext context)
-        => _rowStream!.Write(part, final, context.Forward);
+        => _parts!.Write(part, final, context.Forward);
 
     public RewriteDecision OnResponse(byte type, ReadOnlySpan<byte> body, RewriteContext context)
     {

@@ -9,7 +9,8 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 
 /// <summary>
 /// Masks a DataRow too large to hold whole (a document or image beside a card number) column by column as its
-/// parts arrive, with the same plan and results as <see cref="PgRowMasker"/>. The row's length leads the
+/// parts arrive, with the same plan and results as <see cref="PgRowMasker"/>; a binary COPY tuple too (a
+/// DataRow body in a CopyData, the first one behind the file header). The row's length leads the
 /// message, so output is held only until every column that masking can change has been read (a masked value
 /// is skipped, not held; a token is hashed as it streams); from there on each part goes out as it comes.
 /// <para>
@@ -19,11 +20,9 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// neither hold it nor forward it unmasked.
 /// </para>
 /// </summary>
-internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
+internal sealed class PgRowStream(PgRowMasker rows, long holdLimit) : PgMessageStream(holdLimit)
 {
-    private ArrayBufferWriter<byte> _held = new();
-    private ArrayBufferWriter<byte> _value = new();
-    private readonly byte[] _small = new byte[7];
+    private readonly byte[] _small = new byte[19];
     private IncrementalHash? _hmac;
 
     private PgResultShape _shape = PgResultShape.Unknown;
@@ -34,73 +33,99 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
     private int _lastChanging;   // the last column whose output length may differ from its input's
     private int _settledThrough; // the last column whose output length is known
     private bool _whole;
-    private long _declared;      // the row's length word as received
+    private bool _copyTuple;     // a binary COPY tuple, not a DataRow
+    private bool _fileHeader;    // a binary COPY's first tuple, behind the file header
+    private byte _type;
     private long _remaining;     // body bytes still to come after what was read
     private long _delta;         // output bytes minus input bytes so far
-    private bool _headerSent;
     private long _valueRemaining;
     private StreamedValueMode _mode;
     private MaskAction? _action;
     private PgColumnPlan _plan;
 
-    private enum State : byte { Header, Length, Value, Done }
+    private enum State : byte { Header, FileHeader, Extension, Count, Length, Value, Done }
 
     /// <summary>Starts a row of the given result shape.</summary>
-    public void Begin(PgResultShape shape)
+    public void Begin(PgResultShape shape) => Begin(shape, copyTuple: false, fileHeader: false);
+
+    /// <summary>Starts a binary COPY tuple; the first one comes behind the file header, which goes out as it came.</summary>
+    public void BeginCopyTuple(PgResultShape shape, bool fileHeader) => Begin(shape, copyTuple: true, fileHeader);
+
+    private void Begin(PgResultShape shape, bool copyTuple, bool fileHeader)
     {
         _shape = shape;
+        _copyTuple = copyTuple;
+        _fileHeader = fileHeader;
         _hmac?.Dispose(); // a row that ended the session mid-token
         _hmac = null;
         _state = State.Header;
         _smallFilled = 0;
         _delta = 0;
-        _headerSent = false;
-        _held.ResetWrittenCount();
-        _value.ResetWrittenCount();
+        Restart();
     }
 
-    /// <summary>Reads the next part of the row (the message's type and length included) and writes what can go out.</summary>
-    public RewriteDecision Write(in ReadOnlySequence<byte> part, bool final, IBufferWriter<byte> output)
-    {
-        foreach (var segment in part)
-        {
-            var span = segment.Span;
-            while (!span.IsEmpty)
-            {
-                var error = Step(ref span, output);
-                if (error is not null)
-                {
-                    return error.Value;
-                }
-            }
-        }
+    protected override bool Done => _state == State.Done;
 
-        if (final)
-        {
-            if (_state != State.Done)
-            {
-                return Malformed();
-            }
+    protected override string RowKind => _copyTuple ? "COPY" : "result";
 
-            Release();
-        }
-
-        return RewriteDecision.Replace;
-    }
-
-    private RewriteDecision? Step(ref ReadOnlySpan<byte> span, IBufferWriter<byte> output)
+    protected override RewriteDecision? Step(ref ReadOnlySpan<byte> span, IBufferWriter<byte> output)
     {
         switch (_state)
         {
             case State.Header:
-                if (!Fill(ref span, 7))
+                if (!Fill(ref span, 5))
                 {
                     return null;
                 }
 
-                _declared = BinaryPrimitives.ReadInt32BigEndian(_small.AsSpan(1));
-                _count = BinaryPrimitives.ReadInt16BigEndian(_small.AsSpan(5));
-                _remaining = _declared - 6;
+                _type = _small[0];
+                Declared = BinaryPrimitives.ReadInt32BigEndian(_small.AsSpan(1));
+                _remaining = Declared - 4;
+                _state = _fileHeader ? State.FileHeader : State.Count;
+                return _remaining < 0 ? Malformed() : null;
+            case State.FileHeader:
+                // 11-byte signature, int32 flags, int32 header-extension length, the extension (sql-copy.html)
+                if (!Fill(ref span, 19))
+                {
+                    return null;
+                }
+
+                _valueRemaining = BinaryPrimitives.ReadInt32BigEndian(_small.AsSpan(15));
+                _remaining -= 19;
+                if (!_small.AsSpan(0, 11).SequenceEqual(PgCopyMasker.BinarySignature) || _valueRemaining < 0 || _valueRemaining > _remaining)
+                {
+                    return Malformed();
+                }
+
+                _state = _valueRemaining == 0 ? State.Count : State.Extension;
+                return Emit(_small.AsSpan(0, 19), output) ?? HeaderOnly(output);
+            case State.Extension:
+                var extension = (int)Math.Min(_valueRemaining, span.Length);
+                _valueRemaining -= extension;
+                _remaining -= extension;
+                var extensionBytes = span[..extension];
+                span = span[extension..];
+                if (_valueRemaining == 0)
+                {
+                    _state = State.Count;
+                }
+
+                return Emit(extensionBytes, output) ?? HeaderOnly(output);
+            case State.Count:
+                if (!Fill(ref span, 2))
+                {
+                    return null;
+                }
+
+                _count = BinaryPrimitives.ReadInt16BigEndian(_small);
+                _remaining -= 2;
+                if (_count == -1 && _remaining == 0 && _copyTuple)
+                {
+                    _state = State.Done; // the file trailer
+                    _lastChanging = -1;
+                    return Emit(_small.AsSpan(0, 2), output) ?? Settled(output);
+                }
+
                 if (_count < 0 || _remaining < 0)
                 {
                     return Malformed();
@@ -111,7 +136,7 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
                 _column = 0;
                 _settledThrough = -1;
                 _state = _count == 0 ? State.Done : State.Length;
-                return Settled(output);
+                return Emit(_small.AsSpan(0, 2), output) ?? Settled(output);
             case State.Length:
                 if (!Fill(ref span, 4))
                 {
@@ -145,7 +170,7 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
                         _hmac!.AppendData(bytes);
                         break;
                     case StreamedValueMode.Buffer:
-                        _value.Write(bytes);
+                        Buffered.Write(bytes);
                         break;
                 }
 
@@ -225,6 +250,19 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
         return Settled(output) ?? ReadValue(output);
     }
 
+    /// <summary>A CopyData that holds the file header and nothing after it goes out as it came.</summary>
+    private RewriteDecision? HeaderOnly(IBufferWriter<byte> output)
+    {
+        if (_state != State.Count || _remaining != 0)
+        {
+            return null;
+        }
+
+        _state = State.Done;
+        _lastChanging = -1;
+        return Settled(output);
+    }
+
     private RewriteDecision? ReadValue(IBufferWriter<byte> output)
     {
         if (_valueRemaining == 0)
@@ -250,7 +288,7 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
         }
         else if (_mode == StreamedValueMode.Buffer)
         {
-            var value = _value.WrittenSpan;
+            var value = Buffered.WrittenSpan;
             var action = _action ?? rows.Decide(_plan, value, isNull: false);
             if (action is not null && _action is null)
             {
@@ -259,12 +297,12 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
 
             // Written straight where it goes: held until the row's length is known, else out.
             var most = 4 + (action is null ? value.Length : ValueMasker.MaxLength(action, value.Length));
-            if (!_headerSent && _held.WrittenCount + most > holdLimit)
+            if (!HeaderSent && Held.WrittenCount + most > HoldLimit)
             {
                 return HeldTooMuch();
             }
 
-            var target = _headerSent ? output : _held;
+            var target = HeaderSent ? output : Held;
             var span = target.GetSpan(most);
             var written = action is null ? value.Length : ValueMasker.Write(action, value, rows.Masking.TokenKey, span[4..]);
             if (action is null)
@@ -276,7 +314,7 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
             target.Advance(4 + Math.Max(written, 0));
             _delta += Math.Max(written, 0) - value.Length;
             _settledThrough = _column;
-            _value.ResetWrittenCount();
+            Buffered.ResetWrittenCount();
 
             if (Settled(output) is { } error)
             {
@@ -297,59 +335,15 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
     /// <summary>Once every column that can change length is read, the row's new length is known: it goes out, then what was held.</summary>
     private RewriteDecision? Settled(IBufferWriter<byte> output)
     {
-        if (_headerSent || (_state != State.Done && _settledThrough < _lastChanging))
+        if (HeaderSent || (_state != State.Done && _settledThrough < _lastChanging))
         {
             return null;
         }
 
-        var length = _declared + _delta;
-        if (length > int.MaxValue)
-        {
-            return RewriteDecision.End(SessionEndReason.Enforced, "a masked row would exceed PostgreSQL's message size, so the gateway does not pass it");
-        }
-
-        var header = output.GetSpan(7);
-        header[0] = (byte)BackendCode.DataRow;
-        BinaryPrimitives.WriteInt32BigEndian(header[1..], (int)length);
-        BinaryPrimitives.WriteInt16BigEndian(header[5..], (short)_count);
-        output.Advance(7);
-        output.Write(_held.WrittenSpan);
-        _headerSent = true;
-        Release();
-        return null;
+        return SendHeader(_type, Declared + _delta, output);
     }
 
-    private RewriteDecision? Emit(ReadOnlySpan<byte> bytes, IBufferWriter<byte> output)
-    {
-        if (_headerSent)
-        {
-            output.Write(bytes);
-            return null;
-        }
-
-        if (_held.WrittenCount + _value.WrittenCount + bytes.Length > holdLimit)
-        {
-            return HeldTooMuch();
-        }
-
-        _held.Write(bytes);
-        return null;
-    }
-
-    private RewriteDecision HeldTooMuch() => RewriteDecision.End(SessionEndReason.Enforced,
-        $"a result row of {_declared + 1} bytes has a masked column after more than {holdLimit} bytes of other columns; the gateway cannot mask it without holding them, so it does not pass it");
-
-    private bool FitsHeld(long length) => _held.WrittenCount + length <= holdLimit;
-
-    /// <summary>Gives back what a large held part took, so an idle session keeps no big buffer.</summary>
-    private void Release()
-    {
-        const int keep = 64 * 1024;
-        _held = _held.Capacity > keep ? new ArrayBufferWriter<byte>() : _held;
-        _value = _value.Capacity > keep ? new ArrayBufferWriter<byte>() : _value;
-        _held.ResetWrittenCount();
-        _value.ResetWrittenCount();
-    }
+    private bool FitsHeld(long length) => Held.WrittenCount + length <= HoldLimit;
 
     private bool Fill(ref ReadOnlySpan<byte> span, int needed)
     {
@@ -366,18 +360,6 @@ internal sealed class PgRowStream(PgRowMasker rows, long holdLimit)
         return true;
     }
 
-    private static int LastChanging(PgResultShape shape)
-    {
-        for (var i = shape.Columns.Length - 1; i >= 0; i--)
-        {
-            if (shape.Columns[i].HasWork)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private static RewriteDecision Malformed() => RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed DataRow from the upstream");
+    protected override RewriteDecision Malformed() => RewriteDecision.End(SessionEndReason.ProtocolViolation,
+        _copyTuple ? "a COPY row from the upstream does not parse as its COPY statement says" : "malformed DataRow from the upstream");
 }
