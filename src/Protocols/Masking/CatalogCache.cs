@@ -51,6 +51,18 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
         return names is not null;
     }
 
+    /// <summary>The function names when loaded; else null, and they start loading for the statements after this one.</summary>
+    public IReadOnlySet<string>? FunctionsOrStartLoading()
+    {
+        if (TryGetFunctions(out var names))
+        {
+            return names;
+        }
+
+        _ = LoadFunctionsAsync();
+        return null;
+    }
+
     /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws.</summary>
     public Task LoadFunctionsAsync() => UseAsync(async (connection, ct) =>
     {

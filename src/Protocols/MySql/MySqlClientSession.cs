@@ -92,8 +92,15 @@ internal sealed partial class MySqlClientSession
         using var clientOutput = new SessionOutput(_client.Output);
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new MySqlSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
+        var masker = CreateMasker();
+        if (masker is not null)
+        {
+            guard.SensitiveStores = masker.Planner.FindStore;
+            await masker.Planner.PrepareAsync().ConfigureAwait(false);
+        }
+
         var rewriter = new MySqlSessionRewriter(_listener.Connections, _subject, Options.Upstream.Name, (upstream.Negotiated & Capabilities.DeprecateEof) != 0, guard,
-            CreateMasker(), Options.Masking.Rules.Count > 0 ? _listener.OnCatalogChange : null);
+            masker, Options.Masking.Rules.Count > 0 ? _listener.OnCatalogChange : null);
         var commands = MySqlFrameDecoder.ForClient();
         if (_recording is not null)
         {

@@ -133,6 +133,12 @@ internal sealed partial class PgClientSession
         using var upstreamOutput = new SessionOutput(upstream.Transport.Output);
         var guard = new StatementGuard(Options.Policy, new PgSqlClassifier(), _policySubject!, _listener.Metrics, _listener.Logger, _listener.Time);
         var masker = CreateMasker();
+        if (masker is not null)
+        {
+            guard.SensitiveStores = masker.Planner.FindStore;
+            await masker.Planner.PrepareAsync().ConfigureAwait(false);
+        }
+
         var database = _database!;
         var rewriter = new PgSessionRewriter(new PgStatementGate(guard), masker,
             masker is null && Options.Masking.Rules.Count > 0 ? () => _listener.OnDdl(database) : null);

@@ -13,7 +13,7 @@ namespace Gatehouse.Protocols.Sql;
 /// qualifies a column (<c>p.name</c>) is no whole-row use. Over-inclusive by design: a false alarm masks a
 /// derived column, a miss leaks it. Comments are skipped by the lexer, except MySQL's executable ones.
 /// </summary>
-internal static class StrictReferences
+internal static partial class StrictReferences
 {
     private static readonly HashSet<string> TableIntroducers = new(StringComparer.Ordinal) { "from", "join", "only", "update", "into", "table", "lateral" };
 
@@ -39,7 +39,8 @@ internal static class StrictReferences
         "jsonb_to_recordset", "json_to_record", "jsonb_to_record", "jsonb_path_query", "json_table",
     };
 
-    private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false);
+    /// <param name="Sensitive">The name may name a sensitive column.</param>
+    private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false, bool Sensitive = false);
 
     /// <param name="ownFunctions">
     /// The names of the database's own functions (PostgreSQL: outside pg_catalog; MySQL: stored functions), with
@@ -51,12 +52,25 @@ internal static class StrictReferences
         where TLexer : ISqlLexer, allows ref struct
     {
         var tokens = new List<Token>();
+        return Read(ref lexer, sql, masking, ownFunctions, anyCall: false, tokens, stopAtSensitive: true) || UsesWholeRow(tokens);
+    }
+
+    /// <summary>
+    /// Reads the statement into <paramref name="tokens"/>; true as soon as it finds what makes it reference a
+    /// sensitive value wherever it stands: text the lexer cannot read, a call of one of <paramref name="ownFunctions"/>
+    /// (of any function when <paramref name="anyCall"/>), and, with <paramref name="stopAtSensitive"/>, a name of a
+    /// sensitive column or a string literal naming one (else that is marked on its token).
+    /// </summary>
+    private static bool Read<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions, bool anyCall,
+        List<Token> tokens, bool stopAtSensitive)
+        where TLexer : ISqlLexer, allows ref struct
+    {
         while (true)
         {
             var t = lexer.Next();
             if (t.Kind == SqlTokenKind.End)
             {
-                break;
+                return false;
             }
 
             if (t.Kind == SqlTokenKind.Error)
@@ -73,27 +87,22 @@ internal static class StrictReferences
             {
                 name = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
             }
-            else if (t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking))
+            var sensitive = name is not null ? masking.NamesSensitiveColumn(name)
+                : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking);
+            if (sensitive && stopAtSensitive)
             {
                 return true;
             }
 
-            if (name is not null && masking.NamesSensitiveColumn(name))
-            {
-                return true;
-            }
-
-            if (ownFunctions is not null && t.IsPunct('(') && tokens.Count > 0 && tokens[^1].Name is { } callee
-                && (tokens[^1].Undecoded || ownFunctions.Contains(callee)))
+            if ((ownFunctions is not null || anyCall) && t.IsPunct('(') && tokens.Count > 0 && tokens[^1].Name is { } callee
+                && (tokens[^1].Undecoded || ownFunctions?.Contains(callee) == true || (anyCall && IsCall(tokens))))
             {
                 return true;
             }
 
             tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0,
-                t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0));
+                t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0, sensitive));
         }
-
-        return UsesWholeRow(tokens);
     }
 
     private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking)
@@ -148,7 +157,7 @@ internal static class StrictReferences
                 continue; // a call is no table; its alias is no row (FollowsCall)
             }
 
-            var isTable = (previousWord is not null && TableIntroducers.Contains(previousWord))
+            var isTable = (previousWord is not null && TableIntroducers.Contains(previousWord) && !(previousWord == "update" && NameAt(tokens, i - 2) == "key"))
                 || (before == (byte)',' && inFrom)
                 || (before == (byte)'.' && i > 1 && declarations[i - 2]);
             var closing = before == (byte)')' ? i - 1 : previousWord == "as" && CharAt(tokens, i - 2) == (byte)')' ? i - 2 : -1;

@@ -47,6 +47,13 @@ public sealed class ColumnPattern
         && (_table is null || _table.Matches(table, loose: false))
         && (_schema is null || _schema.Matches(schema, loose: false));
 
+    /// <summary>
+    /// Whether an identifier may name the table or schema this pattern names (not a wildcard): renamed, that
+    /// relation's columns would leave the pattern.
+    /// </summary>
+    public bool MayNameRelation(string name) =>
+        (_table is { Pattern: not "*" } && _table.Matches(name, loose: false)) || (_schema is { Pattern: not "*" } && _schema.Matches(name, loose: false));
+
     /// <summary>Whether a result column's own name (a derived column's alias) matches: column-only patterns.</summary>
     public bool MatchesName(string column) => _table is null && _column.Matches(column, loose: false);
 }

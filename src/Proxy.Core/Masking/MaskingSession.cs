@@ -61,13 +61,18 @@ public sealed class MaskingSession
     /// Whether an identifier in statement text may name a sensitive column: any rule pattern's column part
     /// (strict mode's signal that a derived column may carry the value).
     /// </summary>
-    public bool NamesSensitiveColumn(string identifier)
+    public bool NamesSensitiveColumn(string identifier) => AnyPattern(identifier, static (pattern, name) => pattern.MatchesColumnName(name));
+
+    /// <summary>Whether an identifier in statement text may name a table or schema a rule names (see <see cref="ColumnPattern.MayNameRelation"/>).</summary>
+    public bool NamesSensitiveRelation(string identifier) => AnyPattern(identifier, static (pattern, name) => pattern.MayNameRelation(name));
+
+    private bool AnyPattern(string identifier, Func<ColumnPattern, string, bool> test)
     {
         foreach (var rule in _rules)
         {
             foreach (var pattern in rule.Columns)
             {
-                if (pattern.MatchesColumnName(identifier))
+                if (test(pattern, identifier))
                 {
                     return true;
                 }

@@ -42,6 +42,12 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     /// <summary><paramref name="judged"/> when it holds exactly <paramref name="text"/>, else a copy of the text.</summary>
     public static byte[] TextOf(ReadOnlySpan<byte> text, byte[]? judged) => judged is not null && text.SequenceEqual(judged) ? judged : text.ToArray();
 
+    /// <summary>
+    /// Set in a masked session: why an allowed statement must still not run because it would store or send a
+    /// sensitive value where masking cannot follow it (into another column, a variable, a renamed table), or null.
+    /// </summary>
+    public SensitiveStoreCheck? SensitiveStores { get; set; }
+
     public PolicyVerdict Judge(ReadOnlySpan<byte> sql)
     {
         var verdict = JudgeText(sql);
@@ -88,6 +94,12 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
 
             MayChangeCatalog |= kind is StatementKind.Ddl or StatementKind.Unknown || (risks & (StatementRisk.DynamicSql | StatementRisk.RoutineBody)) != 0;
             var verdict = policy.Evaluate(new StatementFacts(kind, risks, _objects, subject.Roles, subject.Upstream), now);
+            if (verdict.Allowed && SensitiveStores is { } stores && stores(kind, sql.Slice(statement.Start, statement.Length)) is { } why)
+            {
+                verdict = new PolicyVerdict(PolicyDecision.Deny, StatementPolicy.MaskedStoreRule,
+                    $"this session is masked, and the statement would store or send a sensitive value where masking cannot follow it: {why}", kind, risks);
+            }
+
             Count(verdict);
             if (!verdict.Allowed)
             {
@@ -204,6 +216,9 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
 }
 
 /// <summary>Who a guard judges for: the session, its user, the roles the token mapped to, and the upstream.</summary>
+/// <summary>Why a statement of the given kind would store a sensitive value where masking cannot follow it, or null.</summary>
+public delegate string? SensitiveStoreCheck(StatementKind kind, ReadOnlySpan<byte> statement);
+
 /// <summary>Receives a verdict and the SQL text it judged.</summary>
 public delegate void JudgedHandler(in PolicyVerdict verdict, ReadOnlySpan<byte> sql);
 

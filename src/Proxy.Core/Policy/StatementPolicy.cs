@@ -27,6 +27,7 @@ public sealed class StatementPolicy(IReadOnlyList<PolicyRule> rules)
     public const string DefaultUnknownRule = "default:unreadable";
     public const string DefaultRiskRule = "default:destructive";
     public const string DefaultAllowRule = "default:allow";
+    public const string MaskedStoreRule = "masking:store";
 
     public static StatementPolicy Default { get; } = new([]);
 

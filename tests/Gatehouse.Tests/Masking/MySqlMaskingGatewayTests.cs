@@ -99,6 +99,42 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_contractor_cannot_launder_a_card_number_into_another_column_table_or_variable()
+    {
+        var notes = "notes_" + _suffix;
+        await fixture.MariaDb.QueryAsync($"CREATE TABLE {notes} (id int primary key, body text)");
+        try
+        {
+            string[] laundering =
+            [
+                $"insert into {notes} select id, card_number from customers",
+                $"create table {notes}_copy select `card_number` from customers",
+                $"insert into {notes} (id, body) values (9, 'x') on duplicate key update body = (select email from customers limit 1)",
+                "select card_number into @v from customers limit 1",
+                "set @v = (select card_number from customers order by id limit 1)",
+                "select @w := email from customers",
+                "alter table customers rename column card_number to cc",
+            ];
+            foreach (var sql in laundering)
+            {
+                var result = await MariaDbCli.RunAsync(fixture, Contractor, sql + "; select 'after', @v");
+                Assert.NotEqual(0, result.ExitCode);
+                Assert.Contains("masking:store", result.Stderr, StringComparison.Ordinal);
+                Assert.Contains("1142", result.Stderr, StringComparison.Ordinal);
+            }
+
+            // Nothing ran, and typing a value in is still data entry.
+            Assert.DoesNotContain("4111", await fixture.MariaDb.QueryAsync($"SELECT * FROM {notes}"), StringComparison.Ordinal);
+            Assert.Contains("card_number", await fixture.MariaDb.QueryAsync("SHOW COLUMNS FROM customers"), StringComparison.Ordinal);
+            Assert.Equal(["1	typed by hand"], await AsContractorAsync($"insert into {notes} (id, body) values (1, 'typed by hand'); select * from {notes}"));
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync($"DROP TABLE IF EXISTS {notes}; DROP TABLE IF EXISTS {notes}_copy");
+        }
+    }
+
+    [Fact]
     public async Task Unmasked_columns_and_row_counts_are_the_same_as_a_direct_query()
     {
         const string Query = "select id, name, card_number from customers order by id";

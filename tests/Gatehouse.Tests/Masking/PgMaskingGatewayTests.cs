@@ -386,6 +386,47 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_masked_session_cannot_launder_a_sensitive_value_where_masking_cannot_follow_it()
+    {
+        await using var connection = await OpenAsync();
+        string[] laundering =
+        [
+            $"CREATE TABLE {_schema}.stash AS SELECT id, card AS c FROM {_schema}.people",
+            $"UPDATE {_schema}.people SET name = card WHERE id = 1",
+            $"INSERT INTO {_schema}.people (id, name, note) SELECT 20, card, email FROM {_schema}.people WHERE id = 2",
+            $"SELECT card INTO {_schema}.stash FROM {_schema}.people",
+            $"SELECT set_config('gatehouse.leak', card, false) FROM {_schema}.people WHERE id = 1",
+            $"SELECT pg_notify('leak', ssn) FROM {_schema}.people",
+            $"ALTER TABLE {_schema}.people RENAME COLUMN card TO c",
+            $"ALTER TABLE {_schema}.people RENAME TO folks",
+        ];
+        foreach (var sql in laundering)
+        {
+            foreach (var prepare in new[] { false, true })
+            {
+                var error = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, sql, prepare));
+                Assert.Equal("42501", error.SqlState);
+                Assert.Contains("rule \"masking:store\"", error.MessageText, StringComparison.Ordinal);
+            }
+        }
+
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", $"UPDATE {_schema}.people SET note = email WHERE id = 1");
+        Assert.Contains("masking:store", psql.Stderr, StringComparison.Ordinal);
+
+        // Nothing ran (as the exempt DBA sees), the session goes on, and entering a card number is still data entry.
+        Assert.Equal("Ada", await ScalarAsync($"SELECT name FROM {_schema}.people WHERE id = 1", group: "dba"));
+        Assert.Null(await ScalarAsync($"SELECT to_regclass('{_schema}.stash')::text", group: "dba"));
+        Assert.Null(await ScalarAsync($"SELECT current_setting('gatehouse.leak', true)"));
+        await ExecuteAsync(connection, $"UPDATE {_schema}.people SET card = '4000 0000 0000 0002', note = 'new card' WHERE id = 3");
+        Assert.Equal("**** **** **** 0002", (await RowsAsync(connection, $"SELECT card FROM {_schema}.people WHERE id = 3"))[0][0]);
+
+        // An exempt session has no masker, so nothing to launder: the same statement runs.
+        await using var dba = await OpenAsync("dba");
+        await ExecuteAsync(dba, $"UPDATE {_schema}.people SET note = card WHERE id = 3");
+        Assert.Equal("4000 0000 0000 0002", await ScalarAsync($"SELECT note FROM {_schema}.people WHERE id = 3", group: "dba"));
+    }
+
+    [Fact]
     public async Task Masked_values_are_counted_per_rule_and_detector_in_metrics()
     {
         await ScalarAsync($"SELECT card FROM {_schema}.people WHERE id = 1");

@@ -21,6 +21,24 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     public MySqlCatalog Catalog => catalog;
 
+    /// <summary>
+    /// Why a statement would store or send a sensitive value where masking cannot follow it (into another column
+    /// or table, a user variable; <see cref="StrictReferences.FindStore"/>), or null.
+    /// </summary>
+    public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
+    {
+        if (!masking.HasColumnRules)
+        {
+            return null; // no column is sensitive by name: nothing a statement could copy by name
+        }
+
+        var lexer = new MySqlLexer(sql);
+        return StrictReferences.FindStore(ref lexer, sql, kind, masking, catalog.FunctionsOrStartLoading());
+    }
+
+    /// <summary>Loads what judging the session's first statements needs (the stored functions' names), once per catalog.</summary>
+    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsAsync() : Task.CompletedTask;
+
     /// <summary>Relations the columns name that the catalog has not loaded yet.</summary>
     public List<(string Schema, string Name)>? Missing(IReadOnlyList<MySqlColumn> columns)
     {

@@ -38,6 +38,9 @@ internal sealed class MySqlResultMasker(MySqlColumnPlanner planner, MySqlRowMask
 
     public MaskingSession Masking => planner.Masking;
 
+    /// <summary>The masked session's own check on what a statement stores (<see cref="MySqlColumnPlanner.FindStore"/>).</summary>
+    public MySqlColumnPlanner Planner => planner;
+
     public MaskingCounter Counter => rows.Counter;
 
     /// <summary>Whether rows of the current result need reading.</summary>

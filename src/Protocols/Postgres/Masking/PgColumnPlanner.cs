@@ -20,6 +20,24 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 
     public PgCatalog Catalog => catalog;
 
+    /// <summary>
+    /// Why a statement would store or send a sensitive value where masking cannot follow it (into another column
+    /// or table, a setting, a notification; <see cref="StrictReferences.FindStore"/>), or null.
+    /// </summary>
+    public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
+    {
+        if (!masking.HasColumnRules)
+        {
+            return null; // no column is sensitive by name: nothing a statement could copy by name
+        }
+
+        var lexer = new PgLexer(sql);
+        return StrictReferences.FindStore(ref lexer, sql, kind, masking, catalog.FunctionsOrStartLoading());
+    }
+
+    /// <summary>Loads what judging the session's first statements needs (the database's function names), once per catalog.</summary>
+    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsAsync() : Task.CompletedTask;
+
     /// <summary>Relations the fields name that the catalog has not loaded yet.</summary>
     public List<uint>? Missing(PgField[] fields)
     {

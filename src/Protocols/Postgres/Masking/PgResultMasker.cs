@@ -33,6 +33,9 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     private PgCopyStatement? _copyStatement;
     private PgCopyMasker? _copy;
 
+    /// <summary>The masked session's own check on what a statement stores (<see cref="PgColumnPlanner.FindStore"/>).</summary>
+    public PgColumnPlanner Planner => planner;
+
     // ----- client to upstream -----
 
     public static bool InspectsRequest(byte type) => type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.Bind
