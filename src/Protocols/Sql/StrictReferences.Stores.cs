@@ -91,6 +91,11 @@ internal static partial class StrictReferences
             return "it uses a whole row as a value, or reads from a function that may read tables";
         }
 
+        if (kind == StatementKind.Ddl && Detaches(tokens))
+        {
+            return "it detaches a partition or inheritance child, whose columns would leave the rules that name its parent";
+        }
+
         if (kind == StatementKind.Ddl && RenamedRelation(tokens, targets, masking) is { } renamed)
         {
             return $"it renames or moves \"{renamed}\", which a masking rule names by table or schema (its columns would leave the rule)";
@@ -152,6 +157,20 @@ internal static partial class StrictReferences
             if (depth < 0)
             {
                 return NameAt(tokens, j - 1) is { } callee && !(tokens[j - 1].Kind == SqlTokenKind.Word && NotCallers.Contains(callee));
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>DETACH PARTITION or NO INHERIT: masking follows a child by its parents (PgRelation.Ancestors).</summary>
+    private static bool Detaches(List<Token> tokens)
+    {
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            if ((tokens[i].Name == "detach" && tokens[i + 1].Name == "partition") || (tokens[i].Name == "no" && tokens[i + 1].Name == "inherit"))
+            {
+                return true;
             }
         }
 

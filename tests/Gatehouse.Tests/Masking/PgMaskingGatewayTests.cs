@@ -56,6 +56,9 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
                 - name: pay
                   columns: ["{_schema}.people.salary"]
                   strategy: redact
+                - name: ledger
+                  columns: ["{_schema}.ledger.iban"]
+                  strategy: redact
               detectors:
                 - kinds: [all]
                   strategy: redact
@@ -424,6 +427,32 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         await using var dba = await OpenAsync("dba");
         await ExecuteAsync(dba, $"UPDATE {_schema}.people SET note = card WHERE id = 3");
         Assert.Equal("4000 0000 0000 0002", await ScalarAsync($"SELECT note FROM {_schema}.people WHERE id = 3", group: "dba"));
+    }
+
+    [Fact]
+    public async Task A_partition_or_inheritance_child_of_a_table_a_rule_names_is_masked_like_it()
+    {
+        await fixture.Postgres.PsqlAsync($"""
+            CREATE TABLE {_schema}.people_child (since date) INHERITS ({_schema}.people);
+            INSERT INTO {_schema}.people_child VALUES (30, 'Kid', '{Card}', 'kid@example.com', '078-05-1120', 9, 'n', '2026-01-01');
+            CREATE TABLE {_schema}.ledger (id int, iban text) PARTITION BY RANGE (id);
+            CREATE TABLE {_schema}.ledger_low PARTITION OF {_schema}.ledger FOR VALUES FROM (0) TO (100) PARTITION BY RANGE (id);
+            CREATE TABLE {_schema}.ledger_low_a PARTITION OF {_schema}.ledger_low FOR VALUES FROM (0) TO (50);
+            INSERT INTO {_schema}.ledger VALUES (1, 'DE89 3704 0044 0532 0130 00');
+            GRANT ALL ON ALL TABLES IN SCHEMA {_schema} TO gatehouse_scram;
+            """);
+        await using var connection = await OpenAsync();
+        var parent = await RowsAsync(connection, $"SELECT email, salary FROM {_schema}.people WHERE id = 30");
+        var child = await RowsAsync(connection, $"SELECT email, salary, name FROM {_schema}.people_child");
+        Assert.Equal(parent[0][0], child[0][0]); // the same token as through the parent, not kid@example.com
+        Assert.StartsWith("tok_", (string)child[0][0]!, StringComparison.Ordinal);
+        Assert.Null(child[0][1]);
+        Assert.Equal("Kid", child[0][2]);
+        Assert.Equal("2026-01-01", (await RowsAsync(connection, $"SELECT since::text FROM {_schema}.people_child"))[0][0]); // the child's own column
+        foreach (var table in new[] { "ledger", "ledger_low", "ledger_low_a" })
+        {
+            Assert.Equal("[redacted]", (await RowsAsync(connection, $"SELECT iban FROM {_schema}.{table}"))[0][0]);
+        }
     }
 
     [Fact]

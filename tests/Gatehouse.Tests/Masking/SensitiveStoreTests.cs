@@ -69,6 +69,8 @@ public sealed class SensitiveStoreTests
     [InlineData("ALTER TABLE people RENAME TO folks", "\"people\", which a masking rule names")]
     [InlineData("ALTER TABLE shop.people SET SCHEMA elsewhere", "which a masking rule names")]
     [InlineData("ALTER SCHEMA shop RENAME TO s2", "\"shop\", which a masking rule names")]
+    [InlineData("ALTER TABLE ledger_low DETACH PARTITION ledger_low_a", "detaches")]
+    [InlineData("ALTER TABLE people_child NO INHERIT people", "detaches")]
     [InlineData("UPDATE people SET name = 'x' WHERE card = '4111 1111 1111 1111'", "card")]
     [InlineData("PREPARE p AS INSERT INTO notes SELECT card FROM people", "card")] // over-inclusive: a read outside the targets
     public void PostgreSQL_statements_that_would_launder_a_sensitive_value_are_refused(string sql, string why)

@@ -96,6 +96,14 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
                     r => new PgColumnRef(uint.Parse(r[1]!, CultureInfo.InvariantCulture), short.Parse(r[2]!, CultureInfo.InvariantCulture)));
         }
 
+        // Partitions and inheritance children, with every ancestor (pg_inherits, transitively).
+        var ancestors = (await connection.QueryAsync(
+            "WITH RECURSIVE up(child, parent) AS (SELECT i.inhrelid, i.inhparent FROM pg_catalog.pg_inherits i "
+            + $"WHERE i.inhrelid IN ({list}) UNION SELECT up.child, i.inhparent FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid = up.parent) "
+            + "SELECT up.child, n.nspname, c.relname FROM up JOIN pg_catalog.pg_class c ON c.oid = up.parent "
+            + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace", ct).ConfigureAwait(false))
+            .ToLookup(r => uint.Parse(r[0]!, CultureInfo.InvariantCulture), r => (r[1]!, r[2]!));
+
         var loaded = new List<PgRelation>();
         foreach (var group in byOid)
         {
@@ -117,7 +125,7 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
             var relation = new PgRelation
             {
                 Oid = group.Key, Schema = first[1]!, Name = first[2]!, Kind = kind, Columns = names,
-                Origins = origins, Reads = reads[group.Key].ToArray(),
+                Origins = origins, Reads = reads[group.Key].ToArray(), Ancestors = ancestors[group.Key].ToArray(),
             };
             loaded.Add(relation);
         }

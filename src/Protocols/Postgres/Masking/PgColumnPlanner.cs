@@ -147,6 +147,14 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             return direct;
         }
 
+        foreach (var (schema, table) in relation.Ancestors)
+        {
+            if (masking.ForColumn(schema, table, name) is { } inherited)
+            {
+                return inherited; // a partition or child of a table a rule names
+            }
+        }
+
         if (!relation.IsView)
         {
             return null;

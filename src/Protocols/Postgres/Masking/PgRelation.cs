@@ -28,6 +28,13 @@ internal sealed class PgRelation
     /// <summary>For a view: every column its definition reads (Attribute 0 = a whole-row reference).</summary>
     public PgColumnRef[] Reads { get; init; } = [];
 
+    /// <summary>
+    /// The tables it inherits from, transitively (a partition's partitioned tables, an inheritance child's
+    /// parents): a rule that names a parent table names its column in every child too, since a child's rows
+    /// are the parent's rows read another way.
+    /// </summary>
+    public (string Schema, string Name)[] Ancestors { get; init; } = [];
+
     public bool IsView => Kind is 'v' or 'm';
 
     public string? ColumnName(short attribute) => attribute > 0 && attribute < Columns.Length ? Columns[attribute] : null;
