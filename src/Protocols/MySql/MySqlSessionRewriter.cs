@@ -218,6 +218,11 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             return RewriteDecision.End(SessionEndReason.Enforced, "the upstream asked to read a file from the client (LOAD DATA LOCAL); the gateway does not allow it");
         }
 
+        if (_masker is not null && response.Length > 0 && response[0] == 0xFF)
+        {
+            return Masking.MySqlErrorMasker.Mask(header.Sequence, response, context.Forward); // an error may quote a value
+        }
+
         return _responses.Role == PacketRole.FieldListColumn && _masker is not null
             ? MySqlFieldListDefaults.Strip(header.Sequence, response, context, _masker.Counter)
             : RewriteDecision.Pass; // the head of a COM_FIELD_LIST answer is its first column definition

@@ -134,6 +134,22 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
         }
     }
 
+    [Theory]
+    [InlineData("select extractvalue(1, concat(0x7e, (select card_number from customers order by id limit 1)))", "XPATH syntax error: '[masked]'")]
+    [InlineData("select updatexml(1, concat(0x7e, (select email from customers order by id limit 1)), 1)", "XPATH syntax error: '[masked]'")]
+    public async Task Error_messages_do_not_show_what_masking_hides(string sql, string expected)
+    {
+        var masked = await MariaDbCli.RunAsync(fixture, Contractor, sql);
+        Assert.NotEqual(0, masked.ExitCode);
+        Assert.Contains(expected, masked.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111", masked.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("@example.com", masked.Stderr, StringComparison.Ordinal);
+
+        var analyst = await MariaDbCli.RunAsync(fixture, fixture.Token(), sql); // exempt: the server's own text
+        Assert.Contains("XPATH syntax error: '~", analyst.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("[masked]", analyst.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Unmasked_columns_and_row_counts_are_the_same_as_a_direct_query()
     {

@@ -2,6 +2,7 @@ using Gatehouse.Host;
 using Gatehouse.Host.Commands;
 using Gatehouse.Host.Configuration;
 using Gatehouse.Tests.Postgres;
+using Gatehouse.Protocols.Masking;
 using Npgsql;
 
 namespace Gatehouse.Tests.Masking;
@@ -453,6 +454,58 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         {
             Assert.Equal("[redacted]", (await RowsAsync(connection, $"SELECT iban FROM {_schema}.{table}"))[0][0]);
         }
+    }
+
+    [Fact]
+    public async Task Errors_and_notices_do_not_show_what_masking_hides()
+    {
+        await fixture.Postgres.PsqlAsync($"""
+            CREATE TABLE {_schema}.cards_nn (id int PRIMARY KEY, card text, label text NOT NULL);
+            INSERT INTO {_schema}.cards_nn VALUES (1, '{Card}', 'x');
+            CREATE FUNCTION {_schema}.shout(t text) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN RAISE NOTICE 'value: %', t; RETURN 1; END $f$;
+            GRANT ALL ON ALL TABLES IN SCHEMA {_schema} TO gatehouse_scram;
+            """);
+        await using var connection = await OpenWithDetailAsync("analysts");
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+
+        var cast = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"SELECT card::int FROM {_schema}.people WHERE id = 1"));
+        Assert.Equal("22P02", cast.SqlState);
+        Assert.Equal("invalid input syntax for type integer: \"[masked]\"", cast.MessageText);
+
+        var json = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"SELECT card::jsonb FROM {_schema}.people WHERE id = 1"));
+        Assert.Equal(ServerMessageMasking.Withheld, json.Detail);
+        Assert.Equal(ServerMessageMasking.Withheld, json.Where);
+
+        var notNull = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"UPDATE {_schema}.cards_nn SET label = NULL WHERE id = 1"));
+        Assert.Equal("23502", notNull.SqlState);
+        Assert.Equal(ServerMessageMasking.Withheld, notNull.Detail); // "Failing row contains (1, 4111 …, null)"
+        Assert.Equal("label", notNull.ColumnName);
+
+        Assert.Single(await RowsAsync(connection, $"SELECT {_schema}.shout(card) FROM {_schema}.people WHERE id = 1")); // its NOTICE prints the card
+        Assert.Equal([ServerMessageMasking.Withheld], notices);
+
+        foreach (var error in new[] { cast, json, notNull })
+        {
+            Assert.DoesNotContain("4111", $"{error.MessageText} {error.Detail} {error.Where} {error.Hint} {error.InternalQuery}", StringComparison.Ordinal);
+        }
+
+        // The session goes on; an exempt session sees the server's own text.
+        Assert.Equal("Ada", (await RowsAsync(connection, $"SELECT name FROM {_schema}.people WHERE id = 1"))[0][0]);
+        await using var dba = await OpenWithDetailAsync("dba");
+        var plain = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(dba, $"SELECT card::int FROM {_schema}.people WHERE id = 1"));
+        Assert.Contains(Card, plain.MessageText, StringComparison.Ordinal);
+        var plainDetail = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(dba, $"UPDATE {_schema}.cards_nn SET label = NULL WHERE id = 1"));
+        Assert.Contains(Card, plainDetail.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>Npgsql hides an error's detail unless asked; these tests read what the gateway let through.</summary>
+    private async Task<NpgsqlConnection> OpenWithDetailAsync(string group)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(fixture.ConnectionString(Token(group), port: Port)) { IncludeErrorDetail = true };
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
     }
 
     [Fact]
