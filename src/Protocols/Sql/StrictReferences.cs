@@ -87,7 +87,7 @@ internal static partial class StrictReferences
             {
                 name = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
             }
-            var sensitive = name is not null ? masking.NamesSensitiveColumn(name)
+            var sensitive = name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name)
                 : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking);
             if (sensitive && stopAtSensitive)
             {
@@ -104,6 +104,12 @@ internal static partial class StrictReferences
                 t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0, sensitive));
         }
     }
+
+    /// <summary>
+    /// PostgreSQL's planner statistics (<c>pg_stats</c> and its kin): they show sampled values of every analysed
+    /// column, sensitive ones included, so reading them counts as reading a sensitive column.
+    /// </summary>
+    public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data";
 
     private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking)
     {

@@ -509,6 +509,27 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Planner_statistics_do_not_show_the_values_of_a_sensitive_column()
+    {
+        await fixture.Postgres.PsqlAsync($"ANALYZE {_schema}.people;");
+        foreach (var sql in new[]
+        {
+            $"SELECT attname, most_common_vals, histogram_bounds FROM pg_stats WHERE schemaname = '{_schema}' AND tablename = 'people' ORDER BY attname",
+            $"SELECT attname, most_common_vals::text, histogram_bounds::text FROM pg_catalog.pg_stats WHERE schemaname = '{_schema}' AND tablename = 'people' ORDER BY attname",
+        })
+        {
+            var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", sql);
+            Assert.True(psql.ExitCode == 0, psql.Stderr);
+            Assert.Contains("salary||", psql.Stdout, StringComparison.Ordinal); // every value column masked whole (NULL)
+            Assert.DoesNotContain("1000.50", psql.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("Alan", psql.Stdout, StringComparison.Ordinal);
+        }
+
+        var dba = await Psql.RunOnPortAsync(Port, Token("dba"), null, "-c", $"SELECT histogram_bounds FROM pg_stats WHERE schemaname = '{_schema}' AND attname = 'salary'");
+        Assert.Contains("1000.50", dba.Stdout, StringComparison.Ordinal); // exempt: the statistics as they are
+    }
+
+    [Fact]
     public async Task Masked_values_are_counted_per_rule_and_detector_in_metrics()
     {
         await ScalarAsync($"SELECT card FROM {_schema}.people WHERE id = 1");

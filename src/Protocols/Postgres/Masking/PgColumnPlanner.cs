@@ -14,6 +14,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     private const int MaxViewDepth = 16;
     private readonly Dictionary<PgColumnRef, MaskAction?> _decisions = [];
     private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
+    private static readonly MaskAction Statistics = MaskAction.Whole("statistics");
     private int _generation = catalog.Generation;
 
     public MaskingSession Masking => masking;
@@ -147,6 +148,11 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             return direct;
         }
 
+        if (relation.Schema == "pg_catalog" && StrictReferences.IsStatisticsView(relation.Name) && IsStatisticsValues(name))
+        {
+            return Statistics; // sampled values of every column, sensitive ones included
+        }
+
         foreach (var (schema, table) in relation.Ancestors)
         {
             if (masking.ForColumn(schema, table, name) is { } inherited)
@@ -176,6 +182,8 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 
         return relation.Origins.Length == 0 && relation.Reads.Length == 0 ? _unresolved : null;
     }
+
+    private static bool IsStatisticsValues(string column) => column is "most_common_vals" or "histogram_bounds" or "most_common_elems";
 
     private bool ReadsSensitive(PgColumnRef read, int depth)
     {
