@@ -22,6 +22,7 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     private TConnection? _connection;
     private long _filledAt = time.GetTimestamp();
     private volatile IReadOnlySet<string>? _functions;
+    private Task? _functionsLoading;
 
     private int _generation;
 
@@ -59,7 +60,11 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
             return names;
         }
 
-        _ = LoadFunctionsAsync();
+        if (Volatile.Read(ref _functionsLoading) is not { IsCompleted: false })
+        {
+            Volatile.Write(ref _functionsLoading, LoadFunctionsAsync()); // one at a time: a dead catalog is not asked once per statement
+        }
+
         return null;
     }
 

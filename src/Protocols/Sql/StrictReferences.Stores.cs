@@ -66,11 +66,12 @@ internal static partial class StrictReferences
         }
 
         var targets = Targets(tokens);
+        var inCalls = InCalls(tokens);
         for (var i = 0; i < tokens.Count; i++)
         {
             if (tokens[i].Sensitive && tokens[i].Kind == SqlTokenKind.String)
             {
-                if (RunsAsSql(tokens, i))
+                if (RunsAsSql(tokens, i, inCalls))
                 {
                     return "it names a sensitive column in a string that may run as SQL (a function's argument or a routine's body)";
                 }
@@ -140,28 +141,36 @@ internal static partial class StrictReferences
     }
 
     /// <summary>
-    /// A string that may run as SQL: a call's argument (<c>query_to_xml('select card …')</c>, <c>format(…)</c>) or the
-    /// body of DO, CREATE FUNCTION … AS, EXECUTE or MySQL's PREPARE … FROM. A string stored as a value (<c>SET note = 'new card'</c>) is data.
+    /// Which tokens stand inside a call's arguments, at any depth (<c>query_to_xml('select card …')</c>,
+    /// <c>format((…))</c>): a string there may run as SQL. One pass, however the groups nest.
     /// </summary>
-    private static bool RunsAsSql(List<Token> tokens, int i)
+    private static bool[] InCalls(List<Token> tokens)
     {
-        if (NameAt(tokens, i - 1) is "do" or "as" or "execute" or "immediate" or "body" or "begin" || NameAt(tokens, 0) == "prepare")
+        var inCall = new bool[tokens.Count];
+        var groups = new Stack<bool>();
+        for (var i = 0; i < tokens.Count; i++)
         {
-            return true;
-        }
-
-        var depth = 0;
-        for (var j = i - 1; j >= 0; j--)
-        {
-            depth += CharAt(tokens, j) switch { (byte)')' => 1, (byte)'(' => -1, _ => 0 };
-            if (depth < 0)
+            var within = groups.Count > 0 && groups.Peek();
+            inCall[i] = within;
+            if (tokens[i].Char == (byte)'(')
             {
-                return NameAt(tokens, j - 1) is { } callee && !(tokens[j - 1].Kind == SqlTokenKind.Word && NotCallers.Contains(callee));
+                groups.Push(within || (NameAt(tokens, i - 1) is { } callee && !(tokens[i - 1].Kind == SqlTokenKind.Word && NotCallers.Contains(callee))));
+            }
+            else if (tokens[i].Char == (byte)')' && groups.Count > 0)
+            {
+                groups.Pop();
             }
         }
 
-        return false;
+        return inCall;
     }
+
+    /// <summary>
+    /// A string that may run as SQL: a call's argument, or the body of DO, CREATE FUNCTION … AS, EXECUTE or
+    /// MySQL's PREPARE … FROM. A string stored as a value (<c>SET note = 'new card'</c>) is data.
+    /// </summary>
+    private static bool RunsAsSql(List<Token> tokens, int i, bool[] inCalls)
+        => inCalls[i] || NameAt(tokens, i - 1) is "do" or "as" or "execute" or "immediate" or "body" or "begin" || NameAt(tokens, 0) == "prepare";
 
     /// <summary>DETACH PARTITION or NO INHERIT: masking follows a child by its parents (PgRelation.Ancestors).</summary>
     private static bool Detaches(List<Token> tokens)
@@ -252,6 +261,9 @@ internal static partial class StrictReferences
     private static bool[] Targets(List<Token> tokens)
     {
         var targets = new bool[tokens.Count];
+        var renames = tokens.Exists(t => t.Kind == SqlTokenKind.Word && t.Name == "rename");
+        var upserts = tokens.Exists(t => t.Kind == SqlTokenKind.Word && t.Name == "duplicate");
+        var marked = 0; // lists are marked once: a SET or INSERT word inside one already marked starts none (linear in the tokens)
         for (var i = 0; i < tokens.Count; i++)
         {
             if (tokens[i].Kind != SqlTokenKind.Word)
@@ -261,24 +273,24 @@ internal static partial class StrictReferences
 
             switch (tokens[i].Name)
             {
-                case "insert" or "replace":
-                    MarkColumnList(tokens, ColumnListAfterTable(tokens, i + 1), targets);
+                case "insert" or "replace" when i >= marked:
+                    marked = MarkColumnList(tokens, ColumnListAfterTable(tokens, i + 1), targets, marked);
                     break;
-                case "conflict" when CharAt(tokens, i + 1) == (byte)'(':
-                    MarkColumnList(tokens, i + 1, targets);
+                case "conflict" when i >= marked && CharAt(tokens, i + 1) == (byte)'(':
+                    marked = MarkColumnList(tokens, i + 1, targets, marked);
                     break;
-                case "set":
-                case "update" when NameAt(tokens, i - 1) == "key":
-                    MarkAssignments(tokens, i + 1, targets);
+                case "set" when i >= marked:
+                case "update" when i >= marked && NameAt(tokens, i - 1) == "key":
+                    marked = MarkAssignments(tokens, i + 1, targets);
                     break;
-                case "to" when NameAt(tokens, i + 1) is not null && tokens.Take(i).Any(t => t.Name == "rename"):
+                case "to" when renames && NameAt(tokens, i + 1) is not null:
                     targets[i + 1] = true; // RENAME … TO a new name: what it defines, not what it reads
                     break;
                 case "excluded" when CharAt(tokens, i + 1) == (byte)'.' && NameAt(tokens, i + 2) is not null:
                     targets[i + 2] = true; // ON CONFLICT's proposed row: the value the client sent
                     break;
                 case "values" when CharAt(tokens, i + 1) == (byte)'(' && NameAt(tokens, i + 2) is not null && CharAt(tokens, i + 3) == (byte)')'
-                    && tokens.Take(i).Any(t => t.Name == "duplicate"):
+                    && upserts:
                     targets[i + 2] = true; // ON DUPLICATE KEY UPDATE's VALUES(col): the value the client sent
                     break;
             }
@@ -320,12 +332,12 @@ internal static partial class StrictReferences
         return CharAt(tokens, i) == (byte)'(' && NameAt(tokens, i + 1) is not ("select" or "with" or "values" or "table") ? i : -1;
     }
 
-    /// <summary>Marks the names directly inside the group opening at <paramref name="open"/> (a column list).</summary>
-    private static void MarkColumnList(List<Token> tokens, int open, bool[] targets)
+    /// <summary>Marks the names directly inside the group opening at <paramref name="open"/> (a column list); where marking stopped.</summary>
+    private static int MarkColumnList(List<Token> tokens, int open, bool[] targets, int marked)
     {
         if (open < 0)
         {
-            return;
+            return marked;
         }
 
         var depth = 0;
@@ -334,7 +346,7 @@ internal static partial class StrictReferences
             depth += CharAt(tokens, i) switch { (byte)'(' => 1, (byte)')' => -1, _ => 0 };
             if (depth == 0)
             {
-                return;
+                return i;
             }
 
             if (depth == 1 && tokens[i].Name is not null)
@@ -342,13 +354,16 @@ internal static partial class StrictReferences
                 targets[i] = true;
             }
         }
+
+        return tokens.Count;
     }
 
     /// <summary>
     /// Marks the targets of <c>a = …, t.b = …, (c, d) = …</c> from <paramref name="i"/>: each assignment's
-    /// names before its <c>=</c>; its value is read. Stops at anything else (SET's other forms, WHERE, FROM).
+    /// names before its <c>=</c>; its value is read. Stops at anything else (SET's other forms, WHERE, FROM),
+    /// and returns where.
     /// </summary>
-    private static void MarkAssignments(List<Token> tokens, int i, bool[] targets)
+    private static int MarkAssignments(List<Token> tokens, int i, bool[] targets)
     {
         while (i < tokens.Count)
         {
@@ -361,7 +376,7 @@ internal static partial class StrictReferences
             {
                 if (NameAt(tokens, i) is null)
                 {
-                    return;
+                    return i;
                 }
 
                 i++;
@@ -373,7 +388,7 @@ internal static partial class StrictReferences
 
             if (CharAt(tokens, i) != (byte)'=')
             {
-                return; // SET search_path TO …, SET TRANSACTION …, a subscript: nothing more is a target
+                return i; // SET search_path TO …, SET TRANSACTION …, a subscript: nothing more is a target
             }
 
             for (var j = first; j < i; j++)
@@ -389,7 +404,7 @@ internal static partial class StrictReferences
                 if (depth < 0 || (depth == 0 && (CharAt(tokens, i) == (byte)';'
                     || (tokens[i].Kind == SqlTokenKind.Word && tokens[i].Name is "where" or "from" or "returning" or "order" or "limit" or "on"))))
                 {
-                    return;
+                    return i;
                 }
 
                 if (depth == 0 && CharAt(tokens, i) == (byte)',')
@@ -399,6 +414,8 @@ internal static partial class StrictReferences
                 }
             }
         }
+
+        return tokens.Count;
     }
 
     /// <summary>The index after the group opening at <paramref name="open"/>.</summary>

@@ -127,6 +127,7 @@ internal static partial class StrictReferences
 
     private static bool UsesWholeRow(List<Token> tokens)
     {
+        var opens = Opens(tokens);
         var rowNames = new HashSet<string>(StringComparer.Ordinal);
         var declarations = new bool[tokens.Count];
         var rowSources = new bool[tokens.Count];
@@ -167,7 +168,7 @@ internal static partial class StrictReferences
                 || (before == (byte)',' && inFrom)
                 || (before == (byte)'.' && i > 1 && declarations[i - 2]);
             var closing = before == (byte)')' ? i - 1 : previousWord == "as" && CharAt(tokens, i - 2) == (byte)')' ? i - 2 : -1;
-            var isSubqueryAlias = closing >= 0 && !(closing == i - 1 && NotAliases.Contains(name)) && !FollowsCall(tokens, closing);
+            var isSubqueryAlias = closing >= 0 && !(closing == i - 1 && NotAliases.Contains(name)) && !FollowsCall(tokens, closing, opens);
             var isCte = (previousWord is "with" or "recursive" || (before == (byte)',' && !inFrom && NameAt(tokens, i + 1) == "as"))
                 && !NotAliases.Contains(name);
             if (!(isTable || isSubqueryAlias || isCte) || (tokens[i].Kind == SqlTokenKind.Word && isTable && NotAliases.Contains(name)))
@@ -213,20 +214,32 @@ internal static partial class StrictReferences
     /// reads (a call in FROM that may read tables itself was already judged a whole-row use). A subquery's group
     /// follows FROM, JOIN, LATERAL or a comma instead.
     /// </summary>
-    private static bool FollowsCall(List<Token> tokens, int closing)
+    private static bool FollowsCall(List<Token> tokens, int closing, int[] opens)
     {
-        var depth = 0;
-        for (var j = closing; j >= 0; j--)
+        var j = opens[closing];
+        return j >= 0 && NameAt(tokens, j - 1) is { } callee && !(tokens[j - 1].Kind == SqlTokenKind.Word
+            && (TableIntroducers.Contains(callee) || NotAliases.Contains(callee) || callee is "exists" or "any" or "all" or "some" or "array"));
+    }
+
+    /// <summary>For each ")" the index of its "(" (-1 when unmatched), found in one pass so deep nesting costs no more.</summary>
+    private static int[] Opens(List<Token> tokens)
+    {
+        var opens = new int[tokens.Count];
+        var open = new Stack<int>();
+        for (var i = 0; i < tokens.Count; i++)
         {
-            depth += CharAt(tokens, j) switch { (byte)')' => 1, (byte)'(' => -1, _ => 0 };
-            if (depth == 0)
+            opens[i] = -1;
+            if (tokens[i].Char == (byte)'(')
             {
-                return NameAt(tokens, j - 1) is { } callee && !(tokens[j - 1].Kind == SqlTokenKind.Word
-                    && (TableIntroducers.Contains(callee) || NotAliases.Contains(callee) || callee is "exists" or "any" or "all" or "some" or "array"));
+                open.Push(i);
+            }
+            else if (tokens[i].Char == (byte)')' && open.Count > 0)
+            {
+                opens[i] = open.Pop();
             }
         }
 
-        return false;
+        return opens;
     }
 
     /// <summary>The call at <paramref name="i"/> is one of <see cref="ArgumentOnlyFunctions"/>, unqualified or in pg_catalog.</summary>

@@ -215,11 +215,11 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
         : $"permission denied by gateway policy: rule \"{verdict.Rule}\"{(verdict.Reason is null ? "" : $": {verdict.Reason}")}";
 }
 
-/// <summary>Who a guard judges for: the session, its user, the roles the token mapped to, and the upstream.</summary>
 /// <summary>Why a statement of the given kind would store a sensitive value where masking cannot follow it, or null.</summary>
 public delegate string? SensitiveStoreCheck(StatementKind kind, ReadOnlySpan<byte> statement);
 
 /// <summary>Receives a verdict and the SQL text it judged.</summary>
 public delegate void JudgedHandler(in PolicyVerdict verdict, ReadOnlySpan<byte> sql);
 
+/// <summary>Who a guard judges for: the session, its user, the roles the token mapped to, and the upstream.</summary>
 public sealed record PolicySubject(string SessionId, string Subject, IReadOnlyList<string> Roles, string Upstream);

@@ -64,6 +64,7 @@ public sealed class SensitiveStoreTests
     [InlineData("UPDATE notes SET body = p::text FROM people p", "whole row")]
     [InlineData("INSERT INTO notes (body) SELECT launder()", "function")]
     [InlineData("INSERT INTO notes (body) SELECT query_to_xml('select card from people', true, false, '')", "string")]
+    [InlineData("INSERT INTO notes (body) SELECT query_to_xml((('select card from people')), true, false, '')", "string")]
     [InlineData("DO $$ BEGIN INSERT INTO notes SELECT card FROM people; END $$", "string")]
     [InlineData("ALTER TABLE people RENAME COLUMN card TO c", "card")]
     [InlineData("ALTER TABLE people RENAME TO folks", "\"people\", which a masking rule names")]
@@ -96,6 +97,16 @@ public sealed class SensitiveStoreTests
     [InlineData("UPDATE people SET card = '4000 0000 0000 0002', note = 'new card' WHERE id = 3")] // a string stored is data
     [InlineData("SELECT x::text FROM generate_series(1, 3) x")]
     public void PostgreSQL_reads_and_data_entry_are_allowed(string sql) => Assert.Null(Pg(sql));
+
+    [Fact]
+    public void A_statement_of_many_assignments_and_strings_is_judged_whole()
+    {
+        // 160,000 tokens: each SET target, INSERT list and string once started a scan of its own (quadratic, hours
+        // for a 16 MiB statement); lists are now marked once and call nesting read in one pass.
+        var many = string.Concat(Enumerable.Repeat("set = 'card', ", 40_000));
+        Assert.Contains("string", Pg($"UPDATE notes SET {many} body = lower('card') WHERE id = 1"), StringComparison.Ordinal);
+        Assert.Null(Pg($"UPDATE notes SET {many} body = 'x' WHERE id = 1"));
+    }
 
     [Fact]
     public void Until_the_databases_functions_are_known_a_store_that_calls_any_function_is_refused()
