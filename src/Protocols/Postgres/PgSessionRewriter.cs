@@ -52,7 +52,7 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
                 gate?.ReadyForQuerySeen();
                 return FrameInterest.Pass;
             case (byte)BackendCode.ErrorResponse when gate is { ExpectsError: true } || masker is not null:
-            case (byte)BackendCode.NoticeResponse when masker is not null:
+            case (byte)BackendCode.NoticeResponse or (byte)BackendCode.NotificationResponse when masker is not null:
             case (byte)BackendCode.ParameterStatus:
             case (byte)BackendCode.CommandComplete when masker is null && onDdl is not null:
                 return FrameInterest.Inspect;
@@ -94,6 +94,11 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
             // The gate's own refusals first; any other error or notice of a masked session may quote a value.
             var ours = header.Type == (byte)BackendCode.ErrorResponse && gate is { ExpectsError: true } ? gate.OnError(bytes, context) : RewriteDecision.Pass;
             return ours.Action != RewriteAction.Pass || masker is null ? ours : PgServerMessageMasker.Mask(header.Type, bytes, context.Forward);
+        }
+
+        if (header.Type == (byte)BackendCode.NotificationResponse)
+        {
+            return PgServerMessageMasker.MaskNotification(bytes, context.Forward);
         }
 
         if (header.Type == (byte)BackendCode.CommandComplete && masker is null)

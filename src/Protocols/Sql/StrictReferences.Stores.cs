@@ -58,6 +58,11 @@ internal static partial class StrictReferences
             return null;
         }
 
+        if (NameAt(tokens, 0) == "get" && NameAt(tokens, 1) is "diagnostics" or "current" or "stacked")
+        {
+            return "it copies a diagnostic's text, which can quote a row's value, into a variable"; // MySQL: read back by SELECT @v
+        }
+
         if (unclear)
         {
             return ownFunctions is null

@@ -151,6 +151,23 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task Warnings_do_not_show_what_masking_hides()
+    {
+        // "Truncated incorrect DOUBLE value: '4111 1111 1111 1111'" on the direct connection.
+        var direct = await MariaDbCli.RunAsync(fixture, fixture.Token(), "select card_number + 0 from customers order by id limit 1; show warnings");
+        Assert.Contains("Truncated incorrect DOUBLE value: '4111", direct.Stdout, StringComparison.Ordinal);
+
+        var rows = await AsContractorAsync("select card_number + 0 from customers order by id limit 1; show warnings");
+        Assert.Contains("Warning\t1292\tNULL", rows); // level and code stay; the text is withheld
+        Assert.DoesNotContain(rows, r => r.Contains("4111", StringComparison.Ordinal));
+
+        var copied = await MariaDbCli.RunAsync(fixture, Contractor,
+            "select card_number + 0 from customers order by id limit 1; get diagnostics condition 1 @m = message_text; select @m");
+        Assert.Contains("masking:store", copied.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111 1111", copied.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unmasked_columns_and_row_counts_are_the_same_as_a_direct_query()
     {
         const string Query = "select id, name, card_number from customers order by id";

@@ -499,6 +499,27 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Contains(Card, plainDetail.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_notification_whose_payload_shows_a_value_is_withheld_from_a_masked_listener()
+    {
+        var channel = "ch_" + _schema;
+        await using var listener = await OpenAsync();
+        var received = new List<string>();
+        listener.Notification += (_, e) => received.Add($"{e.Channel}: {e.Payload}");
+        await ExecuteAsync(listener, $"LISTEN {channel}");
+        await using (var app = await OpenAsync("dba"))
+        {
+            await ExecuteAsync(app, $"NOTIFY {channel}, 'paid with {Card}'");
+            await ExecuteAsync(app, $"NOTIFY {channel}, 'order 17 shipped'");
+        }
+
+        while (received.Count < 2 && await listener.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+        }
+
+        Assert.Equal([$"{channel}: {ServerMessageMasking.Withheld}", $"{channel}: order 17 shipped"], received);
+    }
+
     /// <summary>Npgsql hides an error's detail unless asked; these tests read what the gateway let through.</summary>
     private async Task<NpgsqlConnection> OpenWithDetailAsync(string group)
     {

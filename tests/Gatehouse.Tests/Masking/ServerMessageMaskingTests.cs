@@ -60,6 +60,20 @@ public sealed class ServerMessageMaskingTests
         Assert.Equal(RewriteAction.End, PgServerMessageMasker.Mask((byte)'E', "Mok\0"u8, output).Action); // no final zero
     }
 
+    [Fact]
+    public void A_notification_keeps_its_process_and_channel_and_loses_a_payload_that_shows_a_value()
+    {
+        byte[] Body(string payload) => [0, 0, 0, 42, .. "orders\0"u8, .. Encoding.UTF8.GetBytes(payload), 0];
+        var output = new ArrayBufferWriter<byte>();
+        Assert.Equal(RewriteAction.Pass, PgServerMessageMasker.MaskNotification(Body("shipped"), output).Action);
+        Assert.Equal(RewriteAction.Replace, PgServerMessageMasker.MaskNotification(Body("card 4111 1111 1111 1111"), output).Action);
+        var message = output.WrittenSpan;
+        Assert.Equal((byte)'A', message[0]);
+        Assert.Equal(message.Length - 1, BinaryPrimitives.ReadInt32BigEndian(message[1..]));
+        Assert.Equal(Body(ServerMessageMasking.Withheld), message[5..].ToArray());
+        Assert.Equal(RewriteAction.End, PgServerMessageMasker.MaskNotification([0, 0, 0, 42, (byte)'x'], output).Action);
+    }
+
     [Theory]
     [InlineData(1105, "XPATH syntax error: '~4111 1111 1111 1111'", "XPATH syntax error: '[masked]'")]
     [InlineData(1292, "Truncated incorrect DOUBLE value: 'Ada Lovelace'", "Truncated incorrect DOUBLE value: '[masked]'")]

@@ -112,6 +112,8 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     private static readonly MaskAction _unknownRelation = MaskAction.Whole("unknown-relation");
 
+    private static readonly MaskAction Diagnostics = MaskAction.Whole("diagnostics");
+
     private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement)
     {
         if (masking.ForResultName(column.Name) is { } byName)
@@ -119,9 +121,26 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return byName;
         }
 
+        if (column.Name == "Message" && ShowsDiagnostics(statement))
+        {
+            return Diagnostics; // a warning's text can quote a row's value ("Truncated incorrect DOUBLE value: '…'")
+        }
+
         facts ??= StatementFacts.Read(statement, masking, Functions);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
+
+    /// <summary>SHOW WARNINGS or SHOW ERRORS (with LIMIT or not).</summary>
+    private static bool ShowsDiagnostics(ReadOnlySpan<byte> statement)
+    {
+        var lexer = new MySqlLexer(statement);
+        var first = lexer.Next();
+        var second = lexer.Next();
+        return first.Kind == SqlTokenKind.Word && Word(statement, first) == "show"
+            && second.Kind == SqlTokenKind.Word && Word(statement, second) is "warnings" or "errors";
+    }
+
+    private static string Word(ReadOnlySpan<byte> sql, in SqlToken token) => System.Text.Encoding.UTF8.GetString(sql.Slice(token.Start, token.Length)).ToLowerInvariant();
 
     private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan)
     {

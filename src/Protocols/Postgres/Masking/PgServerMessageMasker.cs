@@ -76,6 +76,38 @@ internal static class PgServerMessageMasker
         return RewriteDecision.Replace;
     }
 
+    /// <summary>
+    /// A NotificationResponse: its payload is whatever another session passed to NOTIFY (an application's, an
+    /// exempt one's), so a payload in which a detector finds a value is withheld; process id and channel stay.
+    /// </summary>
+    public static RewriteDecision MaskNotification(ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        var reader = new PgSpanReader(body);
+        if (!reader.TryReadInt32(out var process) || !reader.TryReadCString(out var channel) || !reader.TryReadCString(out var payload))
+        {
+            return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed NotificationResponse from the upstream");
+        }
+
+        if (!ServerMessageMasking.ShowsValue(payload))
+        {
+            return RewriteDecision.Pass;
+        }
+
+        var channelBytes = Encoding.UTF8.GetBytes(channel);
+        var withheld = Encoding.UTF8.GetBytes(ServerMessageMasking.Withheld);
+        var length = 4 + 4 + channelBytes.Length + 1 + withheld.Length + 1;
+        var span = output.GetSpan(1 + length);
+        span[0] = (byte)BackendCode.NotificationResponse;
+        BinaryPrimitives.WriteInt32BigEndian(span[1..], length);
+        BinaryPrimitives.WriteInt32BigEndian(span[5..], process);
+        channelBytes.CopyTo(span[9..]);
+        span[9 + channelBytes.Length] = 0;
+        withheld.CopyTo(span[(10 + channelBytes.Length)..]);
+        span[length] = 0;
+        output.Advance(1 + length);
+        return RewriteDecision.Replace;
+    }
+
     /// <summary>The field as the client may see it: the same string when nothing changes.</summary>
     private static string Field(byte code, string value, string sqlState)
     {
