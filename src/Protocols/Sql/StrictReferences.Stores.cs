@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Proxy.Core.Policy;
 
@@ -111,38 +113,23 @@ internal static partial class StrictReferences
     }
 
     // What a read that stores or sends must contain somewhere (any case): a cheap test before reading it whole.
-    private static readonly byte[][] StoreMarkers = ["into"u8.ToArray(), "notify"u8.ToArray(), "set_config"u8.ToArray(), "lo_"u8.ToArray(),
-        "lowrite"u8.ToArray(), "dblink"u8.ToArray(), "pg_file_write"u8.ToArray(), ":="u8.ToArray()];
+    private static readonly SearchValues<string> StoreMarkers = SearchValues.Create(
+        ["into", "notify", "set_config", "lo_", "lowrite", "dblink", "pg_file_write", ":="], StringComparison.OrdinalIgnoreCase);
 
     private static bool MayStoreFromRead(ReadOnlySpan<byte> sql)
     {
-        foreach (var marker in StoreMarkers)
+        // Bytes widened one to one (Latin-1): a UTF-8 sequence becomes chars above 0x7F, none of which folds
+        // to an ASCII letter, so only the ASCII words themselves match.
+        char[]? rented = null;
+        var chars = sql.Length <= 1024 ? stackalloc char[sql.Length] : (rented = ArrayPool<char>.Shared.Rent(sql.Length)).AsSpan(0, sql.Length);
+        Encoding.Latin1.GetChars(sql, chars);
+        var found = chars.IndexOfAny(StoreMarkers) >= 0;
+        if (rented is not null)
         {
-            if (ContainsAsciiIgnoreCase(sql, marker))
-            {
-                return true;
-            }
+            ArrayPool<char>.Shared.Return(rented);
         }
 
-        return false;
-    }
-
-    private static bool ContainsAsciiIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerNeedle)
-    {
-        var first = lowerNeedle[0];
-        var upper = (byte)char.ToUpperInvariant((char)first);
-        for (var at = text.IndexOfAny(first, upper); at >= 0 && at <= text.Length - lowerNeedle.Length; )
-        {
-            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(at, lowerNeedle.Length), lowerNeedle))
-            {
-                return true;
-            }
-
-            var next = text[(at + 1)..].IndexOfAny(first, upper);
-            at = next < 0 ? -1 : at + 1 + next;
-        }
-
-        return false;
+        return found;
     }
 
     /// <summary>

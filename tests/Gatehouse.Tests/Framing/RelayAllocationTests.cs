@@ -188,6 +188,20 @@ public sealed class RelayAllocationTests
             };
         }
 
+        if (benchmark == "MaskingBenchmarks.StoreCheckRead")
+        {
+            var select = Encoding.UTF8.GetBytes("SELECT o.id, o.created_at, o.total_cents, c.email FROM public.orders o JOIN public.customers c "
+                + "ON c.id = o.customer_id WHERE o.status = $1 AND o.created_at >= $2 ORDER BY o.created_at DESC LIMIT 50");
+            var cards = new MaskingPolicy([new MaskingRule { Name = "cards", Columns = [ColumnPattern.TryParse("card", out var p) ? p : null!], Action = rule }],
+                ContentKinds.All, actions, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
+            var functions = new HashSet<string>(StringComparer.Ordinal) { "refresh_totals" };
+            return () =>
+            {
+                var lexer = new PgLexer(select);
+                return StrictReferences.FindStore(ref lexer, select, StatementKind.Read, cards, functions) is null ? 0 : 1;
+            };
+        }
+
         var masker = new PgRowMasker(session, new MaskingCounter(null));
         if (benchmark == "MaskingBenchmarks.HugeRowStreamed")
         {
