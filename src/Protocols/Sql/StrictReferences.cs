@@ -106,10 +106,12 @@ internal static partial class StrictReferences
     }
 
     /// <summary>
-    /// PostgreSQL's planner statistics (<c>pg_stats</c> and its kin): they show sampled values of every analysed
-    /// column, sensitive ones included, so reading them counts as reading a sensitive column.
+    /// Planner statistics (PostgreSQL's <c>pg_stats</c> and its kin, MariaDB's and MySQL's column statistics): they
+    /// show sampled values of every analysed column, sensitive ones included, so reading them counts as reading
+    /// a sensitive column.
     /// </summary>
-    public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data";
+    public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data"
+        or "column_stats" or "column_statistics"; // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
 
     private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking)
     {

@@ -168,6 +168,34 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task Column_statistics_do_not_show_the_values_of_a_sensitive_column()
+    {
+        // A gateway account allowed to read MariaDB's engine-independent statistics would otherwise show each
+        // column's smallest and largest value: for card_number, two card numbers.
+        await fixture.MariaDb.QueryAsync("GRANT SELECT ON mysql.column_stats TO 'gatehouse_native'@'127.0.0.1'; ANALYZE TABLE app.customers PERSISTENT FOR ALL;");
+        try
+        {
+            var analyst = await MariaDbCli.RunAsync(fixture, fixture.Token(), "select min_value from mysql.column_stats where db_name = 'app' and table_name = 'customers' and column_name = 'card_number'");
+            Assert.True(analyst.ExitCode == 0, analyst.Stderr);
+            Assert.Contains("3400", analyst.Stdout, StringComparison.Ordinal); // exempt: the statistics as they are
+
+            foreach (var sql in new[]
+            {
+                "select column_name, min_value, max_value from mysql.column_stats where db_name = 'app' and table_name = 'customers'",
+                "select concat(max_value, '') from mysql.column_stats where db_name = 'app' and table_name = 'customers'",
+            })
+            {
+                var rows = await AsContractorAsync(sql);
+                Assert.DoesNotContain(rows, r => r.Contains("4111", StringComparison.Ordinal) || r.Contains("3400", StringComparison.Ordinal) || r.Contains("@example", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync("REVOKE SELECT ON mysql.column_stats FROM 'gatehouse_native'@'127.0.0.1';");
+        }
+    }
+
+    [Fact]
     public async Task Unmasked_columns_and_row_counts_are_the_same_as_a_direct_query()
     {
         const string Query = "select id, name, card_number from customers order by id";

@@ -114,6 +114,15 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     private static readonly MaskAction Diagnostics = MaskAction.Whole("diagnostics");
 
+    private static readonly MaskAction Statistics = MaskAction.Whole("statistics");
+
+    /// <summary>MariaDB's engine-independent statistics (<c>mysql.column_stats</c>) and MySQL's histograms.</summary>
+    private static bool IsStatisticsValue(string schema, string table, string column)
+        => (schema.Equals("mysql", StringComparison.OrdinalIgnoreCase) && table.Equals("column_stats", StringComparison.OrdinalIgnoreCase)
+                && column.ToLowerInvariant() is "min_value" or "max_value" or "histogram")
+            || (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) && table.Equals("column_statistics", StringComparison.OrdinalIgnoreCase)
+                && column.Equals("histogram", StringComparison.OrdinalIgnoreCase));
+
     private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement)
     {
         if (masking.ForResultName(column.Name) is { } byName)
@@ -152,6 +161,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         if (masking.ForColumn(schema, table, column) is { } direct)
         {
             return direct;
+        }
+
+        if (IsStatisticsValue(schema, table, column))
+        {
+            return Statistics; // sampled values of every analysed column, sensitive ones included
         }
 
         switch (relation.Kind)
