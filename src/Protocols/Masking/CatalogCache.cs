@@ -60,12 +60,24 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
             return names;
         }
 
-        if (Volatile.Read(ref _functionsLoading) is not { IsCompleted: false })
+        _ = LoadFunctionsOnceAsync();
+        return null;
+    }
+
+    /// <summary>
+    /// The load of the function names in flight, or a new one: sessions starting or judging statements together
+    /// share one, so a dead catalog connection is not asked once per session or statement. Never throws.
+    /// </summary>
+    public Task LoadFunctionsOnceAsync()
+    {
+        if (Volatile.Read(ref _functionsLoading) is { IsCompleted: false } loading)
         {
-            Volatile.Write(ref _functionsLoading, LoadFunctionsAsync()); // one at a time: a dead catalog is not asked once per statement
+            return loading;
         }
 
-        return null;
+        var load = LoadFunctionsAsync();
+        Volatile.Write(ref _functionsLoading, load);
+        return load;
     }
 
     /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws.</summary>

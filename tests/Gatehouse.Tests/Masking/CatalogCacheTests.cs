@@ -47,6 +47,20 @@ public sealed class CatalogCacheTests
     }
 
     [Fact]
+    public async Task Sessions_and_statements_waiting_for_function_names_share_one_load()
+    {
+        await using var catalog = new FakeCatalog();
+        var loads = Enumerable.Range(0, 20).Select(_ => catalog.LoadFunctionsOnceAsync()).ToList();
+        Assert.Null(catalog.FunctionsOrStartLoading()); // not loaded yet: starts nothing new either
+        await catalog.Entered.Task;
+        catalog.Gate.SetResult();
+        await Task.WhenAll(loads);
+        Assert.Equal(1, catalog.FunctionQueries);
+        Assert.Same(loads[0], loads[19]);
+        Assert.NotNull(catalog.FunctionsOrStartLoading());
+    }
+
+    [Fact]
     public void Every_drop_moves_the_generation_on_so_sessions_replan()
     {
         var catalog = new FakeCatalog();
@@ -86,8 +100,11 @@ public sealed class CatalogCacheTests
 
         protected override Task<FakeConnection> OpenAsync(CancellationToken ct) => Task.FromResult(new FakeConnection());
 
+        public int FunctionQueries { get; private set; }
+
         protected override async Task<IReadOnlySet<string>> QueryFunctionNamesAsync(FakeConnection connection, CancellationToken ct)
         {
+            FunctionQueries++;
             Entered.TrySetResult();
             await Gate.Task;
             return new HashSet<string> { "f" };
