@@ -48,9 +48,9 @@ internal static partial class StrictReferences
     public static string? FindStore<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, MaskingSession masking, IReadOnlySet<string>? ownFunctions)
         where TLexer : ISqlLexer, allows ref struct
     {
-        if (kind == StatementKind.Transaction || (kind == StatementKind.Read && !MayStoreFromRead(sql)))
+        if (!masking.HasColumnRules || kind == StatementKind.Transaction || (kind == StatementKind.Read && !MayStoreFromRead(sql)))
         {
-            return null; // most statements: decided without reading them again
+            return null; // no column sensitive by name (detectors only), or most statements: decided without reading them again
         }
 
         var tokens = new List<Token>();

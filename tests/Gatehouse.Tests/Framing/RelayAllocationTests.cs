@@ -188,17 +188,20 @@ public sealed class RelayAllocationTests
             };
         }
 
-        if (benchmark == "MaskingBenchmarks.StoreCheckRead")
+        if (benchmark is "MaskingBenchmarks.StoreCheckRead" or "MaskingBenchmarks.StoreCheckWriteRepeated")
         {
             var select = Encoding.UTF8.GetBytes("SELECT o.id, o.created_at, o.total_cents, c.email FROM public.orders o JOIN public.customers c "
                 + "ON c.id = o.customer_id WHERE o.status = $1 AND o.created_at >= $2 ORDER BY o.created_at DESC LIMIT 50");
             var cards = new MaskingPolicy([new MaskingRule { Name = "cards", Columns = [ColumnPattern.TryParse("card", out var p) ? p : null!], Action = rule }],
                 ContentKinds.All, actions, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
             var functions = new HashSet<string>(StringComparer.Ordinal) { "refresh_totals" };
+            var update = "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2"u8.ToArray();
+            var stores = new StoreVerdicts(cards);
+            var (text, kind) = benchmark.EndsWith("Read", StringComparison.Ordinal) ? (select, StatementKind.Read) : (update, StatementKind.Write);
             return () =>
             {
-                var lexer = new PgLexer(select);
-                return StrictReferences.FindStore(ref lexer, select, StatementKind.Read, cards, functions) is null ? 0 : 1;
+                var lexer = new PgLexer(text);
+                return stores.Find(ref lexer, text, kind, functions) is null ? 0 : 1;
             };
         }
 

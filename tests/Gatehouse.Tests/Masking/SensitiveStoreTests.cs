@@ -188,11 +188,42 @@ public sealed class SensitiveStoreTests
     }
 
     [Fact]
-    public void Without_column_rules_nothing_is_sensitive_by_name_and_every_column_is_no_alarm()
+    public void A_repeated_storing_statement_is_judged_once_while_the_function_names_stay_the_same()
     {
+        var stores = new StoreVerdicts(Session);
+        string? Judge(string sql, IReadOnlySet<string>? functions)
+        {
+            var bytes = Encoding.UTF8.GetBytes(sql);
+            var lexer = new PgLexer(bytes);
+            return stores.Find(ref lexer, bytes, StatementKind.Write, functions);
+        }
+
+        var functions = new HashSet<string>(StringComparer.Ordinal) { "f" };
+        Assert.Null(Judge("INSERT INTO notes (body) SELECT g(1)", functions));
+        Assert.Null(Judge("INSERT INTO notes (body) SELECT g(1)", functions)); // remembered
+        var reloaded = new HashSet<string>(StringComparer.Ordinal) { "g" }; // DDL created g: a new set, judged again
+        Assert.Contains("function", Judge("INSERT INTO notes (body) SELECT g(1)", reloaded), StringComparison.Ordinal);
+        Assert.Contains("try again", Judge("INSERT INTO notes (body) SELECT g(1)", null), StringComparison.Ordinal);
+        Assert.Contains("card", Judge("UPDATE people SET name = card", reloaded), StringComparison.Ordinal);
+        Assert.Contains("card", Judge("UPDATE people SET name = card", reloaded), StringComparison.Ordinal);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Null(Judge($"INSERT INTO notes (body) VALUES ('{i}')", reloaded)); // more texts than slots
+        }
+
+        Assert.Contains("card", Judge("UPDATE people SET name = card", reloaded), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_column_rules_no_statement_is_refused()
+    {
+        // Detectors alone name no sensitive column, so "*" or a whole row would only be false alarms.
         var detectorsOnly = new MaskingPolicy([], ContentKinds.All,
             Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All)).ToDictionary(k => k, k => new MaskAction("d", MaskStrategy.Redact)),
             DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
-        Assert.False(detectorsOnly.HasColumnRules); // the planners skip the check then (PgColumnPlanner.FindStore)
+        var bytes = "INSERT INTO notes SELECT * FROM people"u8.ToArray();
+        var lexer = new PgLexer(bytes);
+        Assert.Null(StrictReferences.FindStore(ref lexer, bytes, StatementKind.Write, detectorsOnly, OwnFunctions));
+        Assert.Contains("every column", Pg("INSERT INTO notes SELECT * FROM people"), StringComparison.Ordinal); // with a column rule
     }
 }

@@ -14,6 +14,8 @@ namespace Gatehouse.Protocols.MySql.Masking;
 /// </summary>
 internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog catalog)
 {
+    private readonly StoreVerdicts _stores = new(masking);
+
     private const int MaxViewDepth = 16;
     private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
 
@@ -27,13 +29,8 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     /// </summary>
     public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
     {
-        if (!masking.HasColumnRules)
-        {
-            return null; // no column is sensitive by name: nothing a statement could copy by name
-        }
-
         var lexer = new MySqlLexer(sql);
-        return StrictReferences.FindStore(ref lexer, sql, kind, masking, catalog.FunctionsOrStartLoading());
+        return _stores.Find(ref lexer, sql, kind, catalog.FunctionsOrStartLoading());
     }
 
     /// <summary>Loads what judging the session's first statements needs (the stored functions' names), once per catalog.</summary>

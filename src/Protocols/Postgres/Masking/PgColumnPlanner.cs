@@ -11,6 +11,8 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// </summary>
 internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 {
+    private readonly StoreVerdicts _stores = new(masking);
+
     private const int MaxViewDepth = 16;
     private readonly Dictionary<PgColumnRef, MaskAction?> _decisions = [];
     private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
@@ -27,13 +29,8 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     /// </summary>
     public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
     {
-        if (!masking.HasColumnRules)
-        {
-            return null; // no column is sensitive by name: nothing a statement could copy by name
-        }
-
         var lexer = new PgLexer(sql);
-        return StrictReferences.FindStore(ref lexer, sql, kind, masking, catalog.FunctionsOrStartLoading());
+        return _stores.Find(ref lexer, sql, kind, catalog.FunctionsOrStartLoading());
     }
 
     /// <summary>Loads what judging the session's first statements needs (the database's function names), once per catalog.</summary>
