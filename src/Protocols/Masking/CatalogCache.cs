@@ -60,28 +60,28 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
             return names;
         }
 
-        _ = LoadFunctionsOnceAsync();
+        _ = LoadFunctionsAsync();
         return null;
     }
 
     /// <summary>
-    /// The load of the function names in flight, or a new one: sessions starting or judging statements together
-    /// share one, so a dead catalog connection is not asked once per session or statement. Never throws.
+    /// Loads <see cref="TryGetFunctions"/>'s names, or joins the load in flight: sessions starting, statements
+    /// judged and results planned while the names are unknown share one, so a dead catalog connection is not
+    /// asked once per caller. Never throws.
     /// </summary>
-    public Task LoadFunctionsOnceAsync()
+    public Task LoadFunctionsAsync()
     {
         if (Volatile.Read(ref _functionsLoading) is { IsCompleted: false } loading)
         {
             return loading;
         }
 
-        var load = LoadFunctionsAsync();
+        var load = QueryAndStoreFunctionsAsync();
         Volatile.Write(ref _functionsLoading, load);
         return load;
     }
 
-    /// <summary>Loads <see cref="TryGetFunctions"/>'s names; never throws.</summary>
-    public Task LoadFunctionsAsync() => UseAsync(async (connection, ct) =>
+    private Task QueryAndStoreFunctionsAsync() => UseAsync(async (connection, ct) =>
     {
         var generation = Generation;
         var names = await QueryFunctionNamesAsync(connection, ct).ConfigureAwait(false);

@@ -50,7 +50,7 @@ public sealed class CatalogCacheTests
     public async Task Sessions_and_statements_waiting_for_function_names_share_one_load()
     {
         await using var catalog = new FakeCatalog();
-        var loads = Enumerable.Range(0, 20).Select(_ => catalog.LoadFunctionsOnceAsync()).ToList();
+        var loads = Enumerable.Range(0, 20).Select(_ => catalog.LoadFunctionsAsync()).ToList();
         Assert.Null(catalog.FunctionsOrStartLoading()); // not loaded yet: starts nothing new either
         await catalog.Entered.Task;
         catalog.Gate.SetResult();

@@ -34,7 +34,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     }
 
     /// <summary>Loads what judging the session's first statements needs (the stored functions' names), once per catalog.</summary>
-    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsOnceAsync() : Task.CompletedTask;
+    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsAsync() : Task.CompletedTask;
 
     /// <summary>Relations the columns name that the catalog has not loaded yet.</summary>
     public List<(string Schema, string Name)>? Missing(IReadOnlyList<MySqlColumn> columns)

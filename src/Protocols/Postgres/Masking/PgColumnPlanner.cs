@@ -34,7 +34,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     }
 
     /// <summary>Loads what judging the session's first statements needs (the database's function names), once per catalog.</summary>
-    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsOnceAsync() : Task.CompletedTask;
+    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsAsync() : Task.CompletedTask;
 
     /// <summary>Relations the fields name that the catalog has not loaded yet.</summary>
     public List<uint>? Missing(PgField[] fields)
