@@ -14,15 +14,14 @@ internal sealed class SegmentIndexWriter(ISegmentStore store, byte[] key, IndexL
     /// <summary>Builds and writes segment <paramref name="number"/>'s index; false when the segment is not sealed (being written, or damaged).</summary>
     public bool Write(long number)
     {
-        // Only a segment whose tail shows its seal is mapped: the writer cuts an open segment's zeros laid down
-        // ahead before sealing it, and a mapped file cut short kills the process (SIGBUS) when its lost pages are
-        // read. The gateway never cuts a sealed segment.
+        // Only a segment whose tail shows its seal is read: an open one is still growing (and its zeros laid down
+        // ahead are cut before sealing), so its index would be out of date at once.
         if (!SealCheck.TryRead(store, number, key, out _, out _, out _))
         {
             return false;
         }
 
-        using var segment = store.Open(number); // mapped, not copied: a sealed segment is up to 64 MiB
+        using var segment = store.Open(number); // native memory, not the heap: a sealed segment is up to 64 MiB
         var data = segment.Memory;
         var scan = SegmentScan.Read(number, data.Span, key);
         if (scan.Seal is not { } seal)

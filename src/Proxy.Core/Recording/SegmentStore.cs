@@ -13,7 +13,7 @@ public interface ISegmentStore
 
     /// <summary>
     /// A segment's bytes for reading once through (building its index); dispose it when done. A store of files
-    /// maps them rather than copying them into the heap.
+    /// reads them into native memory rather than the heap.
     /// </summary>
     System.Buffers.IMemoryOwner<byte> Open(long number) => new HeapSegment(ReadAll(number));
 
@@ -102,7 +102,7 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
 
     public byte[] ReadAll(long number) => File.ReadAllBytes(PathOf(number));
 
-    public System.Buffers.IMemoryOwner<byte> Open(long number) => (System.Buffers.IMemoryOwner<byte>?)MappedSegment.Open(PathOf(number)) ?? new HeapSegment([]);
+    public System.Buffers.IMemoryOwner<byte> Open(long number) => (System.Buffers.IMemoryOwner<byte>?)NativeSegment.Read(PathOf(number)) ?? new HeapSegment([]);
 
     public SegmentEnds ReadEnds(long number, int head, int tail)
     {

@@ -27,7 +27,7 @@ public static class SegmentVerifier
             long sealedRecords = 0;
             var sealedAtEnd = SealCheck.TryRead(store, number, key, out linked, out sealedBy, out sealedRecords);
             var sealOnly = sealedAtEnd && !bodies;
-            var scan = sealOnly ? null : Scan(store, number, key, sealedAtEnd);
+            var scan = sealOnly ? null : Scan(store, number, key);
             var records = scan?.Records.Count ?? (int)sealedRecords;
             var seal = scan is null ? sealedBy : scan.Seal;
             var previous = scan is null ? linked : scan.PreviousSeal;
@@ -74,18 +74,9 @@ public static class SegmentVerifier
         return verdicts;
     }
 
-    /// <summary>
-    /// Reads a segment whole: a sealed one through <see cref="ISegmentStore.Open"/> (mapped, not copied into the
-    /// heap; the gateway never cuts a sealed segment), any other into an array, since recovery may cut it while
-    /// it is being read.
-    /// </summary>
-    private static SegmentScan Scan(ISegmentStore store, long number, ReadOnlySpan<byte> key, bool sealedAtEnd)
+    /// <summary>Reads a segment whole through <see cref="ISegmentStore.Open"/>: native memory, not the heap.</summary>
+    private static SegmentScan Scan(ISegmentStore store, long number, ReadOnlySpan<byte> key)
     {
-        if (!sealedAtEnd)
-        {
-            return SegmentScan.Read(number, store.ReadAll(number), key);
-        }
-
         using var segment = store.Open(number);
         return SegmentScan.Read(number, segment.Memory.Span, key);
     }
