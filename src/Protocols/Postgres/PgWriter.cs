@@ -76,8 +76,25 @@ internal static class PgWriter
         w.Advance(at);
     }
 
-    /// <summary>ErrorResponse (or NoticeResponse) with severity, SQLSTATE and message fields (55.8).</summary>
+    /// <summary>ErrorResponse with severity, SQLSTATE and message fields (55.8).</summary>
     public static void ErrorResponse(IBufferWriter<byte> w, string severity, string sqlState, string message, string? detail = null, string? hint = null)
+        => Fields(w, BackendCode.ErrorResponse, severity, sqlState, message, detail, hint);
+
+    /// <summary>NoticeResponse: the same fields as an ErrorResponse, for a warning the client reads and goes on.</summary>
+    public static void NoticeResponse(IBufferWriter<byte> w, string severity, string sqlState, string message, string? detail = null, string? hint = null)
+        => Fields(w, BackendCode.NoticeResponse, severity, sqlState, message, detail, hint);
+
+    /// <summary>Any message: its type, its length and <paramref name="body"/>.</summary>
+    public static void Message(IBufferWriter<byte> w, byte type, ReadOnlySpan<byte> body)
+    {
+        var s = w.GetSpan(5 + body.Length);
+        s[0] = type;
+        BinaryPrimitives.WriteInt32BigEndian(s[1..], 4 + body.Length);
+        body.CopyTo(s[5..]);
+        w.Advance(5 + body.Length);
+    }
+
+    private static void Fields(IBufferWriter<byte> w, BackendCode type, string severity, string sqlState, string message, string? detail, string? hint)
     {
         var length = 4 + 1 + 2 * (1 + CStringLength(severity)) + 1 + CStringLength(sqlState) + 1 + CStringLength(message);
         if (detail is not null)
@@ -91,7 +108,7 @@ internal static class PgWriter
         }
 
         var s = w.GetSpan(1 + length);
-        s[0] = (byte)BackendCode.ErrorResponse;
+        s[0] = (byte)type;
         BinaryPrimitives.WriteInt32BigEndian(s[1..], length);
         var at = 5;
         at += Field(s[at..], (byte)'S', severity);

@@ -14,8 +14,9 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// portal. Every Parse is followed by a Describe the gateway injects (and whose answer it keeps to itself),
 /// so rows of statements the client never described still have a known shape. Rows of an unknown shape are
 /// masked whole. COPY TO STDOUT in a simple Query is masked too: its columns are those of the equivalent
-/// SELECT, described on the gateway's own connection; a COPY that cannot be described there, or one sent
-/// through the extended protocol, ends the session rather than pass data the gateway cannot attribute.
+/// SELECT, described on the gateway's own connection; a COPY that cannot be described there has every value
+/// sent as NULL (with a warning), and one sent through the extended protocol ends the session, rather than pass
+/// data the gateway cannot attribute.
 /// </summary>
 /// <param name="rowHoldLimit">The relay's inspection limit: a DataRow over it is masked as it streams, holding at most this much.</param>
 internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, long rowHoldLimit = 16 * 1024 * 1024)
@@ -199,13 +200,13 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
                     ? RewriteDecision.Replace
                     : RewriteDecision.End(SessionEndReason.ProtocolViolation, "a COPY row from the upstream does not parse as its COPY statement says");
             case (byte)BackendCode.CopyOutResponse:
-                return OnCopyOut(body);
+                return OnCopyOut(body, context.Forward);
             default: // CopyBothResponse: replication streams are no result the gateway can attribute
                 return RewriteDecision.End(SessionEndReason.Enforced, "COPY BOTH (replication) is not available in a masked session");
         }
     }
 
-    private RewriteDecision OnCopyOut(ReadOnlySpan<byte> body)
+    private RewriteDecision OnCopyOut(ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
         if (_copyPlan is null)
         {
@@ -223,15 +224,33 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
 
         var shape = _copyPlan.IsCompletedSuccessfully ? _copyPlan.Result : null;
         _copyPlan = null;
-        var columns = body.Length >= 3 ? BinaryPrimitives.ReadInt16BigEndian(body[1..]) : -1;
+        var columns = body.Length >= 3 ? BinaryPrimitives.ReadInt16BigEndian(body[1..]) : (short)-1;
+        if (columns < 0)
+        {
+            return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed CopyOutResponse from the upstream");
+        }
+
         if (shape is null || shape.IsUnknown || columns != shape.Columns.Length)
         {
-            return RewriteDecision.End(SessionEndReason.Enforced,
-                "the gateway could not learn the columns of this COPY on its own connection (a temporary table, or a changed search_path?), so it does not pass its data");
+            // Not described on the gateway's connection (a table this session created in its open transaction, a
+            // temporary table, a changed search_path): every value goes as the COPY's NULL, and the client is told.
+            _copy = new PgCopyMasker(_copyStatement!, Unattributable(columns), rows.Masking, rows, rows.Counter);
+            PgWriter.NoticeResponse(output, "WARNING", "01000",
+                "gatehouse: the columns of this COPY could not be learned on the gateway's own connection, so every value is sent as NULL",
+                hint: "a table created in this session's open transaction or a temporary table cannot be described there; SELECT from it is masked column by column");
+            PgWriter.Message(output, (byte)BackendCode.CopyOutResponse, body);
+            return RewriteDecision.Replace;
         }
 
         _copy = new PgCopyMasker(_copyStatement!, shape, rows.Masking, rows, rows.Counter);
         return RewriteDecision.Pass;
+    }
+
+    /// <summary>A plan that masks every one of <paramref name="columns"/> values whole (counted as unattributed).</summary>
+    private PgResultShape Unattributable(int columns)
+    {
+        var format = _copyStatement!.Format == PgCopyFormat.Binary ? (short)1 : (short)0;
+        return new PgResultShape(Enumerable.Repeat(new PgColumnPlan(rows.Counter.Unattributed, false, 0, format), columns).ToArray());
     }
 
     private async Task<PgResultShape?> PlanCopyAsync(PgCopyStatement copy, byte[] statement)
