@@ -151,6 +151,7 @@ e2e_start_demo() {
     CONFIG=$(sed -n 's/^ *config: *//p' "$DEMO_LOG" | head -n 1)
     CONFIG_DIR=$(dirname "$CONFIG")
     GW_PID=$(sed -n 's/^ *gateway pid: *\([0-9]*\).*/\1/p' "$DEMO_LOG" | head -n 1)
+    METRICS_URL=$(sed -n 's/^ *metrics: *\(http[^ ]*\).*/\1/p' "$DEMO_LOG" | head -n 1)
     [[ -f "$CONFIG" ]] || die "could not parse the config path from the banner"
     [[ "$GW_PID" =~ ^[0-9]+$ && -r "/proc/$GW_PID/stat" ]] || die "could not parse the gateway pid from the banner"
     # MariaDB's directory holds its certificate, which the config names as the demo-mariadb upstream's CA.
@@ -173,6 +174,17 @@ gateway_ticks() {
     stat=$(cat "/proc/$GW_PID/stat" 2>/dev/null) || { echo 0; return; }
     stat=${stat##*) }
     awk '{ print $12 + $13 }' <<<"$stat"
+}
+# The gateway's running total of seconds spent judging statements (classifying, evaluating the rules, the masked
+# sessions' store check), from /metrics; "?" when it cannot be read.
+policy_seconds() {
+    curl -fsS --max-time 5 "$METRICS_URL" 2>/dev/null \
+        | awk '$1 == "gatehouse_policy_time_seconds_total" { print $2; found = 1 } END { if (!found) print "?" }' || echo '?'
+}
+# policy_share SECONDS_BEFORE SECONDS_AFTER CPU_TICKS: the statement policy's share of the gateway's CPU, in percent.
+policy_share() {
+    if [[ "$1" == '?' || "$2" == '?' || "$3" == 0 ]]; then echo '?'; return; fi
+    awk -v a="$1" -v b="$2" -v t="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) * 100 / (t / hz) }'
 }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$GW_PID/status" 2>/dev/null || echo '?'; }
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$GW_PID/status" 2>/dev/null || echo '?'; }

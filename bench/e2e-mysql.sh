@@ -4,10 +4,10 @@
 # Builds the Host (Release), starts `gatehouse demo` (throwaway PostgreSQL and MariaDB 10.11 with the gateway in
 # front: TLS on the client side, the token sent with mysql_clear_password; verify-full TLS and mysql_native_password
 # upstream), loads sysbench tables directly, then measures:
-#   - sysbench oltp_point_select and oltp_read_only (server-side prepared statements, binary rows) with 1 and 8
-#     threads, direct (as gatehouse_native) and through the gateway (as alice, with a token) back to back (order
-#     alternates per round), ROUNDS times, median tps; gateway CPU (utime+stime of the gateway process) per 10k
-#     transactions;
+#   - sysbench oltp_point_select and oltp_read_only (server-side prepared statements, binary rows; PS_MODE=disable
+#     sends them as text) with 1 and 8 threads, direct (as gatehouse_native) and through the gateway (as alice,
+#     with a token) back to back (order alternates per round), ROUNDS times, median tps; gateway CPU (utime+stime
+#     of the gateway process) per 10k transactions, and the statement policy's share of it;
 #   - streaming STREAM_ROWS rows of `SELECT seq, md5(seq), now() FROM seq_1_to_N` (MariaDB's SEQUENCE engine)
 #     through the mariadb CLI (--batch, text protocol), MB/s of its output;
 #   - a masked workload: a STREAM_ROWS-row table with one of three columns masked for the gateway's reader (the
@@ -15,7 +15,7 @@
 # Every connection uses TLS, direct ones included (see "TLS for sysbench" below for how, and the summary's caveat
 # if that failed and direct sysbench ran in plaintext).
 # Prints a summary with targets (oltp_point_select 8 threads >= 0.75x direct, streaming >= 0.95x, masked
-# streaming >= 0.85x).
+# streaming >= 0.85x, the statement policy <= 5% of the gateway's CPU in every sysbench workload).
 # Exit status: 1 when setup fails or any run errors or hangs; a missed target alone exits 0 unless STRICT=1.
 #
 # Environment knobs:
@@ -23,6 +23,7 @@
 #   TABLES=4          sysbench --tables                TABLE_SIZE=10000 sysbench --table-size
 #   THREADS="1 8"     sysbench --threads values        WORKLOADS="oltp_point_select oltp_read_only"
 #   STREAM_ROWS=2000000
+#   PS_MODE=auto      sysbench --db-ps-mode: auto prepares each statement once; disable sends every one as text
 #   QUICK=1           CI smoke run (about a minute after the build): DURATION=3 ROUNDS=1, 1 table of 1000 rows,
 #                     both workloads at 8 threads, 200k streamed rows
 #   STRICT=1          also exit 1 when a target is missed
@@ -49,12 +50,15 @@ TABLE_SIZE=${TABLE_SIZE:-10000}
 THREADS=${THREADS:-1 8}
 WORKLOADS=${WORKLOADS:-oltp_point_select oltp_read_only}
 STREAM_ROWS=${STREAM_ROWS:-2000000}
+PS_MODE=${PS_MODE:-auto}
 STRICT=${STRICT:-0}
 
 # Targets.
 TARGET_POINT_SELECT_RATIO=0.75
 TARGET_STREAM_RATIO=0.95
 TARGET_MASKED_RATIO=0.85
+# The statement policy may cost at most 5% (issue 4): its share of the gateway's CPU, measured in the same run.
+TARGET_POLICY_PCT=5
 
 e2e_init gatehouse-e2e-mysql
 
@@ -180,13 +184,13 @@ fi
 
 declare -a SUMMARY_SYSBENCH=()
 
-# sysbench_run TARGET WORKLOAD THREADS LOGFILE -> prints "tps qps transactions cpu_ticks" or "ERR"
+# sysbench_run TARGET WORKLOAD THREADS LOGFILE -> prints "tps qps transactions cpu_ticks policy_%_of_cpu" or "ERR"
 sysbench_run() {
     local target=$1 workload=$2 threads=$3 out=$4
-    local before=0 after=0 rc=0
-    [[ "$target" == gateway ]] && before=$(gateway_ticks)
-    sysbench_in "$target" "$((DURATION + 120))" "$workload" "--threads=$threads" "--time=$DURATION" run >"$out" 2>&1 || rc=$?
-    [[ "$target" == gateway ]] && after=$(gateway_ticks)
+    local before=0 after=0 rc=0 judged_before='?' judged_after='?'
+    [[ "$target" == gateway ]] && { judged_before=$(policy_seconds); before=$(gateway_ticks); }
+    sysbench_in "$target" "$((DURATION + 120))" "$workload" "--threads=$threads" "--time=$DURATION" "--db-ps-mode=$PS_MODE" run >"$out" 2>&1 || rc=$?
+    [[ "$target" == gateway ]] && { after=$(gateway_ticks); judged_after=$(policy_seconds); }
     local tx tps qps ignored
     read -r tx tps < <(sed -n 's/^ *transactions: *\([0-9]*\) *(\([0-9.]*\) per sec\.).*/\1 \2/p' "$out") || true
     qps=$(sed -n 's/^ *queries: *[0-9]* *(\([0-9.]*\) per sec\.).*/\1/p' "$out")
@@ -196,12 +200,12 @@ sysbench_run() {
         echo "ERR"
         return
     fi
-    echo "$tps $qps $tx $((after - before))"
+    echo "$tps $qps $tx $((after - before)) $(policy_share "$judged_before" "$judged_after" "$((after - before))")"
 }
 
 for workload in $WORKLOADS; do
     for threads in $THREADS; do
-        direct_tps=() gateway_tps=() direct_qps=() gateway_qps=() gateway_cpu=() errors=0
+        direct_tps=() gateway_tps=() direct_qps=() gateway_qps=() gateway_cpu=() policy_pct=() errors=0
         for round in $(seq 1 "$ROUNDS"); do
             for target in $(round_order "$round"); do
                 out="$LOGS/sysbench-$workload-t$threads-r$round-$target.log"
@@ -213,7 +217,7 @@ for workload in $WORKLOADS; do
                     grep -E 'FATAL|error' "$out" | head -n 5 | sed 's/^/    /' >&2
                     continue
                 fi
-                read -r tps qps tx ticks <<<"$result"
+                read -r tps qps tx ticks share <<<"$result"
                 if [[ "$target" == direct ]]; then
                     direct_tps+=("$tps")
                     direct_qps+=("$qps")
@@ -223,12 +227,13 @@ for workload in $WORKLOADS; do
                     gateway_qps+=("$qps")
                     cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$tx" 'BEGIN { printf "%.1f", t * 1000 / hz / n * 10000 }')
                     gateway_cpu+=("$cpu")
-                    log "$workload t=$threads round $round gateway: $(num "$tps") tps, $(num "$qps") qps, gateway CPU $cpu ms/10k tx"
+                    [[ "$share" == '?' ]] || policy_pct+=("$share")
+                    log "$workload t=$threads round $round gateway: $(num "$tps") tps, $(num "$qps") qps, gateway CPU $cpu ms/10k tx, statement policy ${share}% of it"
                 fi
             done
         done
         FAILURES=$((FAILURES + errors))
-        SUMMARY_SYSBENCH+=("$workload $threads $(median "${direct_tps[@]}") $(median "${gateway_tps[@]}") $(median "${direct_qps[@]}") $(median "${gateway_qps[@]}") $(median "${gateway_cpu[@]}") $errors")
+        SUMMARY_SYSBENCH+=("$workload $threads $(median "${direct_tps[@]}") $(median "${gateway_tps[@]}") $(median "${direct_qps[@]}") $(median "${gateway_qps[@]}") $(median "${gateway_cpu[@]}") $(median "${policy_pct[@]}") $errors")
     done
 done
 
@@ -329,24 +334,29 @@ FAILURES=$((FAILURES + $(awk '{ print $4 }' <<<"$SUMMARY_STREAM") + $(awk '{ pri
     echo "============================= Gatehouse e2e benchmark: MySQL =============================="
     echo "$(e2e_commit_line), DURATION=${DURATION}s ROUNDS=$ROUNDS TABLES=$TABLES TABLE_SIZE=$TABLE_SIZE, medians over rounds"
     echo "direct: MariaDB $SERVER_VERSION as gatehouse_native, sysbench over ${DIRECT_TLS:-NO TLS}, mariadb CLI over TLS"
-    echo "gateway: alice with a token, TLS to the gateway, ${UPSTREAM_TLS:-NO TLS} gateway -> MariaDB; sysbench uses server-side prepared statements"
+    echo "gateway: alice with a token, TLS to the gateway, ${UPSTREAM_TLS:-NO TLS} gateway -> MariaDB; sysbench --db-ps-mode=$PS_MODE ($([[ "$PS_MODE" == disable ]] && echo 'text statements, text rows' || echo 'server-side prepared statements, binary rows'))"
     if [[ "$DIRECT_SSL" != on ]]; then
         echo "CAVEAT: direct sysbench ran WITHOUT TLS (--mysql-ssl=off: TLS failed, see $LOGS/tls-probe-direct.log),"
         echo "        so the gateway's sysbench ratios also pay for two TLS legs the direct runs did not"
     fi
     echo
-    printf '%-18s %7s %11s %11s %6s %11s %11s %14s   %s\n' workload threads "direct tps" "gateway tps" ratio "direct qps" "gateway qps" "gw CPU ms/10k" "target"
+    printf '%-18s %7s %11s %11s %6s %11s %11s %14s %9s   %s\n' workload threads "direct tps" "gateway tps" ratio "direct qps" "gateway qps" "gw CPU ms/10k" "policy %" "target"
     for row in "${SUMMARY_SYSBENCH[@]}"; do
-        read -r w t d g dq gq cpu errors <<<"$row"
+        read -r w t d g dq gq cpu policy errors <<<"$row"
         r=$(ratio "$d" "$g")
         target=""
         if [[ "$w" == oltp_point_select && "$t" == 8 ]]; then
             check "$r" '>=' "$TARGET_POINT_SELECT_RATIO"
             target=">= $TARGET_POINT_SELECT_RATIO x  $VERDICT"
         fi
+        check "$policy" '<=' "$TARGET_POLICY_PCT"
+        target="${target:+$target; }policy <= $TARGET_POLICY_PCT%  $VERDICT"
         ((errors == 0)) || target="$target ($errors failed runs)"
-        printf '%-18s %7s %11s %11s %6s %11s %11s %14s   %s\n' "$w" "$t" "$(num "$d")" "$(num "$g")" "$r" "$(num "$dq")" "$(num "$gq")" "$cpu" "$target"
+        printf '%-18s %7s %11s %11s %6s %11s %11s %14s %9s   %s\n' "$w" "$t" "$(num "$d")" "$(num "$g")" "$r" "$(num "$dq")" "$(num "$gq")" "$cpu" "$policy" "$target"
     done
+    echo "  policy %: the gateway's time judging statements (gatehouse_policy_time_seconds_total) as a share of its CPU"
+    echo "  in the same run, with the demo's rules loaded: the most the policy can cost, since all it adds is CPU."
+    echo "  $([[ "$PS_MODE" == disable ]] && echo 'every statement is text (COM_QUERY), judged each time' || echo 'each statement is prepared once, so the policy judges the prepares (PS_MODE=disable: every one)')"
     echo
     printf '%-18s %12s %12s %6s %13s   %s\n' "streaming" "direct MB/s" "gateway MB/s" ratio "gw CPU ms/MB" "target"
     read -r d g cpu errors <<<"$SUMMARY_STREAM"

@@ -5,13 +5,13 @@
 # TLS on the client side, verify-full TLS + SCRAM upstream), loads pgbench data, then measures:
 #   - pgbench select-only (-S) with -M simple / extended / prepared, and TPC-B-like, with 1 and 8 clients,
 #     direct and through the gateway back to back (order alternates per round), ROUNDS times, median tps;
-#     gateway CPU (utime+stime of the gateway process) per 10k transactions;
+#     gateway CPU (utime+stime of the gateway process) per 10k transactions, and the statement policy's share of it;
 #   - streaming STREAM_ROWS rows with COPY ... TO STDOUT and with a plain SELECT through psql (MB/s of psql output),
 #     and a masked workload: a STREAM_ROWS-row table with one of three columns masked for the gateway's reader
 #     (a contractor in the demo's masking rules; read directly, the same rows are plain);
 #   - resident memory per idle logged-in TLS session (Gatehouse.Bench idle-sessions, Npgsql, no pooling).
 # Prints a summary with targets (select-only 8 clients >= 0.75x direct, streaming >= 0.95x, masked streaming
-# >= 0.85x, idle <= 64 KiB/session).
+# >= 0.85x, idle <= 64 KiB/session, the statement policy <= 5% of the gateway's CPU in every pgbench workload).
 # Exit status: 1 when setup fails or any run errors or hangs; a missed target alone exits 0 unless STRICT=1.
 #
 # Environment knobs:
@@ -57,6 +57,8 @@ TARGET_SELECT_RATIO=0.75
 TARGET_STREAM_RATIO=0.95
 TARGET_MASKED_RATIO=0.85
 TARGET_IDLE_KIB=64
+# The statement policy may cost at most 5% (issue 4): its share of the gateway's CPU, measured in the same run.
+TARGET_POLICY_PCT=5
 
 e2e_init gatehouse-e2e
 
@@ -122,7 +124,7 @@ fi
 
 declare -a SUMMARY_PGBENCH=()
 
-# pgbench_run TARGET WORKLOAD CLIENTS LOGFILE -> prints "tps transactions cpu_ticks" or "ERR"
+# pgbench_run TARGET WORKLOAD CLIENTS LOGFILE -> prints "tps transactions cpu_ticks policy_%_of_cpu" or "ERR"
 pgbench_run() {
     local target=$1 workload=$2 clients=$3 out=$4
     local -a args=(-T "$DURATION" -c "$clients" -j "$((clients >= 8 ? 2 : 1))")
@@ -132,10 +134,10 @@ pgbench_run() {
         select-prepared) args+=(-S -n -M prepared) ;;
         tpcb) args+=(-M simple) ;;
     esac
-    local before=0 after=0 rc=0
-    [[ "$target" == gateway ]] && before=$(gateway_ticks)
+    local before=0 after=0 rc=0 judged_before='?' judged_after='?'
+    [[ "$target" == gateway ]] && { judged_before=$(policy_seconds); before=$(gateway_ticks); }
     as_target "$target" "$((DURATION + 120))" pgbench "${args[@]}" "$(conn_of "$target")" >"$out" 2>&1 || rc=$?
-    [[ "$target" == gateway ]] && after=$(gateway_ticks)
+    [[ "$target" == gateway ]] && { after=$(gateway_ticks); judged_after=$(policy_seconds); }
     local tps tx failed
     tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out")
     tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
@@ -145,12 +147,12 @@ pgbench_run() {
         echo "ERR"
         return
     fi
-    echo "$tps $tx $((after - before))"
+    echo "$tps $tx $((after - before)) $(policy_share "$judged_before" "$judged_after" "$((after - before))")"
 }
 
 for workload in $WORKLOADS; do
     for clients in $CLIENTS; do
-        direct_tps=() gateway_tps=() gateway_cpu=() errors=0
+        direct_tps=() gateway_tps=() gateway_cpu=() policy_pct=() errors=0
         for round in $(seq 1 "$ROUNDS"); do
             for target in $(round_order "$round"); do
                 out="$LOGS/pgbench-$workload-c$clients-r$round-$target.log"
@@ -162,7 +164,7 @@ for workload in $WORKLOADS; do
                     tail -n 5 "$out" | sed 's/^/    /' >&2
                     continue
                 fi
-                read -r tps tx ticks <<<"$result"
+                read -r tps tx ticks share <<<"$result"
                 if [[ "$target" == direct ]]; then
                     direct_tps+=("$tps")
                     log "$workload c=$clients round $round direct:  $(num "$tps") tps"
@@ -170,7 +172,8 @@ for workload in $WORKLOADS; do
                     gateway_tps+=("$tps")
                     cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$tx" 'BEGIN { printf "%.1f", t * 1000 / hz / n * 10000 }')
                     gateway_cpu+=("$cpu")
-                    log "$workload c=$clients round $round gateway: $(num "$tps") tps, gateway CPU $cpu ms/10k tx"
+                    [[ "$share" == '?' ]] || policy_pct+=("$share")
+                    log "$workload c=$clients round $round gateway: $(num "$tps") tps, gateway CPU $cpu ms/10k tx, statement policy ${share}% of it"
                 fi
             done
         done
@@ -178,7 +181,8 @@ for workload in $WORKLOADS; do
         d=$(median "${direct_tps[@]}")
         g=$(median "${gateway_tps[@]}")
         c=$(median "${gateway_cpu[@]}")
-        SUMMARY_PGBENCH+=("$workload $clients $d $g $c $errors")
+        p=$(median "${policy_pct[@]}")
+        SUMMARY_PGBENCH+=("$workload $clients $d $g $c $p $errors")
     done
 done
 
@@ -281,18 +285,22 @@ fi
     echo "================================ Gatehouse e2e benchmark ================================"
     echo "$(e2e_commit_line), DURATION=${DURATION}s ROUNDS=$ROUNDS SCALE=$SCALE, medians over rounds"
     echo
-    printf '%-17s %7s %12s %12s %7s %14s   %s\n' workload clients "direct tps" "gateway tps" ratio "gw CPU ms/10k" "target"
+    printf '%-17s %7s %12s %12s %7s %14s %9s   %s\n' workload clients "direct tps" "gateway tps" ratio "gw CPU ms/10k" "policy %" "target"
     for row in "${SUMMARY_PGBENCH[@]}"; do
-        read -r w c d g cpu errors <<<"$row"
+        read -r w c d g cpu policy errors <<<"$row"
         r=$(ratio "$d" "$g")
         target=""
         if [[ "$w" == select-* && "$c" == 8 ]]; then
             check "$r" '>=' "$TARGET_SELECT_RATIO"
             target=">= $TARGET_SELECT_RATIO x  $VERDICT"
         fi
+        check "$policy" '<=' "$TARGET_POLICY_PCT"
+        target="${target:+$target; }policy <= $TARGET_POLICY_PCT%  $VERDICT"
         ((errors == 0)) || target="$target ($errors failed runs)"
-        printf '%-17s %7s %12s %12s %7s %14s   %s\n' "$w" "$c" "$(num "$d")" "$(num "$g")" "$r" "$cpu" "$target"
+        printf '%-17s %7s %12s %12s %7s %14s %9s   %s\n' "$w" "$c" "$(num "$d")" "$(num "$g")" "$r" "$cpu" "$policy" "$target"
     done
+    echo "  policy %: the gateway's time judging statements (gatehouse_policy_time_seconds_total) as a share of its CPU"
+    echo "  in the same run, with the demo's rules loaded: the most the policy can cost, since all it adds is CPU."
     echo
     printf '%-17s %12s %12s %7s %14s   %s\n' "streaming" "direct MB/s" "gateway MB/s" ratio "gw CPU ms/MB" "target"
     for row in "${SUMMARY_STREAM[@]}"; do

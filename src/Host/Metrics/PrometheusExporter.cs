@@ -59,6 +59,17 @@ public sealed class PrometheusExporter : IDisposable
                 series.DoubleSum += doubleValue;
             }
         }
+        else if (instrument is ObservableCounter<double>)
+        {
+            lock (series)
+            {
+                series.DoubleSum = doubleValue; // observed: the running total itself
+            }
+        }
+        else if (instrument is ObservableCounter<long>)
+        {
+            Interlocked.Exchange(ref series.Sum, value);
+        }
         else
         {
             Interlocked.Add(ref series.Sum, value);
@@ -81,13 +92,14 @@ public sealed class PrometheusExporter : IDisposable
 
     private void RenderInstruments(StringBuilder text)
     {
+        _listener.RecordObservableInstruments();
         foreach (var group in _series.GroupBy(s => s.Key.Instrument).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
         {
             var instrument = group.Key;
             var name = MetricName(instrument);
             var type = instrument switch
             {
-                Counter<long> => "counter",
+                Counter<long> or ObservableCounter<long> or ObservableCounter<double> => "counter",
                 Histogram<double> => "histogram",
                 _ => "gauge",
             };
@@ -110,8 +122,11 @@ public sealed class PrometheusExporter : IDisposable
                 }
                 else
                 {
-                    text.Append(name).Append(type == "counter" ? "_total" : "").Append(Labels(key, null)).Append(' ')
-                        .Append(Interlocked.Read(ref series.Sum)).Append('\n');
+                    text.Append(name).Append(type == "counter" ? "_total" : "").Append(Labels(key, null)).Append(' ');
+                    _ = instrument is ObservableCounter<double>
+                        ? text.Append(Volatile.Read(ref series.DoubleSum).ToString("R", CultureInfo.InvariantCulture))
+                        : text.Append(Interlocked.Read(ref series.Sum));
+                    text.Append('\n');
                 }
             }
         }

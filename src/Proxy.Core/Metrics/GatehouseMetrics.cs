@@ -21,8 +21,10 @@ public sealed class GatehouseMetrics
         Bytes = meter.CreateCounter<long>("gatehouse.relay.bytes", "By", "Bytes relayed after login, by direction.");
         Messages = meter.CreateCounter<long>("gatehouse.relay.messages", "{message}", "Protocol messages relayed after login, by direction.");
         SessionsEnded = meter.CreateCounter<long>("gatehouse.sessions.ended", "{session}", "Sessions ended, by reason.");
-        PolicyDecisions = meter.CreateCounter<long>("gatehouse.policy.decisions", "{statement}", "Statements judged by the statement policy, by decision, rule and kind.");
+        meter.CreateObservableCounter("gatehouse.policy.decisions", PolicyDecisions.Observe, "{statement}", "Statements judged by the statement policy, by decision, rule and kind.");
         MaskedValues = meter.CreateCounter<long>("gatehouse.masking.values", "{value}", "Result values masked, by the rule or detector that masked them.");
+        meter.CreateObservableCounter("gatehouse.policy.time", () => PolicySeconds, "s",
+            "Time spent judging statements: classifying them, evaluating the rules and, in masked sessions, checking what they store.");
         LoginDuration = meter.CreateHistogram<double>("gatehouse.login.duration", "s", "Time from accept to a relaying session, including the upstream login.");
     }
 
@@ -47,8 +49,19 @@ public sealed class GatehouseMetrics
     /// <summary>Login latency.</summary>
     public Histogram<double> LoginDuration { get; }
 
-    /// <summary>Statements judged, tagged decision, rule and kind.</summary>
-    public Counter<long> PolicyDecisions { get; }
+    /// <summary>Statements judged, by decision, rule and kind.</summary>
+    public PolicyDecisionCounts PolicyDecisions { get; } = new();
+
+    /// <summary>Seconds spent judging statements so far, across sessions (<see cref="AddPolicyTime"/>).</summary>
+    public double PolicySeconds => Interlocked.Read(ref _policyTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>
+    /// Adds one judgement's <see cref="System.Diagnostics.Stopwatch"/> ticks. A sum, not a histogram: it is what
+    /// the guard costs the gateway as a share of its CPU (the end-to-end benchmarks report it), at one add a statement.
+    /// </summary>
+    public void AddPolicyTime(long ticks) => Interlocked.Add(ref _policyTicks, ticks);
+
+    private long _policyTicks;
 
     /// <summary>Result values masked, tagged source = rule name, detector:KIND, strict, unresolved or unattributed.</summary>
     public Counter<long> MaskedValues { get; }

@@ -5,13 +5,37 @@ namespace Gatehouse.Proxy.Core.Policy;
 /// (a pool's prepared queries, an ORM's generated SQL), and a text's classification depends on nothing but
 /// its bytes, so a repeated text is not read again. A hit is the exact same bytes (compared whole, never by
 /// hash alone); small texts only and few of them, so a session holds at most about 20 KiB here.
+/// A session whose texts never repeat (values written into the SQL, as pgbench's simple protocol does) gains
+/// nothing from it and paid a hash and four allocations a statement: after a whole cache's worth of misses in a
+/// row it looks up and keeps only every 16th text, and goes back to every text at its first hit.
 /// </summary>
 internal sealed class ClassificationCache
 {
     public const int MaxTextBytes = 512;
     private const int Capacity = 32;
 
+    private const int SampleEvery = 16;
+
     private Dictionary<int, Entry>? _entries; // made on first use: a session that sends no statement holds nothing
+    private int _missesInARow;
+    private int _skipped;
+
+    /// <summary>Whether to look <paramref name="sql"/> up (and keep it when missing): false for long texts, and for most texts of a session whose texts do not repeat.</summary>
+    public bool ShouldLookUp(ReadOnlySpan<byte> sql)
+    {
+        if (sql.Length > MaxTextBytes)
+        {
+            return false;
+        }
+
+        if (_missesInARow < Capacity || ++_skipped >= SampleEvery)
+        {
+            _skipped = 0;
+            return true;
+        }
+
+        return false;
+    }
 
     private sealed record Entry(byte[] Text, ClassifiedStatement[] Statements, string[] Objects);
 
@@ -24,6 +48,7 @@ internal sealed class ClassificationCache
             return false;
         }
 
+        _missesInARow = 0;
         text = entry.Text;
         result.Statements.AddRange(entry.Statements);
         result.Objects.AddRange(entry.Objects);
@@ -38,6 +63,7 @@ internal sealed class ClassificationCache
             return null;
         }
 
+        _missesInARow++;
         _entries ??= new Dictionary<int, Entry>(Capacity);
         if (_entries.Count >= Capacity)
         {

@@ -33,6 +33,9 @@ public sealed class StatementPolicy(IReadOnlyList<PolicyRule> rules)
 
     public IReadOnlyList<PolicyRule> Rules { get; } = rules;
 
+    /// <summary>Whether any rule has a time window: only then does judging a statement need the clock.</summary>
+    public bool UsesTime { get; } = rules.Any(r => r.When is not null);
+
     internal PolicyVerdict Evaluate(in StatementFacts facts, DateTimeOffset now)
     {
         for (var i = 0; i < Rules.Count; i++)

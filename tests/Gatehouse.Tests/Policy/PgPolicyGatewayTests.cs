@@ -132,4 +132,30 @@ public sealed class PgPolicyGatewayTests(GatewayFixture fixture) : IAsyncLifetim
         Assert.Equal(2L, await RowsDirectAsync());
         Assert.Contains(fixture.Logs, l => l.Contains("refused (deny) by rule default:destructive", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Decisions_and_the_time_spent_judging_show_in_metrics()
+    {
+        using var http = new HttpClient();
+        var metrics = new Uri(fixture.Gateway.HttpAddress!, "metrics");
+        var before = await http.GetStringAsync(metrics);
+        await using (var connection = await fixture.OpenAsync())
+        {
+            await RefusedAsync(connection, $"TRUNCATE {_table}");
+            Assert.Equal(2L, await ScalarAsync(connection, $"SELECT count(*) FROM {_table}"));
+        }
+
+        var after = await http.GetStringAsync(metrics);
+        const string refused = "gatehouse_policy_decisions_total{decision=\"deny\",kind=\"ddl\",rule=\"default:destructive\"}";
+        Assert.True(Value(after, refused) >= Value(before, refused) + 1, after);
+        Assert.Contains("# TYPE gatehouse_policy_time_seconds counter", after, StringComparison.Ordinal);
+        Assert.True(Value(after, "gatehouse_policy_time_seconds_total") > Value(before, "gatehouse_policy_time_seconds_total"), after);
+    }
+
+    /// <summary>A series' value in a scrape; 0 when it is not there yet.</summary>
+    private static double Value(string scrape, string series)
+    {
+        var line = scrape.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

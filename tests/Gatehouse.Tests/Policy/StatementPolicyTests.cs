@@ -151,4 +151,30 @@ public sealed class ClassificationCacheTests
         guard.Judge(new byte[ClassificationCache.MaxTextBytes + 1]); // too long to keep
         Assert.Null(guard.LastText);
     }
+
+    [Fact]
+    public void A_session_whose_texts_never_repeat_stops_keeping_them_and_starts_again_at_a_repeat()
+    {
+        var guard = new StatementGuard(StatementPolicy.Default, new Gatehouse.Protocols.Sql.PgSqlClassifier(), new PolicySubject("s", "alice", ["analyst"], "db"));
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.True(guard.Judge(System.Text.Encoding.UTF8.GetBytes($"SELECT abalance FROM pgbench_accounts WHERE aid = {i}")).Allowed);
+        }
+
+        Assert.Null(guard.LastText); // most texts are neither looked up nor kept now
+        Assert.False(guard.Judge("DROP TABLE t"u8).Allowed); // every text is still judged in full
+        Assert.False(guard.Judge("DELETE FROM t"u8).Allowed);
+
+        // A text that repeats is found again within a couple of samples, and then kept for every statement.
+        var sql = "SELECT * FROM t WHERE id = $1"u8;
+        for (var i = 0; i < 40; i++)
+        {
+            guard.Judge(sql);
+        }
+
+        var kept = guard.LastText;
+        Assert.NotNull(kept);
+        guard.Judge(sql);
+        Assert.Same(kept, guard.LastText);
+    }
 }
