@@ -22,7 +22,7 @@ public sealed class GatehouseMetrics
         Messages = meter.CreateCounter<long>("gatehouse.relay.messages", "{message}", "Protocol messages relayed after login, by direction.");
         SessionsEnded = meter.CreateCounter<long>("gatehouse.sessions.ended", "{session}", "Sessions ended, by reason.");
         meter.CreateObservableCounter("gatehouse.policy.decisions", PolicyDecisions.Observe, "{statement}", "Statements judged by the statement policy, by decision, rule and kind.");
-        MaskedValues = meter.CreateCounter<long>("gatehouse.masking.values", "{value}", "Result values masked, by the rule or detector that masked them.");
+        meter.CreateObservableCounter("gatehouse.masking.values", MaskedValues.Observe, "{value}", "Result values masked, by the rule or detector that masked them.");
         meter.CreateObservableCounter("gatehouse.policy.time", () => PolicySeconds, "s",
             "Time spent judging statements: classifying them, evaluating the rules and, in masked sessions, checking what they store.");
         LoginDuration = meter.CreateHistogram<double>("gatehouse.login.duration", "s", "Time from accept to a relaying session, including the upstream login.");
@@ -50,7 +50,8 @@ public sealed class GatehouseMetrics
     public Histogram<double> LoginDuration { get; }
 
     /// <summary>Statements judged, by decision, rule and kind.</summary>
-    public PolicyDecisionCounts PolicyDecisions { get; } = new();
+    public CountCells<(string Decision, string Rule, string Kind)> PolicyDecisions { get; } = new(static k =>
+        [new("decision", k.Decision), new("rule", k.Rule), new("kind", k.Kind)]);
 
     /// <summary>Seconds spent judging statements so far, across sessions (<see cref="AddPolicyTime"/>).</summary>
     public double PolicySeconds => Interlocked.Read(ref _policyTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
@@ -63,6 +64,6 @@ public sealed class GatehouseMetrics
 
     private long _policyTicks;
 
-    /// <summary>Result values masked, tagged source = rule name, detector:KIND, strict, unresolved or unattributed.</summary>
-    public Counter<long> MaskedValues { get; }
+    /// <summary>Result values masked, by source: the rule name, detector:KIND, strict, unresolved or unattributed.</summary>
+    public CountCells<string> MaskedValues { get; } = new(static source => [new("source", source)]);
 }

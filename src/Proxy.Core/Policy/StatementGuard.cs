@@ -20,8 +20,7 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly List<string> _objects = new(8);
     private readonly ClassificationCache _cache = new();
-    private readonly (string? Rule, StatementKind Kind, PolicyDecision Decision, PolicyDecisionCounts.Cell? Cell)[] _counted = new (string?, StatementKind, PolicyDecision, PolicyDecisionCounts.Cell?)[4];
-    private int _nextCounted;
+    private readonly RecentCells<(string, string, string)>? _counted = metrics is null ? null : new(metrics.PolicyDecisions);
 
     // What this session prepared at the SQL level and the gateway allowed: EXECUTE is judged as that.
     private readonly Dictionary<string, (StatementKind Kind, StatementRisk Risks, string[] Objects)> _prepared = new(StringComparer.Ordinal);
@@ -204,29 +203,8 @@ public sealed class StatementGuard(StatementPolicy policy, ISqlClassifier classi
         return verdict;
     }
 
-    private void Count(in PolicyVerdict verdict)
-    {
-        if (metrics is null)
-        {
-            return;
-        }
-
-        // A session's statements fall into a few (rule, kind) pairs: look in the last few before the shared table.
-        for (var i = 0; i < _counted.Length; i++)
-        {
-            var (rule, kind, decision, cell) = _counted[i];
-            if (ReferenceEquals(rule, verdict.Rule) && kind == verdict.Kind && decision == verdict.Decision)
-            {
-                cell!.Increment();
-                return;
-            }
-        }
-
-        var found = metrics.PolicyDecisions.For(PolicyNames.Label(verdict.Decision), verdict.Rule, PolicyNames.Label(verdict.Kind));
-        found.Increment();
-        _counted[_nextCounted] = (verdict.Rule, verdict.Kind, verdict.Decision, found);
-        _nextCounted = (_nextCounted + 1) % _counted.Length;
-    }
+    private void Count(in PolicyVerdict verdict) =>
+        _counted?.Increment((PolicyNames.Label(verdict.Decision), verdict.Rule, PolicyNames.Label(verdict.Kind)));
 
     /// <summary>
     /// A short stable fingerprint of a statement for logs: the same text gives the same value, and the text

@@ -1,0 +1,74 @@
+using System.Diagnostics.Metrics;
+using Gatehouse.Proxy.Core.Masking;
+using Gatehouse.Proxy.Core.Metrics;
+
+namespace Gatehouse.Tests.Metrics;
+
+/// <summary>Labelled counts kept in cells: exact under concurrent sessions, whatever the number of label sets, and observed with their labels.</summary>
+public sealed class CountCellsTests
+{
+    [Fact]
+    public async Task Sessions_counting_more_sources_than_they_keep_at_hand_count_exactly()
+    {
+        using var factory = new OwnMeterFactory();
+        var metrics = new GatehouseMetrics(factory);
+        var actions = Enumerable.Range(0, 7).Select(i => new MaskAction($"rule-{i}", MaskStrategy.Redact)).ToArray();
+
+        // Two sessions on their own threads, each cycling through more sources than its four recent cells.
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            var counter = new MaskingCounter(metrics);
+            for (var i = 0; i < 7000; i++)
+            {
+                counter.Masked(actions[i % 7]);
+            }
+        })));
+
+        var observed = Observe(factory, "gatehouse.masking.values");
+        Assert.Equal(7, observed.Count);
+        Assert.All(actions, a => Assert.Equal(2000, observed[$"source={a.Source}"]));
+    }
+
+    [Fact]
+    public void Cells_are_observed_with_every_label()
+    {
+        using var factory = new OwnMeterFactory();
+        var metrics = new GatehouseMetrics(factory);
+        var recent = new RecentCells<(string, string, string)>(metrics.PolicyDecisions);
+        recent.Increment(("deny", "default:destructive", "ddl"));
+        recent.Increment(("allow", "default:allow", "read"));
+        recent.Increment(("deny", "default:destructive", "ddl"));
+
+        var observed = Observe(factory, "gatehouse.policy.decisions");
+        Assert.Equal(2, observed["decision=deny,rule=default:destructive,kind=ddl"]);
+        Assert.Equal(1, observed["decision=allow,rule=default:allow,kind=read"]);
+    }
+
+    /// <summary>One observation of this test's instrument <paramref name="name"/>: labels → value (other tests' gateways have meters of the same name).</summary>
+    private static Dictionary<string, long> Observe(OwnMeterFactory factory, string name)
+    {
+        var observed = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, factory.Meter) && instrument.Name == name)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            observed[string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"))] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return observed;
+    }
+
+    private sealed class OwnMeterFactory : IMeterFactory
+    {
+        public Meter? Meter { get; private set; }
+
+        public Meter Create(MeterOptions options) => Meter = new Meter(options);
+
+        public void Dispose() => Meter?.Dispose();
+    }
+}
