@@ -34,6 +34,8 @@ public sealed class CountCell
     public long Value => Volatile.Read(ref _count);
 
     public void Increment() => Interlocked.Increment(ref _count);
+
+    public void Add(long n) => Interlocked.Add(ref _count, n);
 }
 
 /// <summary>

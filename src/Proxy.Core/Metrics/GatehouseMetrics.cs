@@ -18,8 +18,8 @@ public sealed class GatehouseMetrics
         ActiveConnections = meter.CreateUpDownCounter<long>("gatehouse.connections.active", "{connection}", "Client connections open now.");
         Connections = meter.CreateCounter<long>("gatehouse.connections", "{connection}", "Client connections accepted.");
         Rejected = meter.CreateCounter<long>("gatehouse.connections.rejected", "{connection}", "Client connections refused, by reason.");
-        Bytes = meter.CreateCounter<long>("gatehouse.relay.bytes", "By", "Bytes relayed after login, by direction.");
-        Messages = meter.CreateCounter<long>("gatehouse.relay.messages", "{message}", "Protocol messages relayed after login, by direction.");
+        meter.CreateObservableCounter("gatehouse.relay.bytes", Bytes.Observe, "By", "Bytes relayed after login, by direction.");
+        meter.CreateObservableCounter("gatehouse.relay.messages", Messages.Observe, "{message}", "Protocol messages relayed after login, by direction.");
         SessionsEnded = meter.CreateCounter<long>("gatehouse.sessions.ended", "{session}", "Sessions ended, by reason.");
         meter.CreateObservableCounter("gatehouse.policy.decisions", PolicyDecisions.Observe, "{statement}", "Statements judged by the statement policy, by decision, rule and kind.");
         meter.CreateObservableCounter("gatehouse.masking.values", MaskedValues.Observe, "{value}", "Result values masked, by the rule or detector that masked them.");
@@ -37,11 +37,11 @@ public sealed class GatehouseMetrics
     /// <summary>Client connections refused; tag <c>reason</c>.</summary>
     public Counter<long> Rejected { get; }
 
-    /// <summary>Relayed bytes; tag <c>direction</c>.</summary>
-    public Counter<long> Bytes { get; }
+    /// <summary>Relayed bytes, by direction (<see cref="Relay.RelayMeter"/> holds its two cells).</summary>
+    public CountCells<string> Bytes { get; } = new(static direction => [new("direction", direction)]);
 
-    /// <summary>Relayed messages; tag <c>direction</c>.</summary>
-    public Counter<long> Messages { get; }
+    /// <summary>Relayed messages, by direction.</summary>
+    public CountCells<string> Messages { get; } = new(static direction => [new("direction", direction)]);
 
     /// <summary>Ended sessions; tag <c>reason</c>.</summary>
     public Counter<long> SessionsEnded { get; }

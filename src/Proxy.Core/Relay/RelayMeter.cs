@@ -2,29 +2,39 @@ using Gatehouse.Proxy.Core.Metrics;
 
 namespace Gatehouse.Proxy.Core.Relay;
 
-/// <summary>Records relay traffic once per read batch, not per frame, with tags built once.</summary>
+/// <summary>Records relay traffic once per read batch, not per frame, in count cells taken once per session.</summary>
 public sealed class RelayMeter
 {
-    private static readonly KeyValuePair<string, object?> ToUpstream = new("direction", "client_to_upstream");
-    private static readonly KeyValuePair<string, object?> ToClient = new("direction", "upstream_to_client");
-    private readonly GatehouseMetrics? _metrics;
+    private readonly CountCell? _bytesToUpstream;
+    private readonly CountCell? _bytesToClient;
+    private readonly CountCell? _messagesToUpstream;
+    private readonly CountCell? _messagesToClient;
 
     /// <summary>Creates a meter over <paramref name="metrics"/>; null records nothing.</summary>
-    public RelayMeter(GatehouseMetrics? metrics) => _metrics = metrics;
-
-    /// <summary>Records one batch.</summary>
-    public void Record(Direction direction, long frames, long bytes)
+    public RelayMeter(GatehouseMetrics? metrics)
     {
-        if (_metrics is null || bytes == 0)
+        if (metrics is null)
         {
             return;
         }
 
-        var tag = direction == Direction.ClientToUpstream ? ToUpstream : ToClient;
-        _metrics.Bytes.Add(bytes, tag);
+        (_bytesToUpstream, _bytesToClient) = (metrics.Bytes.For("client_to_upstream"), metrics.Bytes.For("upstream_to_client"));
+        (_messagesToUpstream, _messagesToClient) = (metrics.Messages.For("client_to_upstream"), metrics.Messages.For("upstream_to_client"));
+    }
+
+    /// <summary>Records one batch.</summary>
+    public void Record(Direction direction, long frames, long bytes)
+    {
+        if (_bytesToUpstream is null || bytes == 0)
+        {
+            return;
+        }
+
+        var upstream = direction == Direction.ClientToUpstream;
+        (upstream ? _bytesToUpstream : _bytesToClient)!.Add(bytes);
         if (frames > 0)
         {
-            _metrics.Messages.Add(frames, tag);
+            (upstream ? _messagesToUpstream : _messagesToClient)!.Add(frames);
         }
     }
 }

@@ -157,7 +157,8 @@ public sealed class GatewayAuthTests(GatewayFixture fixture)
         Assert.Contains("gatehouse_connections_rejected_total{listener=\"demo\",reason=\"token_malformed\"}", text);
         Assert.Contains("gatehouse_sessions_ended_total{listener=\"demo\",reason=\"auth_failed\"}", text);
         Assert.Contains("gatehouse_sessions_ended_total{listener=\"demo\",reason=\"client_closed\"}", text);
-        Assert.Contains("gatehouse_relay_bytes_total{direction=\"upstream_to_client\"}", text);
+        Assert.Matches(@"(?m)^gatehouse_relay_bytes_total\{direction=""upstream_to_client""\} [1-9][0-9]*$", text);
+        Assert.Matches(@"(?m)^gatehouse_relay_messages_total\{direction=""client_to_upstream""\} [1-9][0-9]*$", text);
         Assert.Matches(@"(?m)^process_resident_memory_bytes [1-9][0-9]*$", text);
         Assert.Matches(@"(?m)^dotnet_gc_heap_size_bytes [0-9]+$", text);
         Assert.Matches(@"(?m)^process_open_fds [1-9][0-9]*$", text);
