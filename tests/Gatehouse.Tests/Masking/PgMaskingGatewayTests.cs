@@ -368,6 +368,63 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         }
     }
 
+    [Fact]
+    public async Task A_copy_through_the_extended_protocol_is_masked_and_the_session_goes_on()
+    {
+        await using var client = await PgRawClient.ConnectAsync(Port);
+        await client.SendAsync(PgRawClient.Request(80877103)); // SSLRequest
+        if (await client.ReadByteAsync() == 'S')
+        {
+            var ssl = new System.Net.Security.SslStream(client.Stream, false, (_, _, _, _) => true);
+            await ssl.AuthenticateAsClientAsync("localhost");
+            client.Stream = ssl;
+        }
+
+        await client.LoginAsync(Token());
+        var copy = $"COPY (SELECT id, card, name FROM {_schema}.people WHERE id <= 2 ORDER BY id) TO STDOUT";
+        await client.SendAsync([
+            .. PgRawClient.Message('P', [.. PgRawClient.CString("copy_out"), .. PgRawClient.CString(copy), 0, 0]),
+            .. PgRawClient.Message('B', [.. PgRawClient.CString(""), .. PgRawClient.CString("copy_out"), 0, 0, 0, 0, 0, 0]),
+            .. PgRawClient.Message('E', [.. PgRawClient.CString(""), 0, 0, 0, 0]),
+            .. PgRawClient.Message('S', []),
+        ]);
+        var rows = new List<string>();
+        var types = new List<char>();
+        while (await client.ReadAsync() is { } message)
+        {
+            types.Add(message.Type);
+            if (message.Type == 'd')
+            {
+                rows.Add(System.Text.Encoding.UTF8.GetString(message.Body).TrimEnd('\n'));
+            }
+
+            if (message.Type == 'Z')
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("12HddcCZ", string.Concat(types));
+        Assert.Equal([$"1	{MaskedCard}	Ada", "2	**** **** **** 0004	Alan"], rows);
+
+        // The same portal's statement again, bound anew, and a plain query after it: the session goes on.
+        await client.SendAsync([
+            .. PgRawClient.Message('B', [.. PgRawClient.CString(""), .. PgRawClient.CString("copy_out"), 0, 0, 0, 0, 0, 0]),
+            .. PgRawClient.Message('E', [.. PgRawClient.CString(""), 0, 0, 0, 0]),
+            .. PgRawClient.Message('S', []),
+            .. PgRawClient.Message('Q', PgRawClient.CString($"SELECT name FROM {_schema}.people WHERE id = 3")),
+        ]);
+        var after = new List<char>();
+        var readies = 0;
+        while (readies < 2 && await client.ReadAsync() is { } message)
+        {
+            after.Add(message.Type);
+            readies += message.Type == 'Z' ? 1 : 0;
+        }
+
+        Assert.Equal("2HddcCZTDCZ", string.Concat(after));
+    }
+
     [Theory]
     [InlineData("text")]
     [InlineData("csv")]

@@ -13,10 +13,10 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// so a DataRow is planned by the RowDescription of its own query, or of the prepared statement behind its
 /// portal. Every Parse is followed by a Describe the gateway injects (and whose answer it keeps to itself),
 /// so rows of statements the client never described still have a known shape. Rows of an unknown shape are
-/// masked whole. COPY TO STDOUT in a simple Query is masked too: its columns are those of the equivalent
-/// SELECT, described on the gateway's own connection; a COPY that cannot be described there has every value
-/// sent as NULL (with a warning), and one sent through the extended protocol ends the session, rather than pass
-/// data the gateway cannot attribute.
+/// masked whole. COPY TO STDOUT is masked too, in a simple Query or behind an Execute's portal: its columns are
+/// those of the equivalent SELECT, described on the gateway's own connection; a COPY that cannot be described
+/// there has every value sent as NULL (with a warning), and one whose options the gateway cannot read ends the
+/// session, rather than pass data the gateway cannot attribute.
 /// </summary>
 /// <param name="rowHoldLimit">The relay's inspection limit: a DataRow over it is masked as it streams, holding at most this much.</param>
 internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, long rowHoldLimit = 16 * 1024 * 1024)
@@ -27,6 +27,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     private readonly Queue<PgPending> _pending = new();
     private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PgResultShape> _portals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _portalSql = new(StringComparer.Ordinal); // what each portal runs: a COPY's options
     private PgResultShape? _current;
     private bool _holding;
     private int _completedInQuery; // statements of the current simple Query answered so far: which one a COPY is
@@ -115,11 +116,20 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
                 _statements[parse.Name] = new PgStatementInfo(parse.Sql!);
                 break;
             case (byte)BackendCode.BindComplete when TryDequeue(PgPendingKind.Bind, out var bind):
-                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s) && s.ShapeFor(bind.Formats ?? []) is { } shape
-                    ? shape : PgResultShape.Unknown;
+                var known = _statements.TryGetValue(bind.Statement, out var s);
+                _portals[bind.Name] = known && s!.ShapeFor(bind.Formats ?? []) is { } shape ? shape : PgResultShape.Unknown;
+                if (known)
+                {
+                    _portalSql[bind.Name] = s!.Sql;
+                }
+                else
+                {
+                    _portalSql.Remove(bind.Name);
+                }
+
                 break;
             case (byte)BackendCode.CloseComplete when TryDequeue(PgPendingKind.Close, out var close):
-                _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
+                _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name) | _portalSql.Remove(close.Name);
                 break;
             case (byte)BackendCode.PortalSuspended or (byte)BackendCode.EmptyQueryResponse:
                 _current = null;
@@ -210,15 +220,19 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     {
         if (_copyPlan is null)
         {
-            if (!Peek(out var head) || head.Kind != PgPendingKind.Query
-                || PgCopyStatement.TryRead(StatementAt(head.Sql, _completedInQuery)) is not { } copy)
+            // A simple Query's statement at hand, or the statement behind an Execute's portal (extended protocol).
+            var statement = !Peek(out var head) ? default
+                : head.Kind == PgPendingKind.Query ? StatementAt(head.Sql, _completedInQuery)
+                : head.Kind == PgPendingKind.Execute && _portalSql.TryGetValue(head.Name, out var bound) ? bound
+                : default;
+            if (statement.IsEmpty || PgCopyStatement.TryRead(statement) is not { } copy)
             {
                 return RewriteDecision.End(SessionEndReason.Enforced,
-                    "this COPY TO STDOUT cannot be masked (only COPY in a simple query, with options the gateway reads, is): the gateway does not pass data it cannot attribute");
+                    "this COPY TO STDOUT cannot be masked (only COPY with options the gateway reads is): the gateway does not pass data it cannot attribute");
             }
 
             _copyStatement = copy;
-            _copyPlan = PlanCopyAsync(copy, StatementAt(head.Sql, _completedInQuery).ToArray());
+            _copyPlan = PlanCopyAsync(copy, statement.ToArray());
             return RewriteDecision.Hold(_copyPlan);
         }
 
