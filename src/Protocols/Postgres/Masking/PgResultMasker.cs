@@ -251,7 +251,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
             _copy = new PgCopyMasker(_copyStatement!, Unattributable(columns), rows.Masking, rows, rows.Counter);
             PgWriter.NoticeResponse(output, "WARNING", "01000",
                 "gatehouse: the columns of this COPY could not be learned on the gateway's own connection, so every value is sent as NULL",
-                hint: "a table created in this session's open transaction or a temporary table cannot be described there; SELECT from it is masked column by column");
+                hint: "a temporary table, or a table created in this session's open transaction, cannot be described there");
             PgWriter.Message(output, (byte)BackendCode.CopyOutResponse, body);
             return RewriteDecision.Replace;
         }
