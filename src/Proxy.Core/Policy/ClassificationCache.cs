@@ -13,8 +13,7 @@ internal sealed class ClassificationCache
 {
     public const int MaxTextBytes = 512;
     private const int Capacity = 32;
-
-    private const int SampleEvery = 16;
+    private const int SampleEvery = 16; // once texts stop repeating: one in this many is looked up and kept
 
     private Dictionary<int, Entry>? _entries; // made on first use: a session that sends no statement holds nothing
     private int _missesInARow;

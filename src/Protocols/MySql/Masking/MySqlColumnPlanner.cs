@@ -142,11 +142,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         var lexer = new MySqlLexer(statement);
         var first = lexer.Next();
         var second = lexer.Next();
-        return first.Kind == SqlTokenKind.Word && Word(statement, first) == "show"
-            && second.Kind == SqlTokenKind.Word && Word(statement, second) is "warnings" or "errors";
+        return IsWord(statement, first, "show"u8) && (IsWord(statement, second, "warnings"u8) || IsWord(statement, second, "errors"u8));
     }
 
-    private static string Word(ReadOnlySpan<byte> sql, in SqlToken token) => System.Text.Encoding.UTF8.GetString(sql.Slice(token.Start, token.Length)).ToLowerInvariant();
+    private static bool IsWord(ReadOnlySpan<byte> sql, in SqlToken token, ReadOnlySpan<byte> word)
+        => token.Kind == SqlTokenKind.Word && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(token.Start, token.Length), word);
 
     private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan)
     {
