@@ -23,7 +23,9 @@ internal sealed class SegmentIndexWriter(ISegmentStore store, byte[] key, IndexL
 
         using var segment = store.Open(number); // native memory, not the heap: a sealed segment is up to 64 MiB
         var data = segment.Memory;
-        var scan = SegmentScan.Read(number, data.Span, key);
+        // Records framed and CRC-checked, the seal checked, the chain not hashed again: an index is derived data, and
+        // whether the records still match the chain is what `gatehouse verify` answers for the segment itself.
+        var scan = SegmentScan.Read(number, data.Span, key, recomputeChain: false);
         if (scan.Seal is not { } seal)
         {
             return false;
@@ -32,6 +34,7 @@ internal sealed class SegmentIndexWriter(ISegmentStore store, byte[] key, IndexL
         var content = SegmentIndexBuilder.Build(number, data, scan.Records, OpenBefore(number, scan.PreviousSeal), limits ?? IndexLimits.File);
         _last = (number, content.Open); // even if the write below fails: the next index can still go on from it
         store.WriteIndex(number, SegmentIndex.Create(key, seal, content));
+        store.ForgetCached(number); // read back for the last time in the gateway's life (see DirectorySegmentStore.ForgetCached)
         return true;
     }
 

@@ -9,17 +9,27 @@ namespace Gatehouse.Proxy.Core.Recording;
 /// which an allocation-free relay rarely triggers. Native memory goes back when this is disposed.
 /// Not a memory map: a mapped file that someone else cuts short kills the process (SIGBUS) when its lost pages
 /// are read, and `verify` must report such a file, not die on it. A copy holds what was there when it was read.
+/// The buffer is kept for the next segment a while after this is disposed (see <see cref="Park"/>).
 /// </summary>
 internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
 {
-    private byte* _pointer;
+    /// <summary>How long a buffer waits for the next segment before it goes back to the system.</summary>
+    internal static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(30);
+
+    private static readonly Timer Release = new(_ => FreeParked(), null, Timeout.Infinite, Timeout.Infinite);
+    private static Buffer? s_parked;
+
+    private Buffer? _buffer;
     private readonly int _length;
 
-    private NativeSegment(byte* pointer, int length)
+    private NativeSegment(Buffer buffer, int length)
     {
-        _pointer = pointer;
+        _buffer = buffer;
         _length = length;
     }
+
+    /// <summary>Whether a buffer is waiting to be reused (for tests).</summary>
+    internal static bool HasParked => Volatile.Read(ref s_parked) is not null;
 
     /// <summary>Reads <paramref name="path"/>; null for an empty file, which holds no records.</summary>
     public static NativeSegment? Read(string path)
@@ -36,7 +46,8 @@ internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
             throw new IOException($"{path} is larger than a segment can be");
         }
 
-        var pointer = Allocate((nuint)length);
+        var buffer = Take((nuint)length);
+        var pointer = buffer.Pointer;
         var read = 0;
         try
         {
@@ -54,11 +65,11 @@ internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
         }
         catch
         {
-            Free(pointer);
+            Park(buffer);
             throw;
         }
 
-        return new NativeSegment(pointer, read);
+        return new NativeSegment(buffer, read);
     }
 
     private const nuint HugePage = 2 * 1024 * 1024;
@@ -68,11 +79,11 @@ internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
     /// Fresh pages fault in one by one as the read fills them, which made reading a segment three times slower
     /// than mapping it; aligned to huge pages and advised so, they fault in 2 MiB at a time.
     /// </summary>
-    private static byte* Allocate(nuint length)
+    private static Buffer Allocate(nuint length)
     {
         if (length < HugePage)
         {
-            return (byte*)NativeMemory.AlignedAlloc(length, 64);
+            return new Buffer((byte*)NativeMemory.AlignedAlloc(length, 64), length);
         }
 
         var rounded = (length + HugePage - 1) & ~(HugePage - 1);
@@ -82,17 +93,42 @@ internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
             _ = Madvise(pointer, rounded, MadvHugePage); // only advice: where huge pages are off, small ones serve
         }
 
-        return pointer;
+        return new Buffer(pointer, rounded);
     }
 
-    private static void Free(byte* pointer) => NativeMemory.AlignedFree(pointer);
+    /// <summary>The parked buffer when it is large enough, else a new one.</summary>
+    private static Buffer Take(nuint length)
+    {
+        var parked = Interlocked.Exchange(ref s_parked, null);
+        if (parked is not null && parked.Capacity >= length)
+        {
+            return parked;
+        }
+
+        parked?.Free();
+        return Allocate(length);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="buffer"/> for the next segment, for <see cref="KeepFor"/>. Fresh pages are what a
+    /// read into new memory mostly costs (the kernel zeroes each, and on a VM the host may have to back it
+    /// first): the gateway seals a segment every few seconds while a stream is recorded, and a new 64 MiB
+    /// buffer for each made the indexing a tenth of the gateway's CPU. Only one is kept; another is freed.
+    /// </summary>
+    private static void Park(Buffer buffer)
+    {
+        Interlocked.Exchange(ref s_parked, buffer)?.Free();
+        Release.Change(KeepFor, Timeout.InfiniteTimeSpan);
+    }
+
+    private static void FreeParked() => Interlocked.Exchange(ref s_parked, null)?.Free();
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(void* address, nuint length, int advice);
 
-    public override Span<byte> GetSpan() => new(_pointer, _length);
+    public override Span<byte> GetSpan() => new(Live.Pointer, _length);
 
-    public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
+    public override MemoryHandle Pin(int elementIndex = 0) => new(Live.Pointer + elementIndex);
 
     public override void Unpin()
     {
@@ -100,7 +136,21 @@ internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
 
     protected override void Dispose(bool disposing)
     {
-        Free(_pointer);
-        _pointer = null;
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        {
+            Park(buffer);
+        }
+    }
+
+    private Buffer Live => _buffer ?? throw new ObjectDisposedException(nameof(NativeSegment));
+
+    /// <summary>A block of native memory and its size.</summary>
+    private sealed class Buffer(byte* pointer, nuint capacity)
+    {
+        public byte* Pointer { get; } = pointer;
+
+        public nuint Capacity { get; } = capacity;
+
+        public void Free() => NativeMemory.AlignedFree(Pointer);
     }
 }
