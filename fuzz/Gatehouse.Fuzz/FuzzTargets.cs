@@ -20,6 +20,7 @@ internal static class FuzzTargets
         Describe<PgRowMaskerTarget>(),
         Describe<PgCopyMaskerTarget>(),
         Describe<MySqlRowMaskerTarget>(),
+        Describe<ServerMessageMaskingTarget>(),
         Describe<SegmentReaderTarget>(),
     ];
 

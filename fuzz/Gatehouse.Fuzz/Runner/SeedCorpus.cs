@@ -165,6 +165,18 @@ internal static class SeedCorpus
             ("nothing-to-mask.bin", [2, 0x00, 0x02, 0x00, .. TextRow("1", "plain")]),
             ("truncated.bin", [1, 0x01, 0x00, 0x09, (byte)'a']),
         ],
+        [ServerMessageMaskingTarget.Name] =
+        [
+            ("pg-data-error.bin", [0, .. "SERROR\0C22P02\0Minvalid input syntax for type integer: \"4111 1111 1111 1111\"\0Ddetail\0\0"u8]),
+            ("pg-integrity-error.bin", [0, .. "C23505\0Mduplicate key value violates unique constraint \"k\"\0DKey (card)=(4111111111111111) already exists.\0tcards\0\0"u8]),
+            ("pg-notice.bin", [1, .. "SNOTICE\0C00000\0Mprocessed batch 17\0WPL/pgSQL function load() line 9 at RAISE\0\0"u8]),
+            ("pg-notice-email.bin", [1, .. "SNOTICE\0C00000\0Mvalue: ada@example.com\0\0"u8]),
+            ("pg-not-utf8.bin", [1, (byte)'M', 0xC3, 0x28, 0, 0]),
+            ("pg-notification.bin", [2, 0, 0, 0, 42, .. "orders\0card 4111 1111 1111 1111\0"u8]),
+            ("mysql-xpath.bin", [3, 0xFF, 0x51, 0x04, .. "#HY000XPATH syntax error: '~4111 1111 1111 1111'"u8]),
+            ("mysql-no-table.bin", [3, 0xFF, 0x7A, 0x04, .. "#42S02Table 'app.nope' doesn't exist"u8]),
+            ("mysql-short.bin", [3, 0xFF, 0x7A]),
+        ],
         [SegmentReaderTarget.Name] =
         [
             ("sealed.bin", Segment(seal: true, "SELECT 1", "SELECT 2")),

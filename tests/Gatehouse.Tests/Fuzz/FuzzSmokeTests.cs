@@ -56,6 +56,9 @@ public sealed class FuzzSmokeTests
     public void MysqlRowMasker() => Smoke("mysql-row-masker", "rewritten-text", "rewritten-binary", "pass", "refused", "detected", "partial", "token", "null", "redact");
 
     [Fact]
+    public void ServerMessageMasking() => Smoke("server-message-masking", "Pass", "Replace", "End", "field-changed");
+
+    [Fact]
     public void SegmentReader() => Smoke("segment-reader", "sealed", "open", "damaged", "records>=3");
 
     [Fact]

@@ -15,9 +15,64 @@ public sealed class ServerMessageMaskingTests
     [InlineData("invalid input syntax for type integer: \"4111 1111 1111 1111\"", "invalid input syntax for type integer: \"[masked]\"")]
     [InlineData("invalid value \"a\"b\" for \"YYYY\"", "invalid value \"[masked]\"")]
     [InlineData("unterminated: \"4111", "unterminated: \"[masked]")]
-    [InlineData("no quotes here", "no quotes here")]
-    public void The_quoted_part_of_a_message_is_masked(string message, string expected)
-        => Assert.Equal(expected, ServerMessageMasking.MaskQuoted(message, '"'));
+    [InlineData("ungültiger Wert: \"Ärger\" für „YYYY\"", "ungültiger Wert: \"[masked]\"")]
+    [InlineData("no quotes here", null)]
+    public void The_quoted_part_of_a_data_error_is_masked(string message, string? expected)
+    {
+        var (decision, fields) = MaskPg((byte)'E', ('C', "22007"), ('M', message));
+        if (expected is null)
+        {
+            Assert.Equal(RewriteAction.Pass, decision.Action);
+            return;
+        }
+
+        Assert.Equal(('M', expected), fields[1]);
+    }
+
+    [Fact]
+    public void A_data_error_is_known_by_its_SQLSTATE_wherever_that_field_stands()
+    {
+        var (_, fields) = MaskPg((byte)'E', ('M', "invalid input syntax for type integer: \"Ada Lovelace\""), ('S', "ERROR"), ('C', "22P02"));
+        Assert.Equal(('M', "invalid input syntax for type integer: \"[masked]\""), fields[0]);
+    }
+
+    [Fact]
+    public void A_PostgreSQL_error_with_a_text_that_is_not_UTF8_ends_the_session()
+        => Assert.Equal(RewriteAction.End, PgServerMessageMasker.Mask((byte)'N', [(byte)'M', 0xC3, 0x28, 0, 0], new ArrayBufferWriter<byte>()).Action);
+
+    [Fact]
+    public void Errors_and_notices_that_pass_allocate_nothing()
+    {
+        // A session that RAISEs a NOTICE in a loop pays this per message: the texts are scanned where they lie.
+        var notice = Pg(('S', "NOTICE"), ('V', "NOTICE"), ('C', "00000"), ('M', "processed batch 17 of 400, 1250 rows"), ('W', "PL/pgSQL function load() line 9 at RAISE"));
+        var mysql = MySqlErr(1146, "Table 'app.nope' doesn't exist");
+        var output = new ArrayBufferWriter<byte>();
+        Assert.Equal(RewriteAction.Pass, PgServerMessageMasker.Mask((byte)'N', notice, output).Action);
+        Assert.Equal(RewriteAction.Pass, MySqlErrorMasker.Mask(1, mysql, output).Action);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            PgServerMessageMasker.Mask((byte)'N', notice, output);
+            MySqlErrorMasker.Mask(1, mysql, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void A_MySQL_error_that_masking_would_make_too_large_for_one_packet_is_withheld()
+    {
+        // Largest single payload: 0xFFFFFE. "[masked]" in place of one quoted byte would take it past that.
+        var head = 1 + 2 + 6;
+        var message = new byte[0xFFFFFE - head];
+        message.AsSpan().Fill((byte)'a');
+        "'x'"u8.CopyTo(message.AsSpan(message.Length - 3));
+        var output = new ArrayBufferWriter<byte>();
+        Assert.Equal(RewriteAction.Replace, MySqlErrorMasker.Mask(2, MySqlErr(1292, message), output).Action);
+        var packet = output.WrittenSpan;
+        Assert.Equal(packet.Length - 4, packet[0] | (packet[1] << 8) | (packet[2] << 16));
+        Assert.Equal("#HY000" + ServerMessageMasking.Withheld, Encoding.UTF8.GetString(packet[7..]));
+    }
 
     [Fact]
     public void A_PostgreSQL_data_error_keeps_its_code_and_names_and_loses_the_value_detail_and_context()
@@ -81,11 +136,8 @@ public sealed class ServerMessageMaskingTests
     [InlineData(1064, "You have an error in your SQL syntax near 'ada@example.com' at line 1", ServerMessageMasking.Withheld)]
     public void A_MySQL_error_that_quotes_a_value_has_it_masked(ushort code, string message, string? expected)
     {
-        var payload = new List<byte> { 0xFF, (byte)code, (byte)(code >> 8), (byte)'#' };
-        payload.AddRange("HY000"u8.ToArray());
-        payload.AddRange(Encoding.UTF8.GetBytes(message));
         var output = new ArrayBufferWriter<byte>();
-        var decision = MySqlErrorMasker.Mask(3, payload.ToArray(), output);
+        var decision = MySqlErrorMasker.Mask(3, MySqlErr(code, message), output);
         if (expected is null)
         {
             Assert.Equal(RewriteAction.Pass, decision.Action);
@@ -100,7 +152,11 @@ public sealed class ServerMessageMaskingTests
         Assert.Equal("#HY000" + expected, Encoding.UTF8.GetString(packet[7..]));
     }
 
-    private static (RewriteDecision Decision, List<(char, string)> Fields) MaskPg(byte type, params (char Code, string Value)[] fields)
+    private static byte[] MySqlErr(ushort code, string message) => MySqlErr(code, Encoding.UTF8.GetBytes(message));
+
+    private static byte[] MySqlErr(ushort code, byte[] message) => [0xFF, (byte)code, (byte)(code >> 8), (byte)'#', .. "HY000"u8, .. message];
+
+    private static byte[] Pg(params (char Code, string Value)[] fields)
     {
         var body = new List<byte>();
         foreach (var (code, value) in fields)
@@ -111,8 +167,13 @@ public sealed class ServerMessageMaskingTests
         }
 
         body.Add(0);
+        return body.ToArray();
+    }
+
+    private static (RewriteDecision Decision, List<(char, string)> Fields) MaskPg(byte type, params (char Code, string Value)[] fields)
+    {
         var output = new ArrayBufferWriter<byte>();
-        var decision = PgServerMessageMasker.Mask(type, body.ToArray(), output);
+        var decision = PgServerMessageMasker.Mask(type, Pg(fields), output);
         if (decision.Action != RewriteAction.Replace)
         {
             return (decision, []);

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Text;
 using Gatehouse.Protocols.Masking;
 using Gatehouse.Proxy.Core.Relay;
+using static Gatehouse.Protocols.Masking.ServerMessageMasking;
 
 namespace Gatehouse.Protocols.Postgres.Masking;
 
@@ -12,46 +12,42 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// and its detail and context (a JSON error's "line 1: …") are withheld. An integrity violation (class 23)
 /// shows the row or key in its detail, which is withheld. Any text field in which a detector finds a value
 /// (a RAISE that prints one) is withheld whole. Code, position and the names of schema, table, column,
-/// type and constraint pass unchanged.
+/// type and constraint pass unchanged. The fields are judged where they lie in the message; only a message
+/// that changes is written anew.
 /// </summary>
 internal static class PgServerMessageMasker
 {
+    private const byte Quote = (byte)'"';
+
     public static RewriteDecision Mask(byte type, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        var fields = new List<(byte Code, string Value)>();
-        var reader = new PgSpanReader(body);
-        string sqlState = "";
-        while (true)
+        // First the SQLSTATE, wherever its field stands: it decides how the texts before it are judged.
+        var sqlState = ReadOnlySpan<byte>.Empty;
+        var fields = new FieldReader(body);
+        while (fields.Next(out var code, out var value))
         {
-            if (!reader.TryReadByte(out var code))
+            if (!System.Text.Unicode.Utf8.IsValid(value))
             {
-                return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed error or notice from the upstream");
+                return Malformed("error or notice");
             }
 
-            if (code == 0)
-            {
-                break;
-            }
-
-            if (!reader.TryReadCString(out var value))
-            {
-                return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed error or notice from the upstream");
-            }
-
-            fields.Add((code, value));
             sqlState = code == (byte)'C' ? value : sqlState;
         }
 
-        var changed = false;
-        for (var i = 0; i < fields.Count; i++)
+        if (!fields.AtEnd)
         {
-            var (code, value) = fields[i];
-            var masked = Field(code, value, sqlState);
-            if (!ReferenceEquals(masked, value))
-            {
-                fields[i] = (code, masked);
-                changed = true;
-            }
+            return Malformed("error or notice");
+        }
+
+        var dataError = sqlState.StartsWith("22"u8);
+        var integrityError = sqlState.StartsWith("23"u8);
+        var length = 4 + 1;
+        var changed = false;
+        for (fields = new FieldReader(body); fields.Next(out var code, out var value);)
+        {
+            var verdict = Judge(code, value, dataError, integrityError);
+            changed |= verdict != Verdict.Keep;
+            length += 1 + ServerMessageMasking.Length(value, verdict, Quote) + 1;
         }
 
         if (!changed)
@@ -59,15 +55,15 @@ internal static class PgServerMessageMasker
             return RewriteDecision.Pass;
         }
 
-        var length = 4 + 1 + fields.Sum(f => 1 + Encoding.UTF8.GetByteCount(f.Value) + 1);
+        // Rare (a data error, or a text that shows a value): judged again rather than remembered.
         var span = output.GetSpan(1 + length);
         span[0] = type;
         BinaryPrimitives.WriteInt32BigEndian(span[1..], length);
         var at = 5;
-        foreach (var (code, value) in fields)
+        for (fields = new FieldReader(body); fields.Next(out var code, out var value);)
         {
             span[at++] = code;
-            at += Encoding.UTF8.GetBytes(value, span[at..]);
+            at += Write(value, Judge(code, value, dataError, integrityError), Quote, span[at..]);
             span[at++] = 0;
         }
 
@@ -82,47 +78,71 @@ internal static class PgServerMessageMasker
     /// </summary>
     public static RewriteDecision MaskNotification(ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        var reader = new PgSpanReader(body);
-        if (!reader.TryReadInt32(out var process) || !reader.TryReadCString(out var channel) || !reader.TryReadCString(out var payload))
+        var channelEnd = body.Length < 4 ? -1 : body[4..].IndexOf((byte)0);
+        var payloadEnd = channelEnd < 0 ? -1 : body[(5 + channelEnd)..].IndexOf((byte)0);
+        if (payloadEnd < 0)
         {
-            return RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed NotificationResponse from the upstream");
+            return Malformed("NotificationResponse");
         }
 
-        if (!ServerMessageMasking.ShowsValue(payload))
+        var channel = body.Slice(4, channelEnd);
+        var payload = body.Slice(5 + channelEnd, payloadEnd);
+        if (!System.Text.Unicode.Utf8.IsValid(channel) || !System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            return Malformed("NotificationResponse");
+        }
+
+        if (!ShowsValue(payload))
         {
             return RewriteDecision.Pass;
         }
 
-        var channelBytes = Encoding.UTF8.GetBytes(channel);
-        var withheld = Encoding.UTF8.GetBytes(ServerMessageMasking.Withheld);
-        var length = 4 + 4 + channelBytes.Length + 1 + withheld.Length + 1;
+        var length = 4 + 4 + channel.Length + 1 + WithheldUtf8.Length + 1;
         var span = output.GetSpan(1 + length);
         span[0] = (byte)BackendCode.NotificationResponse;
         BinaryPrimitives.WriteInt32BigEndian(span[1..], length);
-        BinaryPrimitives.WriteInt32BigEndian(span[5..], process);
-        channelBytes.CopyTo(span[9..]);
-        span[9 + channelBytes.Length] = 0;
-        withheld.CopyTo(span[(10 + channelBytes.Length)..]);
+        body[..4].CopyTo(span[5..]); // the process id
+        channel.CopyTo(span[9..]);
+        span[9 + channel.Length] = 0;
+        WithheldUtf8.CopyTo(span[(10 + channel.Length)..]);
         span[length] = 0;
         output.Advance(1 + length);
         return RewriteDecision.Replace;
     }
 
-    /// <summary>The field as the client may see it: the same string when nothing changes.</summary>
-    private static string Field(byte code, string value, string sqlState)
+    private static RewriteDecision Malformed(string what) => RewriteDecision.End(SessionEndReason.ProtocolViolation, $"malformed {what} from the upstream");
+
+    /// <summary>What the client may see of one field.</summary>
+    private static Verdict Judge(byte code, ReadOnlySpan<byte> value, bool dataError, bool integrityError) => code switch
     {
-        var dataError = sqlState.StartsWith("22", StringComparison.Ordinal);
-        switch (code)
+        (byte)'M' when dataError => JudgeQuoting(value, Quote),
+        (byte)'D' or (byte)'W' or (byte)'q' when dataError || integrityError => Verdict.Withhold,
+        (byte)'M' or (byte)'D' or (byte)'H' or (byte)'W' or (byte)'q' => JudgeText(value),
+        _ => Verdict.Keep, // severity, code, position, file, line, routine, and names of objects
+    };
+
+    /// <summary>The fields of an ErrorResponse or NoticeResponse body: a code byte and a NUL-terminated UTF-8 text each, then a zero.</summary>
+    private ref struct FieldReader(ReadOnlySpan<byte> body)
+    {
+        private ReadOnlySpan<byte> _rest = body;
+
+        /// <summary>Whether the fields read so far ended at the final zero (anything after it is ignored, as before).</summary>
+        public readonly bool AtEnd => !_rest.IsEmpty && _rest[0] == 0;
+
+        /// <summary>The next field; false at the final zero and at anything malformed (<see cref="AtEnd"/> tells them apart).</summary>
+        public bool Next(out byte code, out ReadOnlySpan<byte> value)
         {
-            case (byte)'M' when dataError:
-                var masked = ServerMessageMasking.MaskQuoted(value, '"');
-                return ServerMessageMasking.ShowsValue(masked) ? ServerMessageMasking.Withheld : masked;
-            case (byte)'D' or (byte)'W' or (byte)'q' when dataError || sqlState.StartsWith("23", StringComparison.Ordinal):
-                return ServerMessageMasking.Withheld;
-            case (byte)'M' or (byte)'D' or (byte)'H' or (byte)'W' or (byte)'q':
-                return ServerMessageMasking.ShowsValue(value) ? ServerMessageMasking.Withheld : value;
-            default:
-                return value; // severity, code, position, file, line, routine, and names of objects
+            value = default;
+            code = _rest.IsEmpty ? (byte)0 : _rest[0];
+            var end = code == 0 ? -1 : _rest[1..].IndexOf((byte)0);
+            if (end < 0)
+            {
+                return false;
+            }
+
+            value = _rest.Slice(1, end);
+            _rest = _rest[(end + 2)..];
+            return true;
         }
     }
 }
