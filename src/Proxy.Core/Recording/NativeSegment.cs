@@ -13,8 +13,12 @@ namespace Gatehouse.Proxy.Core.Recording;
 /// </summary>
 internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
 {
-    /// <summary>How long a buffer waits for the next segment before it goes back to the system.</summary>
-    internal static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a buffer waits for the next segment before it goes back to the system: a stream fast enough for
+    /// recording's CPU to matter seals a 64 MiB segment every few seconds (bench/e2e-postgres.sh waits this long
+    /// before it measures idle memory).
+    /// </summary>
+    internal static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(10);
 
     private static readonly Timer Release = new(_ => FreeParked(), null, Timeout.Infinite, Timeout.Infinite);
     private static Buffer? s_parked;
