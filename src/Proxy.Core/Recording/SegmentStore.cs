@@ -142,8 +142,15 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
             return;
         }
 
-        using var handle = File.OpenHandle(PathOf(number), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        _ = Libc.posix_fadvise((int)handle.DangerousGetHandle(), 0, 0, Libc.PosixFadvDontNeed); // advice only: nothing to do if refused
+        try
+        {
+            using var handle = File.OpenHandle(PathOf(number), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            _ = Libc.posix_fadvise((int)handle.DangerousGetHandle(), 0, 0, Libc.PosixFadvDontNeed); // advice only: nothing to do if refused
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Gone or unreadable since it was indexed: its pages are the system's business, and verify reports the file.
+        }
     }
 
     public ISegmentFile Create(long number)

@@ -39,4 +39,23 @@ public sealed class NativeSegmentTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void Dropping_a_segments_cached_pages_keeps_its_bytes_and_ignores_a_segment_gone_since()
+    {
+        var directory = Directory.CreateTempSubdirectory("gatehouse-native-");
+        try
+        {
+            var store = new DirectorySegmentStore(directory.FullName);
+            var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
+            File.WriteAllBytes(Path.Combine(directory.FullName, SegmentFormat.FileName(1)), bytes);
+            store.ForgetCached(1);
+            Assert.Equal(bytes, store.ReadAll(1));
+            store.ForgetCached(2); // no such segment: advice only, nothing thrown
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }
