@@ -96,7 +96,11 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
     private sealed class Stage(RecordKind dataKind)
     {
         private readonly Lock _lock = new();
-        private ArrayBufferWriter<byte>? _data; // made at the first bytes: idle sessions hold none
+        // The bytes forwarded since the last record, in an array rented at the first of them (idle sessions hold none)
+        // and handed to the recorder as it is: a stream's bytes are copied once here, not into a buffer and then again.
+        private byte[]? _pending;
+        private int _pendingLength;
+        private ArrayBufferWriter<byte>? _decisionBuffer;
         private List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)>? _records;
         private List<(RecordKind Kind, byte[] Payload, int Length, bool Rented)>? _spare; // a committed list, reused: no list per read
         private Utf8JsonWriter? _json; // reused for every decision: no array per statement
@@ -105,14 +109,13 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
         {
             lock (_lock)
             {
-                _data ??= new ArrayBufferWriter<byte>(Math.Max(bytes.Length, 4096));
                 while (!bytes.IsEmpty)
                 {
-                    var room = RecordHeader.MaxPayload - _data.WrittenCount;
-                    var take = Math.Min(room, bytes.Length);
-                    _data.Write(bytes[..take]);
+                    var take = Math.Min(RecordHeader.MaxPayload - _pendingLength, bytes.Length);
+                    bytes[..take].CopyTo(Reserve(take));
+                    _pendingLength += take;
                     bytes = bytes[take..];
-                    if (_data.WrittenCount == RecordHeader.MaxPayload)
+                    if (_pendingLength == RecordHeader.MaxPayload)
                     {
                         FlushData();
                     }
@@ -145,7 +148,7 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
             lock (_lock)
             {
                 FlushData();
-                var data = _data ??= new ArrayBufferWriter<byte>(4096);
+                var data = _decisionBuffer ??= new ArrayBufferWriter<byte>(512);
                 if (_json is null)
                 {
                     _json = new Utf8JsonWriter(data);
@@ -185,15 +188,30 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
 
         private void FlushData()
         {
-            if (_data is { WrittenCount: > 0 })
+            if (_pendingLength > 0)
             {
-                AddRented(dataKind, _data.WrittenSpan);
-                _data.ResetWrittenCount();
-                if (_data.Capacity > 256 * 1024)
-                {
-                    _data = null; // a burst's buffer is not kept for the session's life
-                }
+                Records().Add((dataKind, _pending!, _pendingLength, true)); // the recorder returns it once written
+                _pending = null;
+                _pendingLength = 0;
             }
+        }
+
+        /// <summary>Room for <paramref name="count"/> more pending bytes: a rented array, or a larger one holding what is pending.</summary>
+        private Span<byte> Reserve(int count)
+        {
+            if (_pending is null || _pending.Length - _pendingLength < count)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_pendingLength + count, Math.Min(RecordHeader.MaxPayload, Math.Max(4096, (_pending?.Length ?? 0) * 2))));
+                if (_pending is not null)
+                {
+                    _pending.AsSpan(0, _pendingLength).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(_pending);
+                }
+
+                _pending = larger;
+            }
+
+            return _pending.AsSpan(_pendingLength, count);
         }
 
         private void AddRented(RecordKind kind, ReadOnlySpan<byte> payload)

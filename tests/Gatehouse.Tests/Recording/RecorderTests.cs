@@ -1,5 +1,6 @@
 using System.Text;
 using Gatehouse.Proxy.Core.Recording;
+using Gatehouse.Proxy.Core.Relay;
 
 namespace Gatehouse.Tests.Recording;
 
@@ -20,6 +21,55 @@ public sealed class RecorderTests : IDisposable
         var writer = new SegmentWriter(store ?? _kit.Store, RecordingTestKit.Key, new SegmentLimits { MaxBytes = 64 * 1024 }, TimeProvider.System);
         writer.Open();
         return new Recorder(writer, time ?? TimeProvider.System, capacity);
+    }
+
+    [Fact]
+    public async Task A_sessions_forwarded_bytes_become_records_whole_in_order_split_only_at_the_payload_cap()
+    {
+        // The stage rents one array per record and grows it as reads arrive (4 KiB first): pieces of every size,
+        // a decision between them, and a read past the 64 MiB record cap must come back byte for byte.
+        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        writer.Open();
+        var recorder = new Recorder(writer, TimeProvider.System);
+        var session = Guid.NewGuid();
+        var recording = new SessionRecording(recorder, session);
+        var random = new Random(7);
+        byte[] Piece(int length)
+        {
+            var piece = new byte[length];
+            random.NextBytes(piece);
+            return piece;
+        }
+
+        var first = new List<byte>();
+        foreach (var length in new[] { 1, 4095, 3, 9000, 70_000 })
+        {
+            var piece = Piece(length);
+            recording.OnForwarded(Direction.UpstreamToClient, piece);
+            first.AddRange(piece);
+        }
+
+        recording.Decision(new DecisionInfo("allow", "rule", "read", "", null, null));
+        var statement = Piece(300);
+        recording.OnForwarded(Direction.ClientToUpstream, statement);
+        await recording.CommitAsync(Direction.ClientToUpstream, CancellationToken.None);
+        var huge = Piece(RecordHeader.MaxPayload + 10);
+        recording.OnForwarded(Direction.UpstreamToClient, huge);
+        await recording.CommitAsync(Direction.UpstreamToClient, CancellationToken.None);
+        await recorder.DisposeAsync();
+
+        var records = new List<(RecordKind Kind, byte[] Payload)>();
+        foreach (var number in _kit.Store.List())
+        {
+            var data = _kit.Store.ReadAll(number);
+            records.AddRange(SegmentScan.Read(number, data, RecordingTestKit.Key).Records.Where(r => r.Header.Session == session)
+                .Select(r => (r.Header.Kind, data.AsSpan(r.PayloadOffset, (int)r.Header.Length).ToArray())));
+        }
+
+        Assert.Equal([RecordKind.Decision, RecordKind.Statement, RecordKind.Result, RecordKind.Result], records.Select(r => r.Kind));
+        Assert.Equal(statement, records[1].Payload);
+        Assert.Equal([.. first, .. huge.AsSpan(0, RecordHeader.MaxPayload - first.Count)], records[2].Payload);
+        Assert.Equal(huge.AsSpan(RecordHeader.MaxPayload - first.Count).ToArray(), records[3].Payload);
     }
 
     [Fact]
