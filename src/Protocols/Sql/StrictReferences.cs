@@ -43,7 +43,7 @@ internal static partial class StrictReferences
     private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false, bool Sensitive = false);
 
     /// <param name="ownFunctions">
-    /// The names of the database's own functions (PostgreSQL: outside pg_catalog; MySQL: stored functions), with
+    /// The names of the database's own functions (PostgreSQL: outside pg_catalog, and its operators there; MySQL: stored functions), with
     /// the comparer the server resolves them by: a call of one may read a sensitive table itself and return its
     /// values as a derived column, so it counts too. A quoted name with escapes, which is not decoded here, counts
     /// as one. Null: no such check.
@@ -65,12 +65,23 @@ internal static partial class StrictReferences
         List<Token> tokens, bool stopAtSensitive)
         where TLexer : ISqlLexer, allows ref struct
     {
+        int operatorStart = 0, operatorEnd = -1; // the run of adjacent operator characters the last token ended
         while (true)
         {
             var t = lexer.Next();
             if (t.Kind == SqlTokenKind.End)
             {
                 return false;
+            }
+
+            if (ownFunctions is not null && t.Kind == SqlTokenKind.Punct && IsOperatorChar(t.Char))
+            {
+                operatorStart = operatorEnd == t.Start ? operatorStart : t.Start;
+                operatorEnd = t.End;
+                if (EndsWithOwnOperator(sql[operatorStart..operatorEnd], ownFunctions))
+                {
+                    return true;
+                }
             }
 
             if (t.Kind == SqlTokenKind.Error)
@@ -103,6 +114,30 @@ internal static partial class StrictReferences
             tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0,
                 t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0, sensitive));
         }
+    }
+
+    /// <summary>PostgreSQL's operator characters (CREATE OPERATOR): a run of them names an operator.</summary>
+    private static bool IsOperatorChar(byte c) => c is (byte)'+' or (byte)'-' or (byte)'*' or (byte)'/' or (byte)'<' or (byte)'>' or (byte)'=' or (byte)'~'
+        or (byte)'!' or (byte)'@' or (byte)'#' or (byte)'%' or (byte)'^' or (byte)'&' or (byte)'|' or (byte)'`' or (byte)'?';
+
+    /// <summary>
+    /// Whether the run of operator characters read so far ends with an operator of the database's own (the
+    /// catalog lists them with its functions): such an operator calls a function, which may read a sensitive
+    /// table as a call by name would. Checked as each character arrives, so every operator inside the run is
+    /// seen; more than one operator in a run only makes this over-inclusive.
+    /// </summary>
+    private static bool EndsWithOwnOperator(ReadOnlySpan<byte> run, IReadOnlySet<string> ownFunctions)
+    {
+        const int MaxOperatorLength = 63; // NAMEDATALEN - 1
+        for (var start = Math.Max(0, run.Length - MaxOperatorLength); start < run.Length; start++)
+        {
+            if (ownFunctions.Contains(Encoding.ASCII.GetString(run[start..])))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -36,6 +36,8 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             CREATE VIEW {_schema}.people_v AS SELECT id, card AS c, name AS n, upper(email) AS shout FROM {_schema}.people;
             CREATE VIEW {_schema}.people_vv AS SELECT c AS cc, n FROM {_schema}.people_v;
             CREATE FUNCTION {_schema}.people_of(int) RETURNS SETOF {_schema}.people LANGUAGE sql AS 'SELECT * FROM {_schema}.people WHERE id = $1';
+            CREATE FUNCTION {_schema}.pay_of(int, int) RETURNS numeric LANGUAGE sql AS 'SELECT salary FROM {_schema}.people WHERE id = $1';
+            CREATE OPERATOR {_schema}.### (FUNCTION = {_schema}.pay_of, LEFTARG = int, RIGHTARG = int);
             GRANT USAGE, CREATE ON SCHEMA {_schema} TO gatehouse_scram;
             GRANT ALL ON ALL TABLES IN SCHEMA {_schema} TO gatehouse_scram;
             """);
@@ -247,6 +249,23 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", $"COPY (SELECT {_schema}.people_of(4)::text) TO STDOUT");
         Assert.True(psql.ExitCode == 0, psql.Stderr);
         Assert.Equal("\\N", psql.Stdout.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public async Task An_operator_of_the_databases_own_counts_as_a_call_of_its_function()
+    {
+        // `1 ### 0` calls pay_of(1, 0), which reads a sensitive column no detector recognises (a salary): strict
+        // masks what the statement derives, as for a call by name. Built-in operators, and the same characters in
+        // a string, do not count.
+        await using var masked = await OpenAsync();
+        Assert.Null((await RowsAsync(masked, $"SELECT 1 OPERATOR({_schema}.###) 0 AS pay"))[0][0]);
+        await ExecuteAsync(masked, $"SET search_path = {_schema}, public");
+        Assert.Null((await RowsAsync(masked, "SELECT (1###0) + 0 AS pay"))[0][0]);
+        Assert.Equal(3, (await RowsAsync(masked, "SELECT 1 # 2 AS xor"))[0][0]);
+        Assert.Equal("###", (await RowsAsync(masked, "SELECT '###' AS text"))[0][0]);
+
+        await using var exempt = await OpenAsync("dba");
+        Assert.Equal(1000.50m, (await RowsAsync(exempt, $"SELECT 1 OPERATOR({_schema}.###) 0 AS pay"))[0][0]);
     }
 
     // This gateway inspects messages up to 1 MiB (max_statement_bytes): larger masked rows stream.
