@@ -43,7 +43,7 @@ internal static partial class StrictReferences
     private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false, bool Sensitive = false);
 
     /// <param name="ownFunctions">
-    /// The names of the database's own functions (PostgreSQL: outside pg_catalog, and its operators there; MySQL: stored functions), with
+    /// The names of the database's own functions (PostgreSQL: outside pg_catalog, with its operators there and the target types of casts through such functions; MySQL: stored functions), with
     /// the comparer the server resolves them by: a call of one may read a sensitive table itself and return its
     /// values as a derived column, so it counts too. A quoted name with escapes, which is not decoded here, counts
     /// as one. Null: no such check.
@@ -105,6 +105,11 @@ internal static partial class StrictReferences
                 return true;
             }
 
+            if (ownFunctions is not null && name is not null && IsCastTarget(tokens) && ownFunctions.Contains(name))
+            {
+                return true; // x::t or CAST(x AS t) where a cast to t runs a function of the database's own
+            }
+
             if ((ownFunctions is not null || anyCall) && t.IsPunct('(') && tokens.Count > 0 && tokens[^1].Name is { } callee
                 && (tokens[^1].Undecoded || ownFunctions?.Contains(callee) == true || (anyCall && IsCall(tokens))))
             {
@@ -114,6 +119,45 @@ internal static partial class StrictReferences
             tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0,
                 t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0, sensitive));
         }
+    }
+
+    /// <summary>
+    /// Whether the next name is where a cast names its target type: after <c>::</c>, after the AS of
+    /// <c>CAST(x AS t)</c>, or a later part of a qualified name there (<c>x::s.t</c>).
+    /// </summary>
+    private static bool IsCastTarget(List<Token> tokens)
+    {
+        var at = tokens.Count;
+        while (at >= 2 && tokens[at - 1].Char == (byte)'.' && tokens[at - 2].Name is not null)
+        {
+            at -= 2; // s.t: look before s
+        }
+
+        if (at >= 2 && tokens[at - 1].Char == (byte)':' && tokens[at - 2].Char == (byte)':')
+        {
+            return true;
+        }
+
+        if (at < 1 || tokens[at - 1].Kind != SqlTokenKind.Word || tokens[at - 1].Name != "as")
+        {
+            return false;
+        }
+
+        // AS inside CAST( ... ): the innermost parenthesis still open before it follows the word CAST.
+        var depth = 0;
+        for (var i = at - 2; i >= 0; i--)
+        {
+            if (tokens[i].Char == (byte)')')
+            {
+                depth++;
+            }
+            else if (tokens[i].Char == (byte)'(' && depth-- == 0)
+            {
+                return i > 0 && tokens[i - 1].Kind == SqlTokenKind.Word && tokens[i - 1].Name == "cast";
+            }
+        }
+
+        return false;
     }
 
     /// <summary>PostgreSQL's operator characters (CREATE OPERATOR): a run of them names an operator.</summary>

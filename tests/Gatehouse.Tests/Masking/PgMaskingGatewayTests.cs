@@ -38,6 +38,9 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             CREATE FUNCTION {_schema}.people_of(int) RETURNS SETOF {_schema}.people LANGUAGE sql AS 'SELECT * FROM {_schema}.people WHERE id = $1';
             CREATE FUNCTION {_schema}.pay_of(int, int) RETURNS numeric LANGUAGE sql AS 'SELECT salary FROM {_schema}.people WHERE id = $1';
             CREATE OPERATOR {_schema}.### (FUNCTION = {_schema}.pay_of, LEFTARG = int, RIGHTARG = int);
+            CREATE TYPE {_schema}.pay AS (amount numeric);
+            CREATE FUNCTION {_schema}.to_pay(int) RETURNS {_schema}.pay LANGUAGE sql AS 'SELECT ROW(salary)::{_schema}.pay FROM {_schema}.people WHERE id = $1';
+            CREATE CAST (int AS {_schema}.pay) WITH FUNCTION {_schema}.to_pay(int);
             GRANT USAGE, CREATE ON SCHEMA {_schema} TO gatehouse_scram;
             GRANT ALL ON ALL TABLES IN SCHEMA {_schema} TO gatehouse_scram;
             """);
@@ -266,6 +269,20 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
 
         await using var exempt = await OpenAsync("dba");
         Assert.Equal(1000.50m, (await RowsAsync(exempt, $"SELECT 1 OPERATOR({_schema}.###) 0 AS pay"))[0][0]);
+    }
+
+    [Fact]
+    public async Task A_cast_through_a_function_of_the_databases_own_counts_as_a_call_of_it()
+    {
+        // 1::pay runs to_pay(1), which reads a salary: strict masks what the statement derives, in either cast
+        // syntax; an alias that merely shares the type's name, outside CAST, does not count.
+        await using var masked = await OpenAsync();
+        Assert.Null((await RowsAsync(masked, $"SELECT (1::{_schema}.pay).amount AS amount"))[0][0]);
+        Assert.Null((await RowsAsync(masked, $"SELECT (CAST(1 AS {_schema}.pay)).amount AS amount"))[0][0]);
+        Assert.Equal(2, (await RowsAsync(masked, "SELECT 1 + 1 AS pay"))[0][0]);
+
+        await using var exempt = await OpenAsync("dba");
+        Assert.Equal(1000.50m, (await RowsAsync(exempt, $"SELECT (1::{_schema}.pay).amount AS amount"))[0][0]);
     }
 
     // This gateway inspects messages up to 1 MiB (max_statement_bytes): larger masked rows stream.

@@ -60,11 +60,15 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
 
     protected override async Task<IReadOnlySet<string>> QueryFunctionNamesAsync(PgCatalogConnection connection, CancellationToken ct)
     {
-        // With the functions, the operators of the database's own: `a ### b` calls the operator's function as `f(a, b)` would.
+        // With the functions, the operators of the database's own (`a ### b` calls the operator's function as `f(a, b)`
+        // would) and the types a cast through such a function converts to (`x::t` and CAST(x AS t) call it too).
         var rows = await connection.QueryAsync(
             "SELECT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
             + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
             + "UNION SELECT o.oprname FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace "
+            + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            + "UNION SELECT t.typname FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc "
+            + "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace JOIN pg_catalog.pg_type t ON t.oid = c.casttarget "
             + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')", ct).ConfigureAwait(false);
         return rows.Select(r => r[0]!).ToHashSet(StringComparer.Ordinal);
     }
