@@ -39,19 +39,24 @@ public sealed class CountCell
 }
 
 /// <summary>
-/// The last few cells one session counted in, looked up by reference before the shared table: a session's
-/// counts fall into a handful of label sets (its rules, its statement kinds). Slots are swapped whole, so a
-/// reader on another thread never pairs one key with another's cell.
+/// The cells one session counts in, looked up by reference before the shared table: a session's counts fall into
+/// a handful of label sets (its rules, its statement kinds), so it keeps up to <see cref="MaxSlots"/> at hand,
+/// and only a session with more than that replaces one (which then costs a table lookup and a slot). Slots are
+/// swapped whole, so a reader on another thread never pairs one key with another's cell.
 /// </summary>
 public sealed class RecentCells<TKey>(CountCells<TKey> cells) where TKey : notnull
 {
-    private readonly Slot?[] _slots = new Slot?[4];
-    private int _next;
+    internal const int MaxSlots = 16;
+
+    private Slot?[] _slots = new Slot?[4]; // grown as the session meets label sets: most use one or two
+    private int _used;
+    private int _next; // the slot replaced next once all are used
 
     /// <summary>Counts one in the cell of <paramref name="key"/> (equal strings are the same instance in the common case, so comparing is cheap).</summary>
     public void Increment(TKey key)
     {
-        foreach (var slot in _slots)
+        var slots = _slots;
+        foreach (var slot in slots)
         {
             if (slot is not null && EqualityComparer<TKey>.Default.Equals(slot.Key, key))
             {
@@ -62,8 +67,23 @@ public sealed class RecentCells<TKey>(CountCells<TKey> cells) where TKey : notnu
 
         var cell = cells.For(key);
         cell.Increment();
-        _slots[_next] = new Slot(key, cell);
-        _next = (_next + 1) % _slots.Length;
+        var kept = new Slot(key, cell);
+        if (_used < slots.Length)
+        {
+            slots[_used++] = kept;
+        }
+        else if (slots.Length < MaxSlots)
+        {
+            var grown = new Slot?[slots.Length * 2];
+            slots.CopyTo(grown, 0);
+            grown[_used++] = kept;
+            _slots = grown;
+        }
+        else
+        {
+            slots[_next] = kept;
+            _next = (_next + 1) % slots.Length;
+        }
     }
 
     private sealed record Slot(TKey Key, CountCell Cell);

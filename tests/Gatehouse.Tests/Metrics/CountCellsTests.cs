@@ -12,21 +12,48 @@ public sealed class CountCellsTests
     {
         using var factory = new OwnMeterFactory();
         var metrics = new GatehouseMetrics(factory);
-        var actions = Enumerable.Range(0, 7).Select(i => new MaskAction($"rule-{i}", MaskStrategy.Redact)).ToArray();
+        const int Sources = RecentCells<string>.MaxSlots + 3;
+        var actions = Enumerable.Range(0, Sources).Select(i => new MaskAction($"rule-{i}", MaskStrategy.Redact)).ToArray();
 
-        // Two sessions on their own threads, each cycling through more sources than its four recent cells.
+        // Two sessions on their own threads, each cycling through more sources than it keeps at hand.
         await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             var counter = new MaskingCounter(metrics);
-            for (var i = 0; i < 7000; i++)
+            for (var i = 0; i < Sources * 1000; i++)
             {
-                counter.Masked(actions[i % 7]);
+                counter.Masked(actions[i % Sources]);
             }
         })));
 
         var observed = Observe(factory, "gatehouse.masking.values");
-        Assert.Equal(7, observed.Count);
+        Assert.Equal(Sources, observed.Count);
         Assert.All(actions, a => Assert.Equal(2000, observed[$"source={a.Source}"]));
+    }
+
+    [Fact]
+    public void A_session_with_several_masked_rules_counts_without_allocating_once_it_has_met_them()
+    {
+        // Five masked columns under five rules, row after row: more than the four slots a session starts with,
+        // so the kept cells must grow rather than evict one another (a table lookup and a slot every value).
+        using var factory = new OwnMeterFactory();
+        var counter = new MaskingCounter(new GatehouseMetrics(factory));
+        var actions = Enumerable.Range(0, 5).Select(i => new MaskAction($"rule-{i}", MaskStrategy.Redact)).ToArray();
+        foreach (var action in actions)
+        {
+            counter.Masked(action);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var row = 0; row < 1000; row++)
+        {
+            foreach (var action in actions)
+            {
+                counter.Masked(action);
+            }
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1001, Observe(factory, "gatehouse.masking.values")["source=rule-4"]);
     }
 
     [Fact]
