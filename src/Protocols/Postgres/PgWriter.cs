@@ -194,14 +194,7 @@ internal static class PgWriter
         w.Advance(at + data.Length);
     }
 
-    public static void SaslResponse(IBufferWriter<byte> w, ReadOnlySpan<byte> data)
-    {
-        var s = w.GetSpan(5 + data.Length);
-        s[0] = (byte)FrontendCode.Password;
-        BinaryPrimitives.WriteInt32BigEndian(s[1..], 4 + data.Length);
-        data.CopyTo(s[5..]);
-        w.Advance(5 + data.Length);
-    }
+    public static void SaslResponse(IBufferWriter<byte> w, ReadOnlySpan<byte> data) => Message(w, (byte)FrontendCode.Password, data);
 
     /// <summary>Query (55.7): a simple-protocol statement.</summary>
     public static void Query(IBufferWriter<byte> w, string sql)

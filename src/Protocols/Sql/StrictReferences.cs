@@ -43,9 +43,10 @@ internal static partial class StrictReferences
     private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false, bool Sensitive = false);
 
     /// <param name="ownFunctions">
-    /// The names of the database's own functions (PostgreSQL: outside pg_catalog, with its operators there and the target types of casts through such functions; MySQL: stored functions), with
-    /// the comparer the server resolves them by: a call of one may read a sensitive table itself and return its
-    /// values as a derived column, so it counts too. A quoted name with escapes, which is not decoded here, counts
+    /// The names of the database's own functions (PostgreSQL: outside pg_catalog, with the operators defined there
+    /// and the target types of casts made by such functions; MySQL: stored functions), with the comparer the
+    /// server resolves them by: a call of one may read a sensitive table itself and return its values as a derived
+    /// column, so it counts too, as do an operator and a cast that call one. A quoted name with escapes, which is not decoded here, counts
     /// as one. Null: no such check.
     /// </param>
     public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions = null)
@@ -105,7 +106,7 @@ internal static partial class StrictReferences
                 return true;
             }
 
-            if (ownFunctions is not null && name is not null && IsCastTarget(tokens) && ownFunctions.Contains(name))
+            if (ownFunctions is not null && name is not null && ownFunctions.Contains(name) && IsCastTarget(tokens))
             {
                 return true; // x::t or CAST(x AS t) where a cast to t runs a function of the database's own
             }
@@ -173,9 +174,14 @@ internal static partial class StrictReferences
     private static bool EndsWithOwnOperator(ReadOnlySpan<byte> run, IReadOnlySet<string> ownFunctions)
     {
         const int MaxOperatorLength = 63; // NAMEDATALEN - 1
-        for (var start = Math.Max(0, run.Length - MaxOperatorLength); start < run.Length; start++)
+        run = run[Math.Max(0, run.Length - MaxOperatorLength)..];
+        Span<char> chars = stackalloc char[MaxOperatorLength];
+        chars = chars[..Encoding.ASCII.GetChars(run, chars)];
+        // The catalogs' sets are HashSets with an ordinal comparer, which look spans up without a string each.
+        var spans = ownFunctions is HashSet<string> set && set.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup) ? lookup : default;
+        for (var start = 0; start < chars.Length; start++)
         {
-            if (ownFunctions.Contains(Encoding.ASCII.GetString(run[start..])))
+            if (spans.Set is not null ? spans.Contains(chars[start..]) : ownFunctions.Contains(new string(chars[start..])))
             {
                 return true;
             }

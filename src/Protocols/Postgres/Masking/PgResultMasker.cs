@@ -26,8 +26,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     private readonly Lock _lock = new();
     private readonly Queue<PgPending> _pending = new();
     private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PgResultShape> _portals = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, byte[]> _portalSql = new(StringComparer.Ordinal); // what each portal runs: a COPY's options
+    private readonly Dictionary<string, Portal> _portals = new(StringComparer.Ordinal);
     private PgResultShape? _current;
     private bool _holding;
     private int _completedInQuery; // statements of the current simple Query answered so far: which one a COPY is
@@ -116,20 +115,12 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
                 _statements[parse.Name] = new PgStatementInfo(parse.Sql!);
                 break;
             case (byte)BackendCode.BindComplete when TryDequeue(PgPendingKind.Bind, out var bind):
-                var known = _statements.TryGetValue(bind.Statement, out var s);
-                _portals[bind.Name] = known && s!.ShapeFor(bind.Formats ?? []) is { } shape ? shape : PgResultShape.Unknown;
-                if (known)
-                {
-                    _portalSql[bind.Name] = s!.Sql;
-                }
-                else
-                {
-                    _portalSql.Remove(bind.Name);
-                }
-
+                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s)
+                    ? new Portal(s.ShapeFor(bind.Formats ?? []) ?? PgResultShape.Unknown, s.Sql)
+                    : new Portal(PgResultShape.Unknown, null);
                 break;
             case (byte)BackendCode.CloseComplete when TryDequeue(PgPendingKind.Close, out var close):
-                _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name) | _portalSql.Remove(close.Name);
+                _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
                 break;
             case (byte)BackendCode.PortalSuspended or (byte)BackendCode.EmptyQueryResponse:
                 _current = null;
@@ -223,7 +214,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
             // A simple Query's statement at hand, or the statement behind an Execute's portal (extended protocol).
             var statement = !Peek(out var head) ? default
                 : head.Kind == PgPendingKind.Query ? StatementAt(head.Sql, _completedInQuery)
-                : head.Kind == PgPendingKind.Execute && _portalSql.TryGetValue(head.Name, out var bound) ? bound
+                : head.Kind == PgPendingKind.Execute && _portals.TryGetValue(head.Name, out var bound) && bound.Sql is { } sql ? sql
                 : default;
             if (statement.IsEmpty || PgCopyStatement.TryRead(statement) is not { } copy)
             {
@@ -356,9 +347,9 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
                 return head.Injected ? RewriteDecision.Drop : RewriteDecision.Pass;
             case PgPendingKind.DescribePortal:
                 Dequeue();
-                if (!_portals.TryGetValue(head.Name, out var known) || known.IsUnknown)
+                if (!_portals.TryGetValue(head.Name, out var known) || known.Shape.IsUnknown)
                 {
-                    _portals[head.Name] = planner.Plan(fields, []); // formats are the portal's own here
+                    _portals[head.Name] = new Portal(planner.Plan(fields, []), known.Sql); // formats are the portal's own here
                 }
 
                 return RewriteDecision.Pass;
@@ -403,7 +394,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
         }
 
         _current = Peek(out var head) && head.Kind == PgPendingKind.Execute && _portals.TryGetValue(head.Name, out var portal)
-            ? portal
+            ? portal.Shape
             : PgResultShape.Unknown;
         return _current;
     }
@@ -506,4 +497,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
 
         return formats;
     }
+
+    /// <summary>A bound portal: the shape of its rows, and the statement it runs (a COPY behind an Execute is read from it).</summary>
+    private readonly record struct Portal(PgResultShape Shape, byte[]? Sql);
 }
