@@ -1,11 +1,11 @@
 using System.IO.Pipelines;
 using Gatehouse.Proxy.Core.Transport;
-using Microsoft.AspNetCore.Connections;
 
 namespace Gatehouse.Protocols.MySql;
 
 /// <summary>A logged-in connection to the database, ready to relay.</summary>
-internal sealed class MySqlUpstreamConnection(ConnectionContext socket, IDuplexPipe transport, IAsyncDisposable? tls) : IAsyncDisposable
+/// <remarks><paramref name="owner"/> closes it: the TLS pipe over the socket, or Kestrel's connection without TLS.</remarks>
+internal sealed class MySqlUpstreamConnection(IAsyncDisposable owner, IDuplexPipe transport) : IAsyncDisposable
 {
     public IDuplexPipe Transport { get; } = transport;
 
@@ -16,24 +16,20 @@ internal sealed class MySqlUpstreamConnection(ConnectionContext socket, IDuplexP
 
     public Capabilities Negotiated { get; set; }
 
-    public bool IsTls => tls is not null;
+    public bool IsTls => Transport is StreamDuplexPipe;
 
     /// <summary>What TLS to the upstream negotiated; null without TLS.</summary>
-    public string? Tls => (tls as StreamDuplexPipe)?.Tls;
+    public string? Tls => (Transport as StreamDuplexPipe)?.Tls;
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (tls is not null)
-            {
-                await tls.DisposeAsync().ConfigureAwait(false);
-            }
+            await owner.DisposeAsync().ConfigureAwait(false);
         }
         catch (IOException)
         {
+            // A TLS close to a peer already gone: the socket is closed all the same.
         }
-
-        await socket.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Text;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -21,20 +22,35 @@ internal sealed class MySqlUpstreamConnector(UpstreamDialer dialer)
 
     public async Task<MySqlUpstreamConnection> ConnectAsync(MySqlUpstreamOptions options, string database, Capabilities client, CancellationToken cancellationToken)
     {
-        ConnectionContext socket;
+        var tlsWanted = options.Tls != UpstreamTlsMode.Disable;
+        IAsyncDisposable owner; // what closes the connection: the TLS pipe once there is one
+        IDuplexPipe transport;
+        NetworkStream? stream = null;
         try
         {
-            socket = await dialer.ConnectAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+            if (tlsWanted)
+            {
+                // TLS reads the socket itself, as on the PostgreSQL leg: no Kestrel pipe under it, so no copy into
+                // 4 KiB blocks and no zero-byte read per block on a streamed result.
+                stream = new NetworkStream(await UpstreamDialer.ConnectSocketAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false), ownsSocket: true);
+                owner = stream;
+                transport = new PlaintextStart(stream);
+            }
+            else
+            {
+                var socket = await dialer.ConnectAsync(options.Host, options.Port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                owner = socket;
+                transport = socket.Transport;
+            }
         }
-        catch (System.Net.Sockets.SocketException ex)
+        catch (SocketException ex)
         {
             throw new MySqlUpstreamException($"cannot reach {options.Host}:{options.Port}: {ex.SocketErrorCode}");
         }
 
-        IAsyncDisposable? tls = null;
         try
         {
-            var greeting = MySqlGreeting.Parse((await MySqlHandshakeIO.ReadAsync(socket.Transport.Input, 0, MaxHandshakePacket, cancellationToken).ConfigureAwait(false)).Payload);
+            var greeting = MySqlGreeting.Parse((await MySqlHandshakeIO.ReadAsync(transport.Input, 0, MaxHandshakePacket, cancellationToken).ConfigureAwait(false)).Payload);
             var missing = client & FormatAffecting & ~greeting.Capabilities;
             if (missing != 0)
             {
@@ -49,9 +65,8 @@ internal sealed class MySqlUpstreamConnector(UpstreamDialer dialer)
                 throw new MySqlProtocolException("the upstream does not speak protocol 4.1 with secure connections");
             }
 
-            IDuplexPipe transport = socket.Transport;
             byte sequence = 1;
-            if (options.Tls != UpstreamTlsMode.Disable)
+            if (tlsWanted)
             {
                 if ((greeting.Capabilities & Capabilities.Ssl) == 0)
                 {
@@ -61,15 +76,22 @@ internal sealed class MySqlUpstreamConnector(UpstreamDialer dialer)
                 caps |= Capabilities.Ssl;
                 new MySqlPacketWriter().UInt32((uint)caps).UInt32(1 << 24).Byte(MySqlCharset.Utf8Mb4GeneralCi).Zeros(23).WriteTo(transport.Output, sequence++);
                 await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                var ssl = await UpstreamTls.AuthenticateAsync(new DuplexPipeStream(socket.Transport), options.Tls, options.ServerName ?? options.Host,
+                // Bytes already here would be read as if they had come over TLS (the CVE-2021-23214 pattern): refused.
+                if (((PlaintextStart)transport).HasBuffered() || stream!.Socket.Available > 0)
+                {
+                    throw new MySqlProtocolException("the upstream sent data before the TLS handshake");
+                }
+
+                await ((PlaintextStart)transport).CompleteAsync().ConfigureAwait(false);
+                var ssl = await UpstreamTls.AuthenticateAsync(stream, options.Tls, options.ServerName ?? options.Host,
                     options.CaCertificatePath, cancellationToken).ConfigureAwait(false);
                 var pipe = new StreamDuplexPipe(ssl);
-                tls = pipe;
+                owner = pipe;
                 transport = pipe;
             }
 
             var plugin = Choose(options, greeting.AuthPlugin);
-            var response = Respond(plugin, options.Password(), greeting.Scramble, tls is not null);
+            var response = Respond(plugin, options.Password(), greeting.Scramble, tlsWanted);
             var writer = new MySqlPacketWriter().UInt32((uint)caps).UInt32(1 << 24).Byte(MySqlCharset.Utf8Mb4GeneralCi).Zeros(23)
                 .NullTerminated(options.User);
             if ((caps & Capabilities.PluginAuthLenencClientData) != 0)
@@ -83,20 +105,40 @@ internal sealed class MySqlUpstreamConnector(UpstreamDialer dialer)
 
             writer.NullTerminated(database).NullTerminated(plugin).WriteTo(transport.Output, sequence++);
             await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await AuthenticateAsync(transport, options, plugin, greeting.Scramble, sequence, tls is not null, cancellationToken).ConfigureAwait(false);
-            return new MySqlUpstreamConnection(socket, transport, tls) { ThreadId = greeting.ConnectionId, ServerVersion = greeting.ServerVersion, Negotiated = caps };
+            await AuthenticateAsync(transport, options, plugin, greeting.Scramble, sequence, tlsWanted, cancellationToken).ConfigureAwait(false);
+            return new MySqlUpstreamConnection(owner, transport) { ThreadId = greeting.ConnectionId, ServerVersion = greeting.ServerVersion, Negotiated = caps };
         }
         catch (Exception ex)
         {
-            if (tls is not null)
-            {
-                await tls.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await socket.DisposeAsync().ConfigureAwait(false);
+            await owner.DisposeAsync().ConfigureAwait(false);
             throw ex is MySqlProtocolException or IOException or System.Security.Authentication.AuthenticationException or ConnectionResetException
                 ? new MySqlUpstreamException(ex.Message, ex)
                 : ex;
+        }
+    }
+
+    /// <summary>The plaintext greeting and TLS request over the socket's stream, left open for TLS to take over.</summary>
+    private sealed class PlaintextStart(Stream stream) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+
+        public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+
+        public bool HasBuffered()
+        {
+            if (!Input.TryRead(out var result))
+            {
+                return false;
+            }
+
+            Input.AdvanceTo(result.Buffer.Start);
+            return !result.Buffer.IsEmpty;
+        }
+
+        public async ValueTask CompleteAsync()
+        {
+            await Input.CompleteAsync().ConfigureAwait(false);
+            await Output.CompleteAsync().ConfigureAwait(false);
         }
     }
 

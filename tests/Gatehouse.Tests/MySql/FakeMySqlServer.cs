@@ -133,6 +133,9 @@ internal sealed record FakeGreeting
     public uint ConnectionId { get; init; } = 4242;
 
     public string Version { get; init; } = "8.0.99-fake";
+
+    /// <summary>Bytes sent in the same write as the greeting, right behind it (a server that talks out of turn).</summary>
+    public byte[] Trailer { get; init; } = [];
 }
 
 /// <summary>One accepted connection: packet I/O for the script, and a record of every packet it read.</summary>
@@ -156,7 +159,7 @@ internal sealed class FakeMySqlConnection : IAsyncDisposable
     public ConcurrentQueue<(bool Tls, byte Sequence, byte[] Payload)> Received { get; } = new();
 
     public Task SendGreetingAsync()
-        => WriteAsync(0, MySqlMessages.GreetingPayload(_greeting.Version, _greeting.ConnectionId, _greeting.Scramble, _greeting.Capabilities, _greeting.Plugin));
+        => WriteRawAsync([.. MySqlMessages.Packet(0, MySqlMessages.GreetingPayload(_greeting.Version, _greeting.ConnectionId, _greeting.Scramble, _greeting.Capabilities, _greeting.Plugin)), .. _greeting.Trailer]);
 
     public async Task WriteAsync(byte sequence, byte[] payload)
     {

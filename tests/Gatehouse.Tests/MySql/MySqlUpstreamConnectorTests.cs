@@ -232,6 +232,22 @@ public sealed class MySqlUpstreamConnectorTests : IDisposable
         Assert.True(ServerAcceptsNativePassword(Password, Scramble, response.AuthData));
     }
 
+    [Fact]
+    public async Task Bytes_the_upstream_sends_before_the_tls_handshake_end_the_login()
+    {
+        // They would otherwise be read as the server's first TLS bytes (the CVE-2021-23214 pattern). Here they are
+        // a plaintext OK, as a machine in the middle would inject to skip authentication.
+        await using var server = new FakeMySqlServer(async c => await c.ReadAsync(TimeSpan.FromSeconds(10)),
+            Greeting(AuthPlugins.NativePassword) with { Trailer = MySqlMessages.Packet(2, MySqlMessages.OkPayload()) });
+
+        var ex = await Assert.ThrowsAsync<MySqlUpstreamException>(() => ConnectAsync(Options(server.Port, UpstreamTlsMode.Require)));
+        await server.FirstConnectionDone.WaitAsync(Timeout);
+
+        Assert.Contains("before the TLS handshake", ex.Message, StringComparison.Ordinal);
+        Assert.False(server.Accepted.Single().IsTls);
+        AssertPasswordNeverSent(server);
+    }
+
     [Theory]
     [InlineData(UpstreamTlsMode.Require)]
     [InlineData(UpstreamTlsMode.VerifyFull)]
