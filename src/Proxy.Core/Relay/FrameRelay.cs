@@ -36,6 +36,13 @@ public sealed class FrameRelay
     private bool _pendingIsRow;
     private long _rowsOmitted; // rows omitted since the tap was last handed bytes
 
+    // Small pieces for the tap (masked rows, one at a time) gathered per read and handed over at once: a tap
+    // call per row cost a lock per row. Rented while a read is processed, so an idle session holds none.
+    private const int SmallTap = 1024;
+    private const int TapBatchSize = 32 * 1024;
+    private byte[]? _tapBatch;
+    private int _tapBatched;
+
     private const int MaxPart = 64 * 1024;
 
     // A frame too large to inspect whole, rewritten part by part as its bytes arrive (a huge masked row).
@@ -365,6 +372,11 @@ public sealed class FrameRelay
 
         consumed = stop ?? reader.Position;
         Forward(writer, buffer.Slice(runStart, consumed));
+        if (_tap is not null)
+        {
+            HandOverTapBatch();
+        }
+
         if (_rowsOmitted > 0)
         {
             _tap!.OnRowsOmitted(_direction, _rowsOmitted);
@@ -442,11 +454,50 @@ public sealed class FrameRelay
     {
         if (_rowsOmitted > 0)
         {
+            HandOverTapBatch();
             _tap!.OnRowsOmitted(_direction, _rowsOmitted);
             _rowsOmitted = 0;
         }
 
+        if (bytes.Length <= SmallTap)
+        {
+            _tapBatch ??= ArrayPool<byte>.Shared.Rent(TapBatchSize);
+            if (_tapBatch.Length - _tapBatched < bytes.Length)
+            {
+                HandOverTapBatch();
+                _tapBatch = ArrayPool<byte>.Shared.Rent(TapBatchSize);
+            }
+
+            bytes.CopyTo(_tapBatch.AsSpan(_tapBatched));
+            _tapBatched += bytes.Length;
+            return;
+        }
+
+        HandOverTapBatch();
         _tap!.OnForwarded(_direction, bytes);
+    }
+
+    /// <summary>Hands the gathered small pieces to the tap and returns their buffer.</summary>
+    private void HandOverTapBatch()
+    {
+        if (_tapBatch is not { } batch)
+        {
+            return;
+        }
+
+        _tapBatch = null;
+        try
+        {
+            if (_tapBatched > 0)
+            {
+                _tap!.OnForwarded(_direction, batch.AsSpan(0, _tapBatched));
+            }
+        }
+        finally
+        {
+            _tapBatched = 0;
+            ArrayPool<byte>.Shared.Return(batch);
+        }
     }
 
     private static void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)

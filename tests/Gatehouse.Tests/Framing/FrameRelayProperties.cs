@@ -185,6 +185,28 @@ public sealed class FrameRelayProperties
         }));
     }
 
+    /// <summary>
+    /// Rewritten rows (masked) reach the tap gathered, one call for a read's worth rather than one per row (each
+    /// call costs the recording a lock), in order and byte for byte, with a large piece between them kept in place.
+    /// </summary>
+    [Fact]
+    public void Small_rewritten_rows_reach_the_tap_gathered_per_read_in_order()
+    {
+        var rows = Enumerable.Range(0, 2_000).Select(i => DataRow([$"row {i}", "4000000000000002"])).ToList();
+        rows.Insert(1_000, CommandComplete("SELECT 1000"));
+        rows.Insert(1_001, CopyData(new byte[20_000])); // streamed through untouched: one piece of its own
+        var input = Concat([.. rows]);
+        var tap = new FullTap();
+        var run = InMemoryRelay.RunAsync(Direction.UpstreamToClient, PgFrameDecoder.Backend, new RowRewriter(RowTreatment.Rewrite, upperCase: true), new RelayLimits(),
+            input, [input.Length], 0, PipeScheduler.Inline, TimeSpan.FromSeconds(30), tap).GetAwaiter().GetResult();
+
+        var expected = Concat([.. rows.Select(m => m[0] is (byte)'D' or (byte)'d' ? RowRewriter.UpperCase(m) : m)]);
+        Assert.Equal(SessionEndReason.UpstreamClosed, run.Outcome.Reason);
+        Assert.Equal(expected, run.Output);
+        Assert.Equal(expected, tap.Bytes.ToArray());
+        Assert.InRange(tap.Calls, 1, input.Length / 4096 + 8); // about one per read and per 32 KiB gathered, not one per row
+    }
+
     private const int PartsAbove = 64;
 
     private static RelayLimits Limits(RowTreatment rows) => rows == RowTreatment.Parts ? new RelayLimits { MaxInspectedFrame = PartsAbove } : new RelayLimits();
@@ -241,9 +263,15 @@ public sealed class FrameRelayProperties
     {
         public List<byte> Bytes { get; } = [];
 
+        public int Calls { get; private set; }
+
         public bool RecordsRows => true;
 
-        public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes) => Bytes.AddRange(bytes);
+        public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes)
+        {
+            Calls++;
+            Bytes.AddRange(bytes);
+        }
 
         public void OnRowsOmitted(Direction direction, long rows) => Assert.Fail("a tap that records rows was told of omitted rows");
 
