@@ -1,3 +1,8 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -42,7 +47,70 @@ public static class ValueMasker
     }
 
     private static int WritePartial(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
-        => System.Text.Ascii.IsValid(value) ? WritePartialAscii(value, keep, destination) : WritePartialRunes(value, keep, destination);
+    {
+        if (value.Length <= Vector256<byte>.Count && Avx2.IsSupported && TryWritePartialShort(value, keep, destination))
+        {
+            return value.Length;
+        }
+
+        return System.Text.Ascii.IsValid(value) ? WritePartialAscii(value, keep, destination) : WritePartialRunes(value, keep, destination);
+    }
+
+    /// <summary>
+    /// <see cref="WritePartialAscii"/> for a value of up to 32 bytes (a card number, a phone number, most e-mail
+    /// addresses), all its bytes classified at once: one bit per byte says letter or digit, one says never shown,
+    /// the first (letters and digits − keep) of the former join the latter, and those bytes become '*'. False,
+    /// with nothing written, when the value is not ASCII (the rune path then decides).
+    /// </summary>
+    internal static bool TryWritePartialShort(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
+    {
+        var x = default(Vector256<byte>);
+        value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
+        if (x.ExtractMostSignificantBits() != 0)
+        {
+            return false; // a byte of 0x80 or more: not ASCII (the padding is zeros)
+        }
+
+        var inValue = value.Length == 32 ? uint.MaxValue : (1u << value.Length) - 1;
+        var digit = Vector256.LessThanOrEqual(x - Vector256.Create((byte)'0'), Vector256.Create((byte)9));
+        var letter = Vector256.LessThanOrEqual((x | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)25));
+        var shown = Vector256.LessThan(x - Vector256.Create((byte)0x20), Vector256.Create((byte)0x5F)) // printable
+            | Vector256.LessThanOrEqual(x - Vector256.Create((byte)0x09), Vector256.Create((byte)4)); // tab to carriage return
+        var alphanumeric = (digit | letter).ExtractMostSignificantBits() & inValue;
+        var star = ~shown.ExtractMostSignificantBits() & inValue;
+        var hide = BitOperations.PopCount(alphanumeric) - keep;
+        if (hide > 0)
+        {
+            star |= hide >= 32 ? alphanumeric : Bmi2.IsSupported ? Bmi2.ParallelBitDeposit((1u << hide) - 1, alphanumeric) : LowestSetBits(alphanumeric, hide);
+        }
+
+        // Each byte takes its bit of `star`: the 4 bytes of the mask broadcast, byte i picking mask byte i / 8
+        // (within each 128-bit lane, where AVX2's byte shuffle works), then tested against bit i % 8.
+        var spread = Avx2.Shuffle(Vector256.Create(star).AsByte(), SpreadIndices);
+        var masked = Vector256.Equals(spread & BitOfByte, BitOfByte);
+        var result = Vector256.ConditionalSelect(masked, Vector256.Create((byte)'*'), x);
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<byte>, byte>(ref result), value.Length).CopyTo(destination);
+        return true;
+    }
+
+    private static readonly Vector256<byte> SpreadIndices = Vector256.Create(
+        (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+
+    private static readonly Vector256<byte> BitOfByte = Vector256.Create(
+        (byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+
+    /// <summary>The lowest <paramref name="count"/> set bits of <paramref name="bits"/> (what BMI2's PDEP gives at once).</summary>
+    internal static uint LowestSetBits(uint bits, int count)
+    {
+        var lowest = 0u;
+        for (; count > 0 && bits != 0; count--)
+        {
+            lowest |= bits & (0u - bits);
+            bits &= bits - 1;
+        }
+
+        return lowest;
+    }
 
     /// <summary>
     /// <see cref="WritePartialRunes"/> for ASCII text (card numbers, most personal data), byte by byte: the same
