@@ -48,18 +48,23 @@ internal sealed class MySqlFrameDecoder : IFrameDecoder
     /// <summary>The sequence id the answer to the last whole command starts at (client decoder).</summary>
     private byte ResponseStart => (byte)Volatile.Read(ref _responseStart);
 
+    public int MaxHeaderLength => 5;
+
     public FrameStatus TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header, out string? error)
+        => FrameHeaders.Read(this, buffer, out header, out error);
+
+    /// <summary>The header at the start of <paramref name="buffer"/>: 4 bytes, and the packet's first (its type) unless it continues one.</summary>
+    public FrameStatus TryReadHeader(ReadOnlySpan<byte> buffer, out FrameHeader header, out string? error)
     {
         header = default;
         error = null;
-        Span<byte> head = stackalloc byte[5];
-        var available = (int)Math.Min(buffer.Length, 5);
+        var head = buffer.Length > 5 ? buffer[..5] : buffer;
+        var available = head.Length;
         if (available < 4)
         {
             return FrameStatus.Incomplete;
         }
 
-        buffer.Slice(0, available).CopyTo(head);
         var length = head[0] | (head[1] << 8) | (head[2] << 16);
         var sequence = head[3];
         byte type;

@@ -61,28 +61,22 @@ internal sealed class PgFrameDecoder : IFrameDecoder
 
     private void Allow(FrontendCode code, int max) => _maxLength[(byte)code] = max;
 
+    public int MaxHeaderLength => 5;
+
     public FrameStatus TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header, out string? error)
+        => FrameHeaders.Read(this, buffer, out header, out error);
+
+    public FrameStatus TryReadHeader(ReadOnlySpan<byte> buffer, out FrameHeader header, out string? error)
     {
         header = default;
         error = null;
-        scoped ReadOnlySpan<byte> head;
-        Span<byte> scratch = stackalloc byte[5];
-        if (buffer.FirstSpan.Length >= 5)
-        {
-            head = buffer.FirstSpan[..5];
-        }
-        else if (buffer.Length >= 5)
-        {
-            buffer.Slice(0, 5).CopyTo(scratch);
-            head = scratch;
-        }
-        else
+        if (buffer.Length < 5)
         {
             return FrameStatus.Incomplete;
         }
 
-        var type = head[0];
-        var length = BinaryPrimitives.ReadInt32BigEndian(head[1..]);
+        var type = buffer[0];
+        var length = BinaryPrimitives.ReadInt32BigEndian(buffer[1..]);
         var max = _maxLength[type];
         if (max == 0)
         {

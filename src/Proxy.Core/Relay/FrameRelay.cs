@@ -251,7 +251,10 @@ public sealed class FrameRelay
             }
             else
             {
-                var status = _decoder.TryReadHeader(reader.UnreadSequence, out header, out var error);
+                var unread = reader.UnreadSpan;
+                var status = unread.Length >= _decoder.MaxHeaderLength
+                    ? _decoder.TryReadHeader(unread, out header, out var error)
+                    : _decoder.TryReadHeader(reader.UnreadSequence, out header, out error);
                 if (status == FrameStatus.Incomplete)
                 {
                     break;
@@ -317,7 +320,7 @@ public sealed class FrameRelay
                 break;
             }
 
-            var frame = reader.UnreadSequence.Slice(0, header.TotalLength);
+            var frame = buffer.Slice(reader.Position, header.TotalLength);
             _forwardScratch.ResetWrittenCount();
             var decision = _rewriter.OnFrame(_direction, header, frame, _context);
             if (decision.Action == RewriteAction.Hold)
@@ -336,7 +339,7 @@ public sealed class FrameRelay
             if (isRow && decision.Action is RewriteAction.Pass or RewriteAction.Replace)
             {
                 // A row (masked or not) goes out without reaching the tap.
-                Forward(writer, buffer.Slice(runStart, frameStart));
+                ForwardRun(writer, buffer, runStart, frameStart);
                 writer.Write(_forwardScratch.WrittenSpan);
                 if (decision.Action == RewriteAction.Pass)
                 {
@@ -349,7 +352,7 @@ public sealed class FrameRelay
             else if (_forwardScratch.WrittenCount > 0 || decision.Action != RewriteAction.Pass)
             {
                 // Whatever the rewriter wrote goes out before (Pass) or instead of (Replace/Drop) the frame.
-                Forward(writer, buffer.Slice(runStart, frameStart));
+                ForwardRun(writer, buffer, runStart, frameStart);
                 writer.Write(_forwardScratch.WrittenSpan);
                 if (_tap is not null)
                 {
@@ -434,6 +437,15 @@ public sealed class FrameRelay
         {
             _forwardScratch = new ArrayBufferWriter<byte>(256);
             _context.Forward = _forwardScratch;
+        }
+    }
+
+    /// <summary><see cref="Forward"/> of the bytes from <paramref name="start"/> to <paramref name="end"/>; none (no slicing) between frames rewritten one after another.</summary>
+    private void ForwardRun(PipeWriter writer, in ReadOnlySequence<byte> buffer, SequencePosition start, SequencePosition end)
+    {
+        if (!start.Equals(end))
+        {
+            Forward(writer, buffer.Slice(start, end));
         }
     }
 
