@@ -87,13 +87,19 @@ internal sealed class MySqlPacketWriter
     {
         var payload = _payload.WrittenSpan;
         var span = output.GetSpan(4 + payload.Length);
-        span[0] = (byte)payload.Length;
-        span[1] = (byte)(payload.Length >> 8);
-        span[2] = (byte)(payload.Length >> 16);
-        span[3] = sequence;
+        Header(span, payload.Length, sequence);
         payload.CopyTo(span[4..]);
         output.Advance(4 + payload.Length);
         _payload.ResetWrittenCount();
+    }
+
+    /// <summary>A packet's 4-byte header: the payload's length (3 bytes, little-endian) and the sequence id.</summary>
+    public static void Header(Span<byte> destination, int payloadLength, byte sequence)
+    {
+        destination[3] = sequence;
+        destination[0] = (byte)payloadLength;
+        destination[1] = (byte)(payloadLength >> 8);
+        destination[2] = (byte)(payloadLength >> 16);
     }
 
     /// <summary>ERR packet (protocol 4.1 form with SQLSTATE).</summary>

@@ -9,7 +9,6 @@ namespace Gatehouse.Protocols.Postgres;
 /// </summary>
 internal ref struct PgSpanReader
 {
-    private static readonly UTF8Encoding Utf8 = new(false, true);
     private readonly ReadOnlySpan<byte> _span;
     private int _at;
 
@@ -64,22 +63,27 @@ internal ref struct PgSpanReader
     /// <summary>Reads a null-terminated UTF-8 string; fails on a missing terminator or invalid UTF-8.</summary>
     public bool TryReadCString(out string value)
     {
-        value = string.Empty;
+        if (!TryReadCStringUtf8(out var utf8))
+        {
+            value = string.Empty;
+            return false;
+        }
+
+        value = Encoding.UTF8.GetString(utf8);
+        return true;
+    }
+
+    /// <summary><see cref="TryReadCString"/> without making a string: the text's bytes, checked to be UTF-8.</summary>
+    public bool TryReadCStringUtf8(out ReadOnlySpan<byte> value)
+    {
+        value = default;
         var end = _span[_at..].IndexOf((byte)0);
-        if (end < 0)
+        if (end < 0 || !System.Text.Unicode.Utf8.IsValid(_span.Slice(_at, end)))
         {
             return false;
         }
 
-        try
-        {
-            value = Utf8.GetString(_span.Slice(_at, end));
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
-
+        value = _span.Slice(_at, end);
         _at += end + 1;
         return true;
     }

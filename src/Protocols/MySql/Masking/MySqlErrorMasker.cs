@@ -54,10 +54,7 @@ internal static class MySqlErrorMasker
         }
 
         var span = output.GetSpan(4 + length);
-        span[0] = (byte)length;
-        span[1] = (byte)(length >> 8);
-        span[2] = (byte)(length >> 16);
-        span[3] = sequence;
+        MySqlPacketWriter.Header(span, length, sequence);
         span[4] = 0xFF;
         BinaryPrimitives.WriteUInt16LittleEndian(span[5..], code);
         span[7] = (byte)'#';

@@ -156,11 +156,7 @@ internal sealed class MySqlRowMasker(MaskingSession masking, MaskingCounter coun
         payload[from..].CopyTo(span[written..]);
         written += payload.Length - from;
 
-        var rowLength = written - 4;
-        span[0] = (byte)rowLength;
-        span[1] = (byte)(rowLength >> 8);
-        span[2] = (byte)(rowLength >> 16);
-        span[3] = sequence;
+        MySqlPacketWriter.Header(span, written - 4, sequence);
         output.Advance(written);
         rewritten = true;
         return null;

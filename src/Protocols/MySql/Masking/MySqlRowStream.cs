@@ -430,10 +430,7 @@ internal sealed class MySqlRowStream(MySqlRowMasker rows, long valueLimit)
     private void WritePacket(IBufferWriter<byte> output)
     {
         var span = output.GetSpan(4 + _filled);
-        span[0] = (byte)_filled;
-        span[1] = (byte)(_filled >> 8);
-        span[2] = (byte)(_filled >> 16);
-        span[3] = _sequence++;
+        MySqlPacketWriter.Header(span, _filled, _sequence++);
         _out.AsSpan(0, _filled).CopyTo(span[4..]);
         output.Advance(4 + _filled);
         _filled = 0;

@@ -22,19 +22,15 @@ internal static class PgServerMessageMasker
     public static RewriteDecision Mask(byte type, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
         // First the SQLSTATE, wherever its field stands: it decides how the texts before it are judged.
-        var sqlState = ReadOnlySpan<byte>.Empty;
-        var fields = new FieldReader(body);
-        while (fields.Next(out var code, out var value))
+        scoped var sqlState = ReadOnlySpan<byte>.Empty;
+        var reader = new PgSpanReader(body);
+        Field read;
+        while ((read = NextField(ref reader, out var code, out var value)) == Field.Read)
         {
-            if (!System.Text.Unicode.Utf8.IsValid(value))
-            {
-                return Malformed("error or notice");
-            }
-
             sqlState = code == (byte)'C' ? value : sqlState;
         }
 
-        if (!fields.AtEnd)
+        if (read == Field.Malformed)
         {
             return Malformed("error or notice");
         }
@@ -43,7 +39,7 @@ internal static class PgServerMessageMasker
         var integrityError = sqlState.StartsWith("23"u8);
         var length = 4 + 1;
         var changed = false;
-        for (fields = new FieldReader(body); fields.Next(out var code, out var value);)
+        for (reader = new PgSpanReader(body); NextField(ref reader, out var code, out var value) == Field.Read;)
         {
             var verdict = Judge(code, value, dataError, integrityError);
             changed |= verdict != Verdict.Keep;
@@ -60,7 +56,7 @@ internal static class PgServerMessageMasker
         span[0] = type;
         BinaryPrimitives.WriteInt32BigEndian(span[1..], length);
         var at = 5;
-        for (fields = new FieldReader(body); fields.Next(out var code, out var value);)
+        for (reader = new PgSpanReader(body); NextField(ref reader, out var code, out var value) == Field.Read;)
         {
             span[at++] = code;
             at += Write(value, Judge(code, value, dataError, integrityError), Quote, span[at..]);
@@ -78,16 +74,8 @@ internal static class PgServerMessageMasker
     /// </summary>
     public static RewriteDecision MaskNotification(ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        var channelEnd = body.Length < 4 ? -1 : body[4..].IndexOf((byte)0);
-        var payloadEnd = channelEnd < 0 ? -1 : body[(5 + channelEnd)..].IndexOf((byte)0);
-        if (payloadEnd < 0)
-        {
-            return Malformed("NotificationResponse");
-        }
-
-        var channel = body.Slice(4, channelEnd);
-        var payload = body.Slice(5 + channelEnd, payloadEnd);
-        if (!System.Text.Unicode.Utf8.IsValid(channel) || !System.Text.Unicode.Utf8.IsValid(payload))
+        var reader = new PgSpanReader(body);
+        if (!reader.TryReadInt32(out _) || !reader.TryReadCStringUtf8(out var channel) || !reader.TryReadCStringUtf8(out var payload))
         {
             return Malformed("NotificationResponse");
         }
@@ -121,28 +109,22 @@ internal static class PgServerMessageMasker
         _ => Verdict.Keep, // severity, code, position, file, line, routine, and names of objects
     };
 
-    /// <summary>The fields of an ErrorResponse or NoticeResponse body: a code byte and a NUL-terminated UTF-8 text each, then a zero.</summary>
-    private ref struct FieldReader(ReadOnlySpan<byte> body)
+    private enum Field : byte
     {
-        private ReadOnlySpan<byte> _rest = body;
+        Read,
+        End,
+        Malformed,
+    }
 
-        /// <summary>Whether the fields read so far ended at the final zero (anything after it is ignored, as before).</summary>
-        public readonly bool AtEnd => !_rest.IsEmpty && _rest[0] == 0;
-
-        /// <summary>The next field; false at the final zero and at anything malformed (<see cref="AtEnd"/> tells them apart).</summary>
-        public bool Next(out byte code, out ReadOnlySpan<byte> value)
+    /// <summary>The next field of an ErrorResponse or NoticeResponse body (a code byte and a NUL-terminated UTF-8 text), or its final zero.</summary>
+    private static Field NextField(ref PgSpanReader reader, out byte code, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        if (!reader.TryReadByte(out code))
         {
-            value = default;
-            code = _rest.IsEmpty ? (byte)0 : _rest[0];
-            var end = code == 0 ? -1 : _rest[1..].IndexOf((byte)0);
-            if (end < 0)
-            {
-                return false;
-            }
-
-            value = _rest.Slice(1, end);
-            _rest = _rest[(end + 2)..];
-            return true;
+            return Field.Malformed;
         }
+
+        return code == 0 ? Field.End : reader.TryReadCStringUtf8(out value) ? Field.Read : Field.Malformed;
     }
 }
