@@ -44,6 +44,8 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
 
     public void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes) => StageOf(direction).Add(bytes);
 
+    public void OnForwardedPooled(Direction direction, byte[] pooled, int length) => StageOf(direction).AddPooled(pooled, length);
+
     public bool RecordsRows => results == ResultRecording.Full;
 
     public void OnRowsOmitted(Direction direction, long rows)
@@ -120,6 +122,32 @@ public sealed class SessionRecording(Recorder recorder, Guid session, ResultReco
                         FlushData();
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Add"/> for bytes in a pooled array the stage now owns: with nothing pending (a read's masked rows,
+        /// gathered by the relay) the array becomes the pending data as it is, so its bytes are not copied again.
+        /// </summary>
+        public void AddPooled(byte[] pooled, int length)
+        {
+            lock (_lock)
+            {
+                if (_pending is null && length <= RecordHeader.MaxPayload)
+                {
+                    _pending = pooled;
+                    _pendingLength = length;
+                    return;
+                }
+            }
+
+            try
+            {
+                Add(pooled.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
             }
         }
 

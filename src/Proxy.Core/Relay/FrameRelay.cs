@@ -197,7 +197,7 @@ public sealed class FrameRelay
                 if (_streamIsRow)
                 {
                     var rowPart = reader.Position;
-                    Forward(writer, buffer.Slice(runStart, rowPart));
+                    ForwardRun(writer, buffer, runStart, rowPart);
                     reader.Advance(take);
                     WriteRun(writer, buffer.Slice(rowPart, reader.Position));
                     runStart = reader.Position;
@@ -275,7 +275,7 @@ public sealed class FrameRelay
                     var available = Math.Min(header.TotalLength, reader.Remaining);
                     if (isRow)
                     {
-                        Forward(writer, buffer.Slice(runStart, frameStart));
+                        ForwardRun(writer, buffer, runStart, frameStart);
                         reader.Advance(available);
                         WriteRun(writer, buffer.Slice(frameStart, reader.Position));
                         runStart = reader.Position;
@@ -294,7 +294,7 @@ public sealed class FrameRelay
 
             if (header.TotalLength > _limits.MaxInspectedFrame && _rewriter.CanRewriteInParts(_direction, header))
             {
-                Forward(writer, buffer.Slice(runStart, frameStart));
+                ForwardRun(writer, buffer, runStart, frameStart);
                 runStart = frameStart;
                 _partHeader = header;
                 _partRemaining = header.TotalLength;
@@ -326,7 +326,7 @@ public sealed class FrameRelay
             if (decision.Action == RewriteAction.Hold)
             {
                 frames--;
-                Forward(writer, buffer.Slice(runStart, frameStart));
+                ForwardRun(writer, buffer, runStart, frameStart);
                 runStart = frameStart;
                 _hold = decision.HoldUntil ?? Task.CompletedTask;
                 _pendingHeader = header;
@@ -374,7 +374,7 @@ public sealed class FrameRelay
         }
 
         consumed = stop ?? reader.Position;
-        Forward(writer, buffer.Slice(runStart, consumed));
+        ForwardRun(writer, buffer, runStart, consumed);
         if (_tap is not null)
         {
             HandOverTapBatch();
@@ -440,7 +440,7 @@ public sealed class FrameRelay
         }
     }
 
-    /// <summary><see cref="Forward"/> of the bytes from <paramref name="start"/> to <paramref name="end"/>; none (no slicing) between frames rewritten one after another.</summary>
+    /// <summary><see cref="Forward"/> of the bytes from <paramref name="start"/> to <paramref name="end"/>; no slicing when there are none (between frames rewritten or omitted one after another).</summary>
     private void ForwardRun(PipeWriter writer, in ReadOnlySequence<byte> buffer, SequencePosition start, SequencePosition end)
     {
         if (!start.Equals(end))
@@ -489,7 +489,7 @@ public sealed class FrameRelay
         _tap!.OnForwarded(_direction, bytes);
     }
 
-    /// <summary>Hands the gathered small pieces to the tap and returns their buffer.</summary>
+    /// <summary>Hands the gathered small pieces to the tap with their buffer, which the tap keeps or returns to the pool.</summary>
     private void HandOverTapBatch()
     {
         if (_tapBatch is not { } batch)
@@ -497,19 +497,16 @@ public sealed class FrameRelay
             return;
         }
 
+        var length = _tapBatched;
         _tapBatch = null;
-        try
+        _tapBatched = 0;
+        if (length == 0)
         {
-            if (_tapBatched > 0)
-            {
-                _tap!.OnForwarded(_direction, batch.AsSpan(0, _tapBatched));
-            }
-        }
-        finally
-        {
-            _tapBatched = 0;
             ArrayPool<byte>.Shared.Return(batch);
+            return;
         }
+
+        _tap!.OnForwardedPooled(_direction, batch, length);
     }
 
     private static void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)

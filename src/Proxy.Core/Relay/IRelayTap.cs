@@ -12,6 +12,23 @@ public interface IRelayTap
     void OnForwarded(Direction direction, ReadOnlySpan<byte> bytes);
 
     /// <summary>
+    /// <see cref="OnForwarded"/> for the first <paramref name="length"/> bytes of an array from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, which the tap now owns: it may keep the array instead of
+    /// copying it, and returns it to the pool when done.
+    /// </summary>
+    void OnForwardedPooled(Direction direction, byte[] pooled, int length)
+    {
+        try
+        {
+            OnForwarded(direction, pooled.AsSpan(0, length));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+
+    /// <summary>
     /// Called before the bytes handed over for <paramref name="direction"/> are flushed; they go out only when
     /// it completes. Throws <see cref="Recording.RecordingUnavailableException"/> when they must not go out.
     /// </summary>

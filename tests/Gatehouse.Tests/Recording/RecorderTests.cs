@@ -23,16 +23,36 @@ public sealed class RecorderTests : IDisposable
         return new Recorder(writer, time ?? TimeProvider.System, capacity);
     }
 
+    /// <summary>A recorder on full-size segments and one session's recording on it.</summary>
+    private (Recorder Recorder, SessionRecording Recording, Guid Session) StartSession()
+    {
+        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        writer.Open();
+        var recorder = new Recorder(writer, TimeProvider.System);
+        var session = Guid.NewGuid();
+        return (recorder, new SessionRecording(recorder, session), session);
+    }
+
+    /// <summary>The kind and payload of every record of <paramref name="session"/> in the store, in order.</summary>
+    private List<(RecordKind Kind, byte[] Payload)> RecordsOf(Guid session)
+    {
+        var records = new List<(RecordKind Kind, byte[] Payload)>();
+        foreach (var number in _kit.Store.List())
+        {
+            var data = _kit.Store.ReadAll(number);
+            records.AddRange(SegmentScan.Read(number, data, RecordingTestKit.Key).Records.Where(r => r.Header.Session == session)
+                .Select(r => (r.Header.Kind, data.AsSpan(r.PayloadOffset, (int)r.Header.Length).ToArray())));
+        }
+
+        return records;
+    }
+
     [Fact]
     public async Task A_sessions_forwarded_bytes_become_records_whole_in_order_split_only_at_the_payload_cap()
     {
         // The stage rents one array per record and grows it as reads arrive (4 KiB first): pieces of every size,
         // a decision between them, and a read past the 64 MiB record cap must come back byte for byte.
-        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
-        writer.Open();
-        var recorder = new Recorder(writer, TimeProvider.System);
-        var session = Guid.NewGuid();
-        var recording = new SessionRecording(recorder, session);
+        var (recorder, recording, session) = StartSession();
         var random = new Random(7);
         byte[] Piece(int length)
         {
@@ -58,18 +78,40 @@ public sealed class RecorderTests : IDisposable
         await recording.CommitAsync(Direction.UpstreamToClient, CancellationToken.None);
         await recorder.DisposeAsync();
 
-        var records = new List<(RecordKind Kind, byte[] Payload)>();
-        foreach (var number in _kit.Store.List())
-        {
-            var data = _kit.Store.ReadAll(number);
-            records.AddRange(SegmentScan.Read(number, data, RecordingTestKit.Key).Records.Where(r => r.Header.Session == session)
-                .Select(r => (r.Header.Kind, data.AsSpan(r.PayloadOffset, (int)r.Header.Length).ToArray())));
-        }
+        var records = RecordsOf(session);
 
         Assert.Equal([RecordKind.Decision, RecordKind.Statement, RecordKind.Result, RecordKind.Result], records.Select(r => r.Kind));
         Assert.Equal(statement, records[1].Payload);
         Assert.Equal([.. first, .. huge.AsSpan(0, RecordHeader.MaxPayload - first.Count)], records[2].Payload);
         Assert.Equal(huge.AsSpan(RecordHeader.MaxPayload - first.Count).ToArray(), records[3].Payload);
+    }
+
+    [Fact]
+    public async Task Pooled_pieces_come_back_in_order_whether_kept_as_the_pending_record_or_copied_behind_it()
+    {
+        // The relay hands a read's masked rows over in a pooled array: the stage keeps that array (no copy) when it
+        // holds nothing yet, appends to it what follows, and copies a pooled piece that comes after other bytes.
+        var (recorder, recording, session) = StartSession();
+        byte[] Pooled(byte fill, int length)
+        {
+            var array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            array.AsSpan(0, length).Fill(fill);
+            return array;
+        }
+
+        recording.OnForwardedPooled(Direction.UpstreamToClient, Pooled(1, 3000), 3000); // kept
+        recording.OnForwarded(Direction.UpstreamToClient, Enumerable.Repeat((byte)2, 40_000).ToArray()); // appended, the array grown
+        recording.OnForwardedPooled(Direction.UpstreamToClient, Pooled(3, 500), 500); // copied behind
+        await recording.CommitAsync(Direction.UpstreamToClient, CancellationToken.None);
+        recording.OnForwardedPooled(Direction.UpstreamToClient, Pooled(4, 10), 10); // the next read's: kept again
+        await recording.CommitAsync(Direction.UpstreamToClient, CancellationToken.None);
+        await recorder.DisposeAsync();
+
+        var results = RecordsOf(session).Select(r => r.Payload).ToList();
+
+        Assert.Equal(2, results.Count);
+        Assert.Equal([.. Enumerable.Repeat((byte)1, 3000), .. Enumerable.Repeat((byte)2, 40_000), .. Enumerable.Repeat((byte)3, 500)], results[0]);
+        Assert.Equal(Enumerable.Repeat((byte)4, 10), results[1]);
     }
 
     [Fact]
