@@ -48,7 +48,7 @@ public static class ValueMasker
 
     private static int WritePartial(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
     {
-        if (value.Length <= Vector256<byte>.Count && Avx2.IsSupported && TryWritePartialShort(value, keep, destination))
+        if (value.Length <= Vector256<byte>.Count && TryWritePartialShort(value, keep, destination))
         {
             return value.Length;
         }
@@ -60,10 +60,15 @@ public static class ValueMasker
     /// <see cref="WritePartialAscii"/> for a value of up to 32 bytes (a card number, a phone number, most e-mail
     /// addresses), all its bytes classified at once: one bit per byte says letter or digit, one says never shown,
     /// the first (letters and digits − keep) of the former join the latter, and those bytes become '*'. False,
-    /// with nothing written, when the value is not ASCII (the rune path then decides).
+    /// with nothing written, when the value is not ASCII (the rune path then decides) or the CPU lacks AVX2.
     /// </summary>
     internal static bool TryWritePartialShort(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
     {
+        if (!Avx2.IsSupported)
+        {
+            return false;
+        }
+
         var x = default(Vector256<byte>);
         value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
         if (x.ExtractMostSignificantBits() != 0)
