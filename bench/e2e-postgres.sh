@@ -258,11 +258,6 @@ for kind in copy select masked; do
 done
 
 # ---------------------------------------------------------------------------------------------- idle sessions
-if [[ "${RECORDING:-1}" != 0 ]]; then
-    # The recording's indexer keeps its segment buffer (up to 64 MiB) for 10 s after the last segment it read
-    # (NativeSegment.KeepFor): let the streams' buffer go before resident memory is measured, not during it.
-    sleep 11
-fi
 log "idle sessions: $IDLE_WARMUP warm-up, then $IDLE_SESSIONS measured (RSS of pid $GW_PID)"
 IDLE_KIB="ERR"
 IDLE_DETAIL=""

@@ -26,7 +26,15 @@ internal sealed record IndexLimits(int MaxTexts, int MaxTextBytes, int MaxPendin
 /// </summary>
 internal static class SegmentIndexBuilder
 {
+    /// <summary>The kinds of record whose payloads an index is built from; of the others it needs only the headers.</summary>
+    public static bool ReadsPayloadOf(RecordKind kind) => kind is RecordKind.SessionStart or RecordKind.SessionEnd or RecordKind.Statement;
+
+    /// <summary>The index of a segment read whole (<c>gatehouse sessions</c> reading a segment without one).</summary>
     public static SegmentIndexContent Build(long number, ReadOnlyMemory<byte> data, IReadOnlyList<SegmentRecord> records, IReadOnlyList<OpenSession>? before, IndexLimits limits)
+        => Build(number, [.. records.Select(r => new WalkedRecord(r.Header, r.Offset, data.Slice(r.PayloadOffset, (int)r.Header.Length)))], before, limits);
+
+    /// <summary>The index of a segment's records, with at least the payloads <see cref="ReadsPayloadOf"/> names.</summary>
+    public static SegmentIndexContent Build(long number, IReadOnlyList<WalkedRecord> records, IReadOnlyList<OpenSession>? before, IndexLimits limits)
     {
         var carried = before?.ToDictionary(o => o.Session) ?? new Dictionary<Guid, OpenSession>();
         var sessions = new Dictionary<Guid, SessionReader>();
@@ -53,7 +61,7 @@ internal static class SegmentIndexBuilder
                 order.Add(session);
             }
 
-            session.Add(header, data.Slice(record.PayloadOffset, (int)header.Length));
+            session.Add(header, record.Payload);
         }
 
         IReadOnlyList<OpenSession> stillOpen = recovered

@@ -16,22 +16,24 @@ internal sealed class SegmentIndexWriter(ISegmentStore store, byte[] key, IndexL
     {
         // Only a segment whose tail shows its seal is read: an open one is still growing (and its zeros laid down
         // ahead are cut before sealing), so its index would be out of date at once.
-        if (!SealCheck.TryRead(store, number, key, out _, out _, out _))
+        if (!SealCheck.TryRead(store, number, key, out var previousSeal, out var seal, out var count))
         {
             return false;
         }
 
-        using var segment = store.Open(number); // native memory, not the heap: a sealed segment is up to 64 MiB
-        var data = segment.Memory;
-        // Records framed and CRC-checked, the seal checked, the chain not hashed again: an index is derived data, and
-        // whether the records still match the chain is what `gatehouse verify` answers for the segment itself.
-        var scan = SegmentScan.Read(number, data.Span, key, recomputeChain: false);
-        if (scan.Seal is not { } seal)
+        // Headers walked, the payloads an index reads CRC-checked, result bytes skipped: an index is derived data,
+        // and whether every record still matches the chain is what `gatehouse verify` answers for the segment.
+        List<WalkedRecord>? records;
+        using (var source = store.OpenSource(number))
         {
-            return false;
+            if (!SegmentWalk.TryRead(source, SegmentIndexBuilder.ReadsPayloadOf, out records, out _) || records.Count != count
+                || records[^1].Header.Kind != RecordKind.Seal)
+            {
+                return false; // damaged since the seal was checked, or not framed as the seal says: verify reports it
+            }
         }
 
-        var content = SegmentIndexBuilder.Build(number, data, scan.Records, OpenBefore(number, scan.PreviousSeal), limits ?? IndexLimits.File);
+        var content = SegmentIndexBuilder.Build(number, records, OpenBefore(number, previousSeal), limits ?? IndexLimits.File);
         _last = (number, content.Open); // even if the write below fails: the next index can still go on from it
         store.WriteIndex(number, SegmentIndex.Create(key, seal, content));
         store.ForgetCached(number); // read back for the last time in the gateway's life (see DirectorySegmentStore.ForgetCached)

@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace Gatehouse.Proxy.Core.Recording;
 
 /// <summary>
-/// A segment read whole into native memory instead of a heap array: the gateway indexes each segment it seals
-/// (up to 64 MiB), and a managed copy of that size would stay in the large object heap until a full collection,
-/// which an allocation-free relay rarely triggers. Native memory goes back when this is disposed.
+/// A segment read whole into native memory instead of a heap array, for <c>gatehouse verify</c> and
+/// <c>sessions</c>, which read segments of up to 64 MiB one after another: a managed copy of that size would stay
+/// in the large object heap until a full collection. Native memory goes back when this is disposed. (The
+/// gateway's own indexer reads no segment whole: it walks the headers, see <see cref="SegmentWalk"/>.)
 /// Not a memory map: a mapped file that someone else cuts short kills the process (SIGBUS) when its lost pages
 /// are read, and `verify` must report such a file, not die on it. A copy holds what was there when it was read.
 /// The buffer is kept for the next segment a while after this is disposed (see <see cref="Park"/>).
@@ -14,9 +15,8 @@ namespace Gatehouse.Proxy.Core.Recording;
 internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
 {
     /// <summary>
-    /// How long a buffer waits for the next segment before it goes back to the system: a stream fast enough for
-    /// recording's CPU to matter seals a 64 MiB segment every few seconds (bench/e2e-postgres.sh waits this long
-    /// before it measures idle memory).
+    /// How long a buffer waits for the next segment before it goes back to the system: long enough for a reader
+    /// going through the segments one after another, short enough not to hold 64 MiB for good.
     /// </summary>
     internal static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(10);
 
@@ -116,8 +116,8 @@ internal sealed unsafe partial class NativeSegment : MemoryManager<byte>
     /// <summary>
     /// Keeps <paramref name="buffer"/> for the next segment, for <see cref="KeepFor"/>. Fresh pages are what a
     /// read into new memory mostly costs (the kernel zeroes each, and on a VM the host may have to back it
-    /// first): the gateway seals a segment every few seconds while a stream is recorded, and a new 64 MiB
-    /// buffer for each made the indexing a tenth of the gateway's CPU. Only one is kept; another is freed.
+    /// first): a new 64 MiB buffer for each segment made reading them back a tenth of the gateway's CPU when
+    /// its indexer still read them whole. Only one is kept; another is freed.
     /// </summary>
     private static void Park(Buffer buffer)
     {

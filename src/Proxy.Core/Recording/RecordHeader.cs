@@ -48,6 +48,36 @@ public readonly record struct RecordHeader(uint Length, RecordKind Kind, RecordD
     /// <summary>Reads the header at the start of <paramref name="data"/>; false with why when it is short, torn or corrupt.</summary>
     public static bool TryRead(ReadOnlySpan<byte> data, out RecordHeader header, out string? problem)
     {
+        if (!TryReadFields(data, out header, out problem))
+        {
+            return false;
+        }
+
+        if (data.Length - Size < header.Length)
+        {
+            problem = $"the record claims {header.Length} payload bytes, {data.Length - Size} remain";
+            header = default;
+            return false;
+        }
+
+        var crc = ~Crc32C.Append(Crc32C.Append(~0u, data[..CrcOffset]), data.Slice(Size, (int)header.Length));
+        if (crc != BinaryPrimitives.ReadUInt32LittleEndian(data[CrcOffset..]))
+        {
+            problem = "CRC-32C mismatch";
+            header = default;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the header's fields without the CRC check, which needs the payload: for walking a segment record by
+    /// record (<see cref="SegmentWalk"/>) where most payloads are skipped. False with why when it is short or its
+    /// length is impossible.
+    /// </summary>
+    public static bool TryReadFields(ReadOnlySpan<byte> data, out RecordHeader header, out string? problem)
+    {
         header = default;
         if (data.Length < Size)
         {
@@ -59,19 +89,6 @@ public readonly record struct RecordHeader(uint Length, RecordKind Kind, RecordD
         if (length > MaxPayload)
         {
             problem = $"record length {length} exceeds {MaxPayload}";
-            return false;
-        }
-
-        if (data.Length - Size < length)
-        {
-            problem = $"the record claims {length} payload bytes, {data.Length - Size} remain";
-            return false;
-        }
-
-        var crc = ~Crc32C.Append(Crc32C.Append(~0u, data[..CrcOffset]), data.Slice(Size, (int)length));
-        if (crc != BinaryPrimitives.ReadUInt32LittleEndian(data[CrcOffset..]))
-        {
-            problem = "CRC-32C mismatch";
             return false;
         }
 

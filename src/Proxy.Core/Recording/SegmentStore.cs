@@ -12,10 +12,13 @@ public interface ISegmentStore
     byte[] ReadAll(long number);
 
     /// <summary>
-    /// A segment's bytes for reading once through (building its index); dispose it when done. A store of files
-    /// reads them into native memory rather than the heap.
+    /// A segment's bytes for reading once through (verifying it); dispose it when done. A store of files reads
+    /// them into native memory rather than the heap.
     /// </summary>
     System.Buffers.IMemoryOwner<byte> Open(long number) => new HeapSegment(ReadAll(number));
+
+    /// <summary>A segment open for reading at offsets, for walking its records without reading it whole; dispose it when done.</summary>
+    ISegmentSource OpenSource(long number) => new HeapSegmentSource(ReadAll(number));
 
     /// <summary>A segment's length with its first <paramref name="head"/> and last <paramref name="tail"/> bytes (fewer when it is shorter), without reading the rest.</summary>
     SegmentEnds ReadEnds(long number, int head, int tail)
@@ -111,6 +114,9 @@ public sealed class DirectorySegmentStore(string directory) : ISegmentStore
     public byte[] ReadAll(long number) => File.ReadAllBytes(PathOf(number));
 
     public System.Buffers.IMemoryOwner<byte> Open(long number) => (System.Buffers.IMemoryOwner<byte>?)NativeSegment.Read(PathOf(number)) ?? new HeapSegment([]);
+
+    public ISegmentSource OpenSource(long number)
+        => new FileSegmentSource(File.OpenHandle(PathOf(number), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
 
     public SegmentEnds ReadEnds(long number, int head, int tail)
     {

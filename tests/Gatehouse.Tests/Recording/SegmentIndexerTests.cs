@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
+using System.Text.Json;
+using Gatehouse.Fuzz.Support;
 using Gatehouse.Host.Commands;
 using Gatehouse.Host.Recording;
 using Gatehouse.Proxy.Core.Recording;
@@ -67,34 +69,65 @@ public sealed class SegmentIndexerTests : IDisposable
     }
 
     [Fact]
-    public async Task Indexing_a_sealed_segment_maps_it_rather_than_copying_it_into_the_heap()
+    public async Task Indexing_a_sealed_segment_reads_its_headers_and_statements_not_its_results()
     {
         // One segment of about 8 MiB: results (which an index does not keep) and a few statements.
         var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
         writer.Open();
         var recorder = new Recorder(writer, TimeProvider.System);
         var session = Guid.NewGuid();
+        var start = new SessionStartInfo("postgres", "demo", "carol", ["contractors"], ["contractor"], "127.0.0.1:5000", "demo-db", "app", null, null, session.ToString("N"));
+        await recorder.RecordAsync(RecordKind.SessionStart, RecordDirection.None, session, JsonSerializer.SerializeToUtf8Bytes(start, RecordingJson.Default.SessionStartInfo), durable: false);
         var result = new byte[64 * 1024];
         for (var i = 0; i < 128; i++)
         {
-            await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, session, Encoding.UTF8.GetBytes($"statement {i}"), durable: false);
+            await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, session, PgMessages.Query($"SELECT {i % 100}"), durable: false);
             await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, session, result, durable: false);
         }
 
         await recorder.DisposeAsync(); // seals the segment
         var number = Assert.Single(_kit.Store.List());
-        using (var read = _kit.Store.Open(number))
-        {
-            Assert.Equal(_kit.Store.ReadAll(number), read.Memory.ToArray()); // the same bytes
-        }
-
-        var indexes = new SegmentIndexWriter(_kit.Store, RecordingTestKit.Key);
+        var store = new OpenCountingStore(_kit.Store);
+        var indexes = new SegmentIndexWriter(store, RecordingTestKit.Key);
         var before = GC.GetAllocatedBytesForCurrentThread();
         Assert.True(indexes.Write(number));
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
         var size = new FileInfo(_kit.PathOf(number)).Length;
         Assert.True(size > 8 * 1024 * 1024, $"{size} B segment");
+        Assert.True(store.BytesRead < size / 8, $"indexing a {size} B segment read {store.BytesRead} B");
         Assert.True(allocated < size / 8, $"indexing a {size} B segment allocated {allocated} B");
+        Assert.Equal(0, store.Opens); // never read whole
+
+        var seal = Assert.Single(_kit.Verify()).Seal!;
+        Assert.True(SegmentIndex.TryRead(RecordingTestKit.Key, number, seal, _kit.Store.ReadIndex(number)!, out var content, out var problem), problem);
+        var entry = Assert.Single(content.Sessions);
+        Assert.Equal(128, entry.Statements);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"SELECT {i}"), entry.Texts);
+    }
+
+    [Theory]
+    [InlineData(RecordKind.Result, true)]
+    [InlineData(RecordKind.Statement, false)]
+    public async Task A_damaged_statement_keeps_a_segment_unindexed_while_a_damaged_result_is_left_to_verify(RecordKind damaged, bool indexed)
+    {
+        var writer = new SegmentWriter(_kit.Store, RecordingTestKit.Key, new SegmentLimits(), TimeProvider.System);
+        writer.Open();
+        var recorder = new Recorder(writer, TimeProvider.System);
+        var session = Guid.NewGuid();
+        await recorder.RecordAsync(RecordKind.Statement, RecordDirection.ClientToUpstream, session, "SELECT card FROM t"u8.ToArray(), durable: false);
+        await recorder.RecordAsync(RecordKind.Result, RecordDirection.UpstreamToClient, session, new byte[10_000], durable: false);
+        await recorder.DisposeAsync();
+        var number = Assert.Single(_kit.Store.List());
+
+        // One bit flipped in the middle of the chosen record's payload, after it was sealed.
+        var data = _kit.Store.ReadAll(number);
+        var record = SegmentScan.Read(number, data, RecordingTestKit.Key).Records.First(r => r.Header.Kind == damaged);
+        data[record.PayloadOffset + ((int)record.Header.Length / 2)] ^= 0x10;
+        File.WriteAllBytes(_kit.PathOf(number), data);
+
+        Assert.Equal(indexed, new SegmentIndexWriter(_kit.Store, RecordingTestKit.Key).Write(number));
+        Assert.False(Assert.Single(_kit.Verify()).Ok); // either way verify, which reads every record, reports it
     }
 
     [Fact]
@@ -107,11 +140,11 @@ public sealed class SegmentIndexerTests : IDisposable
         var number = Assert.Single(_kit.Store.List());
         var store = new OpenCountingStore(_kit.Store);
         Assert.False(new SegmentIndexWriter(store, RecordingTestKit.Key).Write(number)); // open: no index yet
-        Assert.Equal(0, store.Opens);
+        Assert.Equal(0, store.Sources);
 
         await recorder.DisposeAsync(); // seals it
         Assert.True(new SegmentIndexWriter(store, RecordingTestKit.Key).Write(number));
-        Assert.Equal(1, store.Opens);
+        Assert.Equal(1, store.Sources);
     }
 
     [Fact]
@@ -145,15 +178,39 @@ public sealed class SegmentIndexerTests : IDisposable
         Assert.False(verdict.Ok, verdict.ToString());
     }
 
-    /// <summary>Counts the segments read (<see cref="ISegmentStore.Open"/>).</summary>
+    /// <summary>Counts the segments read whole (<see cref="ISegmentStore.Open"/>), the sources opened and the bytes read through them.</summary>
     private sealed class OpenCountingStore(DirectorySegmentStore inner) : ForwardingStore(inner)
     {
         public int Opens { get; private set; }
+
+        public int Sources { get; private set; }
+
+        public long BytesRead { get; private set; }
 
         public override System.Buffers.IMemoryOwner<byte> Open(long number)
         {
             Opens++;
             return base.Open(number);
+        }
+
+        public override ISegmentSource OpenSource(long number)
+        {
+            Sources++;
+            return new CountingSource(base.OpenSource(number), this);
+        }
+
+        private sealed class CountingSource(ISegmentSource inner, OpenCountingStore owner) : ISegmentSource
+        {
+            public long Length => inner.Length;
+
+            public int Read(Span<byte> destination, long offset)
+            {
+                var read = inner.Read(destination, offset);
+                owner.BytesRead += read;
+                return read;
+            }
+
+            public void Dispose() => inner.Dispose();
         }
     }
 
@@ -175,6 +232,8 @@ public sealed class SegmentIndexerTests : IDisposable
     private abstract class ForwardingStore(DirectorySegmentStore inner) : ISegmentStore
     {
         public virtual System.Buffers.IMemoryOwner<byte> Open(long number) => inner.Open(number);
+
+        public virtual ISegmentSource OpenSource(long number) => inner.OpenSource(number);
 
         public SegmentEnds ReadEnds(long number, int head, int tail) => inner.ReadEnds(number, head, tail);
 
