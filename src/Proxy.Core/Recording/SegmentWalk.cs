@@ -11,12 +11,16 @@ public readonly record struct WalkedRecord(RecordHeader Header, long Offset, Rea
 /// bytes that make up nearly all of a recorded stream. Reading those back and checking their CRCs was a twentieth
 /// of the gateway's CPU while it streamed; whether they are intact is <c>gatehouse verify</c>'s question, which
 /// reads every record and re-hashes the chain. Headers are read a small window at a time, so a run of small records
-/// costs one read, and a large record costs the window its header is in.
+/// costs one read; after a record larger than the window the next read is a short one, as records of a stream
+/// come one after another at about the size of a read from the database.
 /// </summary>
 public static class SegmentWalk
 {
     /// <summary>Bytes read at a record's start: its header, and small records after it.</summary>
     public const int Window = 4096;
+
+    /// <summary>Bytes read at a record's start after a record larger than <see cref="Window"/>: its header and a little more.</summary>
+    public const int ShortWindow = 256;
 
     /// <summary>
     /// The records of <paramref name="source"/> in order, with the payloads <paramref name="payloadOf"/> asks for.
@@ -30,12 +34,13 @@ public static class SegmentWalk
         long windowAt = 0;
         var windowLength = 0;
         long at = 0;
+        var afterLarge = false;
         while (at < source.Length)
         {
             if (at + RecordHeader.Size > windowAt + windowLength)
             {
                 windowAt = at;
-                windowLength = source.Read(window, at);
+                windowLength = source.Read(window.AsSpan(0, afterLarge ? ShortWindow : Window), at);
             }
 
             var inWindow = window.AsSpan((int)(at - windowAt), windowLength - (int)(at - windowAt));
@@ -72,6 +77,7 @@ public static class SegmentWalk
             }
 
             records.Add(new WalkedRecord(header, at, payload));
+            afterLarge = size > Window;
             at += size;
         }
 

@@ -16,8 +16,9 @@ public sealed class SegmentWalkTests : IDisposable
     [Fact]
     public void The_walk_finds_every_record_a_whole_read_finds_whatever_their_sizes()
     {
-        // Sizes around the window: runs of small records in one read, records across its edge, records larger than it.
-        var size = Gen.OneOf(Gen.Choose(0, 200), Gen.Choose(SegmentWalk.Window - 100, SegmentWalk.Window + 100), Gen.Choose(0, 3 * SegmentWalk.Window));
+        // Sizes around both windows: runs of small records in one read, records across an edge, records larger than the window.
+        var size = Gen.OneOf(Gen.Choose(0, 200), Gen.Choose(SegmentWalk.ShortWindow - 100, SegmentWalk.ShortWindow + 100),
+            Gen.Choose(SegmentWalk.Window - 100, SegmentWalk.Window + 100), Gen.Choose(0, 3 * SegmentWalk.Window));
         var record = Gen.Zip(Gen.Elements(RecordKind.Statement, RecordKind.Result), size);
         Check.One(Config, Prop.ForAll(Gen.ListOf(record).ToArbitrary(), records =>
         {
