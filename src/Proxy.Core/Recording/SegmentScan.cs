@@ -36,14 +36,8 @@ public sealed class SegmentScan
     /// <summary>The file ends with records but no seal: cut short (a crash, or truncation) or still being written.</summary>
     public bool IsOpen => Problem is null && Seal is null;
 
-    /// <summary>
-    /// Reads and checks segment <paramref name="number"/>. With <paramref name="recomputeChain"/> false the
-    /// records are framed and CRC-checked and the seal is checked against the chain it states, but the chain is
-    /// not hashed again over the records: for the gateway's indexer, which reads back what it has just sealed and
-    /// builds derived data from it. Hashing a recorded stream a second time was a tenth of the gateway's CPU;
-    /// whether the records still match their chain is `verify`'s question, which always recomputes it.
-    /// </summary>
-    public static SegmentScan Read(long number, ReadOnlySpan<byte> data, ReadOnlySpan<byte> key, bool recomputeChain = true)
+    /// <summary>Reads and checks segment <paramref name="number"/>, hashing the chain again over its records.</summary>
+    public static SegmentScan Read(long number, ReadOnlySpan<byte> data, ReadOnlySpan<byte> key)
     {
         var scan = new SegmentScan(number);
         using var chain = new SegmentChain();
@@ -94,7 +88,7 @@ public sealed class SegmentScan
                     return scan.Fail($"at byte {at}: malformed seal");
                 }
 
-                if (count != scan.Records.Count || (recomputeChain && !sealedChain.AsSpan().SequenceEqual(chain.Current)))
+                if (count != scan.Records.Count || !sealedChain.AsSpan().SequenceEqual(chain.Current))
                 {
                     return scan.Fail($"at byte {at}: the records do not match the hash chain the seal was made over (edited, inserted, deleted or reordered)");
                 }
@@ -107,7 +101,7 @@ public sealed class SegmentScan
 
                 scan.Seal = seal;
             }
-            else if (recomputeChain)
+            else
             {
                 chain.Add(data.Slice(at, RecordHeader.Size + (int)header.Length));
             }

@@ -12,7 +12,7 @@ public sealed class NativeSegmentTests
     [Fact]
     public void A_segment_read_into_a_kept_buffer_shows_its_own_bytes_only()
     {
-        // The indexer's buffer is kept for the next segment: a shorter one read into it must not show the longer
+        // The buffer is kept for the next segment (verify reads them one after another): a shorter one read into it must not show the longer
         // one's tail, and a disposed segment must not read the buffer its successor now fills.
         var directory = Directory.CreateTempSubdirectory("gatehouse-native-");
         try
