@@ -69,8 +69,7 @@ public static class ValueMasker
             return false;
         }
 
-        var x = default(Vector256<byte>);
-        value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
+        var x = Load(value);
         if (x.ExtractMostSignificantBits() != 0)
         {
             return false; // a byte of 0x80 or more: not ASCII (the padding is zeros)
@@ -94,9 +93,62 @@ public static class ValueMasker
         var spread = Avx2.Shuffle(Vector256.Create(star).AsByte(), SpreadIndices);
         var masked = Vector256.Equals(spread & BitOfByte, BitOfByte);
         var result = Vector256.ConditionalSelect(masked, Vector256.Create((byte)'*'), x);
-        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<byte>, byte>(ref result), value.Length).CopyTo(destination);
+        Store(result, value.Length, destination);
         return true;
     }
+
+    /// <summary>
+    /// The value in a vector, zeros after it. From 16 bytes on, two overlapping 16-byte loads and a shuffle that
+    /// moves the second down into place: copying the value into a vector's memory and loading that was a stalled
+    /// store-to-load forward and two calls to copy a few bytes.
+    /// </summary>
+    private static Vector256<byte> Load(ReadOnlySpan<byte> value)
+    {
+        if (value.Length < Vector128<byte>.Count)
+        {
+            var x = default(Vector256<byte>);
+            value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
+            return x;
+        }
+
+        ref var source = ref MemoryMarshal.GetReference(value);
+        var beyond = Vector256<byte>.Count - value.Length; // 0 to 16: how far the last 16 bytes start before byte 16
+        var tail = Vector128.LoadUnsafe(ref source, (nuint)(value.Length - Vector128<byte>.Count));
+        var upper = Ssse3.Shuffle(tail, Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(IndicesThenNone), (nuint)beyond));
+        return Vector256.Create(Vector128.LoadUnsafe(ref source), upper);
+    }
+
+    /// <summary>Writes the first <paramref name="length"/> bytes of <paramref name="result"/>: from 16 on, two overlapping 16-byte stores.</summary>
+    private static void Store(Vector256<byte> result, int length, Span<byte> destination)
+    {
+        if (length < Vector128<byte>.Count)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<byte>, byte>(ref result), length).CopyTo(destination);
+            return;
+        }
+
+        ref var target = ref MemoryMarshal.GetReference(destination[..length]);
+        var lower = result.GetLower();
+        var start = length - Vector128<byte>.Count; // the last 16 bytes: lower-lane bytes from here, then upper-lane bytes
+        var last = Ssse3.Shuffle(lower, Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(IndicesThenNone), (nuint)start))
+            | Ssse3.Shuffle(result.GetUpper(), Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(NoneThenIndices), (nuint)start));
+        lower.StoreUnsafe(ref target);
+        last.StoreUnsafe(ref target, (nuint)start);
+    }
+
+    /// <summary>Shuffle indices: byte positions 0-15, then none (0x80 makes a shuffle write zero); loaded from an offset, they shift bytes down.</summary>
+    private static ReadOnlySpan<byte> IndicesThenNone =>
+    [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    ];
+
+    /// <summary>Shuffle indices: none, then byte positions 0-15; loaded from an offset, they shift bytes up.</summary>
+    private static ReadOnlySpan<byte> NoneThenIndices =>
+    [
+        0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    ];
 
     private static readonly Vector256<byte> SpreadIndices = Vector256.Create(
         (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
