@@ -17,6 +17,7 @@ public sealed class FrameRelay
     private readonly SessionOutput _target;
     private readonly SessionOutput _replyTarget;
     private readonly IFrameDecoder _decoder;
+    private readonly int _maxHeaderLength; // the decoder's, read once: it is asked of every frame
     private readonly IFrameRewriter _rewriter;
     private readonly RelayLimits _limits;
     private readonly RelayMeter _meter;
@@ -65,6 +66,7 @@ public sealed class FrameRelay
         _target = target;
         _replyTarget = replyTarget;
         _decoder = decoder;
+        _maxHeaderLength = decoder.MaxHeaderLength;
         _rewriter = rewriter;
         _limits = limits;
         _meter = meter;
@@ -252,7 +254,7 @@ public sealed class FrameRelay
             else
             {
                 var unread = reader.UnreadSpan;
-                var status = unread.Length >= _decoder.MaxHeaderLength
+                var status = unread.Length >= _maxHeaderLength
                     ? _decoder.TryReadHeader(unread, out header, out var error)
                     : _decoder.TryReadHeader(reader.UnreadSequence, out header, out error);
                 if (status == FrameStatus.Incomplete)
