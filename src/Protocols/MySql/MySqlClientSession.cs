@@ -110,6 +110,7 @@ internal sealed partial class MySqlClientSession
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time, _recording);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        masker?.Counter.Flush(); // both directions have stopped: what the last response counted
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.QuitSeen)
         {
             outcome = outcome with { Reason = SessionEndReason.ClientClosed };

@@ -292,6 +292,7 @@ internal sealed class MySqlResponseTracker(bool deprecateEof, MySqlResultMasker?
         ResponsesDone++;
         _pending.TryDequeue(out _);
         _state = State.Head;
+        masker?.Counter.Flush();
     }
 }
 

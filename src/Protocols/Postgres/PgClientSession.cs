@@ -152,6 +152,7 @@ internal sealed partial class PgClientSession
             _listener.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
             _listener.Limits, _listener.Meter, _listener.Time, recording);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        masker?.Counter.Flush(); // both directions have stopped: what the last response counted
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.TerminateSeen)
         {
             outcome = outcome with { Reason = SessionEndReason.ClientClosed }; // the server only obeyed the client's Terminate

@@ -106,9 +106,7 @@ public static class ValueMasker
     {
         if (value.Length < Vector128<byte>.Count)
         {
-            var x = default(Vector256<byte>);
-            value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
-            return x;
+            return LoadShort(value);
         }
 
         ref var source = ref MemoryMarshal.GetReference(value);
@@ -123,7 +121,7 @@ public static class ValueMasker
     {
         if (length < Vector128<byte>.Count)
         {
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<byte>, byte>(ref result), length).CopyTo(destination);
+            StoreShort(result, length, destination);
             return;
         }
 
@@ -135,6 +133,20 @@ public static class ValueMasker
         lower.StoreUnsafe(ref target);
         last.StoreUnsafe(ref target, (nuint)start);
     }
+
+    // Values under 16 bytes go through memory, in methods of their own: taking a vector's address where it is
+    // used keeps it in memory on every path (perf showed the 16+ byte path storing and reloading its result).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<byte> LoadShort(ReadOnlySpan<byte> value)
+    {
+        var x = default(Vector256<byte>);
+        value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
+        return x;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreShort(Vector256<byte> result, int length, Span<byte> destination)
+        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<byte>, byte>(ref result), length).CopyTo(destination);
 
     /// <summary>Shuffle indices: byte positions 0-15, then none (0x80 makes a shuffle write zero); loaded from an offset, they shift bytes down.</summary>
     private static ReadOnlySpan<byte> IndicesThenNone =>

@@ -23,6 +23,8 @@ public sealed class CountCellsTests
             {
                 counter.Masked(actions[i % Sources]);
             }
+
+            counter.Flush(); // as a session does at its end
         })));
 
         var observed = Observe(factory, "gatehouse.masking.values");
@@ -53,7 +55,36 @@ public sealed class CountCellsTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        counter.Flush();
         Assert.Equal(1001, Observe(factory, "gatehouse.masking.values")["source=rule-4"]);
+    }
+
+    [Fact]
+    public void A_session_s_counts_reach_the_shared_cells_when_flushed_and_every_thousand_values()
+    {
+        using var factory = new OwnMeterFactory();
+        var counter = new MaskingCounter(new GatehouseMetrics(factory));
+        var cards = new MaskAction("cards", MaskStrategy.Partial);
+        var emails = new MaskAction("emails", MaskStrategy.Redact);
+        counter.Masked(cards);
+        counter.Masked(emails);
+        counter.Masked(cards);
+        Assert.DoesNotContain(Observe(factory, "gatehouse.masking.values"), c => c.Value > 0); // gathered in the session
+
+        counter.Flush(); // a response ended
+        var flushed = Observe(factory, "gatehouse.masking.values");
+        Assert.Equal(2, flushed["source=cards"]);
+        Assert.Equal(1, flushed["source=emails"]);
+        counter.Flush();
+        Assert.Equal(2, Observe(factory, "gatehouse.masking.values")["source=cards"]); // nothing counted twice
+
+        // A long result shows progress without waiting for its end: at most FlushEvery values are held back.
+        for (var i = 0; i < MaskingCounter.FlushEvery; i++)
+        {
+            counter.Masked(cards);
+        }
+
+        Assert.Equal(2 + MaskingCounter.FlushEvery, Observe(factory, "gatehouse.masking.values")["source=cards"]);
     }
 
     [Fact]

@@ -37,6 +37,9 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     /// <summary>The masked session's own check on what a statement stores (<see cref="PgColumnPlanner.FindStore"/>).</summary>
     public PgColumnPlanner Planner => planner;
 
+    /// <summary>The session's masked-value counts: flushed to the shared metrics as each response ends, and by the session at its end.</summary>
+    public MaskingCounter Counter => rows.Counter;
+
     // ----- client to upstream -----
 
     public static bool InspectsRequest(byte type) => type is (byte)FrontendCode.Query or (byte)FrontendCode.Parse or (byte)FrontendCode.Bind
@@ -137,6 +140,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
                 _copy = null;
                 _completedInQuery = 0;
                 DequeueThroughReady();
+                rows.Counter.Flush();
                 break;
         }
 
