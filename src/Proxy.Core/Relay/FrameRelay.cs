@@ -83,15 +83,37 @@ public sealed class FrameRelay
     public async Task<RelayOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var closed = _direction == Direction.ClientToUpstream ? SessionEndReason.ClientClosed : SessionEndReason.UpstreamClosed;
+        var gone = new RelayOutcome(_direction == Direction.ClientToUpstream ? SessionEndReason.UpstreamClosed : SessionEndReason.ClientClosed, _direction);
+        var unflushed = false; // bytes written to the target and not yet flushed
         while (true)
         {
             if (_hold is { } hold)
             {
                 _hold = null;
+                if (unflushed && !await FlushTargetAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return gone;
+                }
+
+                unflushed = false;
                 await hold.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var read = await _source.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var reading = _source.ReadAsync(cancellationToken);
+            if (unflushed && !reading.IsCompleted)
+            {
+                // Written bytes go out when the next read would wait, not after every read: reads the source
+                // already holds (PostgreSQL sends 8 KiB TLS records) leave together, in fuller TLS records and
+                // fewer sends. A source that never waits is flushed every MaxUnflushed bytes (below).
+                unflushed = false;
+                if (!await FlushTargetAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await AbandonReadAsync(reading).ConfigureAwait(false);
+                    return gone;
+                }
+            }
+
+            var read = await reading.ConfigureAwait(false);
             if (read.IsCanceled)
             {
                 return new RelayOutcome(SessionEndReason.Shutdown, _direction);
@@ -100,7 +122,7 @@ public sealed class FrameRelay
             var buffer = read.Buffer;
             Step step;
             await _target.EnterAsync(cancellationToken).ConfigureAwait(false);
-            FlushResult flush;
+            FlushResult flush = default;
             try
             {
                 step = Process(buffer, out var consumed, out var examined);
@@ -110,7 +132,16 @@ public sealed class FrameRelay
                     return new RelayOutcome(SessionEndReason.RecordingFailed, _direction, _tapFailure);
                 }
 
-                flush = await _target.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                var writer = _target.Writer;
+                if (step.Outcome is null && !read.IsCompleted && _hold is null && writer.CanGetUnflushedBytes && writer.UnflushedBytes < MaxUnflushed)
+                {
+                    unflushed = writer.UnflushedBytes > 0;
+                }
+                else
+                {
+                    unflushed = false;
+                    flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -145,7 +176,7 @@ public sealed class FrameRelay
             if (flush.IsCompleted || flush.IsCanceled)
             {
                 // The other side's writer is gone: the other direction reports why.
-                return new RelayOutcome(_direction == Direction.ClientToUpstream ? SessionEndReason.UpstreamClosed : SessionEndReason.ClientClosed, _direction);
+                return gone;
             }
 
             if (read.IsCompleted && _hold is null && !step.MadeProgress)
@@ -154,6 +185,39 @@ public sealed class FrameRelay
                     ? new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, "connection closed in the middle of a message")
                     : new RelayOutcome(closed, _direction);
             }
+        }
+    }
+
+    /// <summary>The most a relay leaves unflushed while its source has more to read at once.</summary>
+    internal const int MaxUnflushed = 64 * 1024;
+
+    /// <summary>Flushes the target under its gate; false when the other side's writer is gone.</summary>
+    private async ValueTask<bool> FlushTargetAsync(CancellationToken cancellationToken)
+    {
+        await _target.EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var flush = await _target.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return !flush.IsCompleted && !flush.IsCanceled;
+        }
+        finally
+        {
+            _target.Exit();
+        }
+    }
+
+    /// <summary>Ends a read already started, so the session may complete the reader once this relay returns.</summary>
+    private async ValueTask AbandonReadAsync(ValueTask<ReadResult> reading)
+    {
+        _source.CancelPendingRead();
+        try
+        {
+            var read = await reading.ConfigureAwait(false);
+            _source.AdvanceTo(read.Buffer.Start);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The session is ending either way.
         }
     }
 
