@@ -89,13 +89,7 @@ public sealed class FrameRelay
         {
             if (_hold is { } hold)
             {
-                _hold = null;
-                if (unflushed && !await FlushTargetAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    return gone;
-                }
-
-                unflushed = false;
+                _hold = null; // what was forwarded before the held frame was flushed when the hold began
                 await hold.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
