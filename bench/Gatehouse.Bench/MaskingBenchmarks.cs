@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Diagnostics.Metrics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gatehouse.Protocols.MySql.Masking;
@@ -215,14 +214,5 @@ public class MaskingBenchmarks
         }
 
         return body.WrittenSpan.ToArray();
-    }
-
-    private sealed class BenchMeterFactory : IMeterFactory
-    {
-        public Meter Create(MeterOptions options) => new(options);
-
-        public void Dispose()
-        {
-        }
     }
 }

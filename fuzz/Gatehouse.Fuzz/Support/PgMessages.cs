@@ -171,6 +171,18 @@ internal static class PgMessages
         return Typed('T', body.Bytes);
     }
 
+    /// <summary>RowDescription of the columns of table <paramref name="table"/>, attribute numbers 1 to n, as text of type <paramref name="typeOid"/>.</summary>
+    public static byte[] RowDescriptionOfTable(int table, int typeOid, params string[] columns)
+    {
+        var body = new Body().Int16(columns.Length);
+        for (var i = 0; i < columns.Length; i++)
+        {
+            body.CString(columns[i]).Int32(table).Int16(i + 1).Int32(typeOid).Int16(-1).Int32(-1).Int16(0);
+        }
+
+        return Typed('T', body.Bytes);
+    }
+
     /// <summary>DataRow of text values (null for SQL NULL).</summary>
     public static byte[] DataRow(params string?[] values)
     {

@@ -76,6 +76,20 @@ internal sealed class SteadyRelay : IBatchPump
         return output;
     }
 
+    /// <summary>Pushes a few messages through and returns what came out (setups check what a benchmark's rows become).</summary>
+    public byte[] PumpAndRead(ReadOnlySpan<byte> messages)
+    {
+        _source.Writer.Write(messages);
+        if (!_source.Writer.FlushAsync().IsCompletedSuccessfully || _running.IsCompleted || !_output.Reader.TryRead(out var result))
+        {
+            throw new InvalidOperationException(_running.IsCompleted ? $"the relay ended: {_running.Result}" : "nothing came out inline");
+        }
+
+        var bytes = result.Buffer.ToArray();
+        _output.Reader.AdvanceTo(result.Buffer.End);
+        return bytes;
+    }
+
     /// <summary>Takes everything readable without waiting.</summary>
     internal static long Drain(PipeReader reader)
     {

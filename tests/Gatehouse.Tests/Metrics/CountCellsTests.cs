@@ -120,13 +120,4 @@ public sealed class CountCellsTests
         listener.RecordObservableInstruments();
         return observed;
     }
-
-    private sealed class OwnMeterFactory : IMeterFactory
-    {
-        public Meter? Meter { get; private set; }
-
-        public Meter Create(MeterOptions options) => Meter = new Meter(options);
-
-        public void Dispose() => Meter?.Dispose();
-    }
 }

@@ -25,6 +25,9 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
         return _relations.TryGetValue(oid, out relation!);
     }
 
+    /// <summary>Takes a relation as if it had been loaded: for benchmarks, which have no upstream to load from.</summary>
+    internal void Seed(PgRelation relation) => _relations[relation.Oid] = relation;
+
     /// <summary>
     /// Loads the relations and, for views, everything they read, transitively. Never throws: what could not be
     /// loaded stays missing, and the masker masks columns it cannot resolve whole.

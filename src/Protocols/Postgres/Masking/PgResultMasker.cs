@@ -169,17 +169,46 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     public RewriteDecision OnResponsePart(in ReadOnlySequence<byte> part, bool final, RewriteContext context)
         => _parts!.Write(part, final, context.Forward);
 
+    /// <summary>
+    /// A whole DataRow frame, header included: masked from the frame's own bytes when they are contiguous, else
+    /// (a row across two reads' buffers, once per read or so) from a pooled copy.
+    /// </summary>
+    public RewriteDecision OnDataRow(in ReadOnlySequence<byte> frame, int headerLength, RewriteContext context)
+    {
+        if (frame.IsSingleSegment)
+        {
+            return MaskRow(frame.FirstSpan[headerLength..], context);
+        }
+
+        var body = frame.Slice(headerLength);
+        var gathered = ArrayPool<byte>.Shared.Rent((int)body.Length);
+        try
+        {
+            body.CopyTo(gathered);
+            return MaskRow(gathered.AsSpan(0, (int)body.Length), context);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gathered);
+        }
+    }
+
+    private RewriteDecision MaskRow(ReadOnlySpan<byte> body, RewriteContext context)
+    {
+        if (rows.TryMask(body, CurrentShape(), context.Forward, out var malformed))
+        {
+            return RewriteDecision.Replace;
+        }
+
+        return malformed ? RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed DataRow from the upstream") : RewriteDecision.Pass;
+    }
+
     public RewriteDecision OnResponse(byte type, ReadOnlySpan<byte> body, RewriteContext context)
     {
         switch (type)
         {
             case (byte)BackendCode.DataRow:
-                if (rows.TryMask(body, CurrentShape(), context.Forward, out var malformed))
-                {
-                    return RewriteDecision.Replace;
-                }
-
-                return malformed ? RewriteDecision.End(SessionEndReason.ProtocolViolation, "malformed DataRow from the upstream") : RewriteDecision.Pass;
+                return MaskRow(body, context);
             case (byte)BackendCode.RowDescription:
                 return OnRowDescription(body);
             case (byte)BackendCode.ParameterDescription:
