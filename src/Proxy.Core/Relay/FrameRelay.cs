@@ -21,7 +21,9 @@ public sealed class FrameRelay
     private readonly IFrameRewriter _rewriter;
     private readonly RelayLimits _limits;
     private readonly RelayMeter _meter;
-    private ArrayBufferWriter<byte> _forwardScratch = new(256);
+    private readonly RelayOutput _output; // what rewriters write for the frames they inspect whole
+    private bool _outputIsRow; // _output holds omitted rows (not for the tap) rather than recorded bytes
+    private ArrayBufferWriter<byte> _forwardScratch = new(256); // what a rewriter writes for a part of a frame
     private readonly ArrayBufferWriter<byte> _reply = new(256);
     private readonly RewriteContext _context;
     private readonly IRelayTap? _tap;
@@ -70,7 +72,8 @@ public sealed class FrameRelay
         _rewriter = rewriter;
         _limits = limits;
         _meter = meter;
-        _context = new RewriteContext(_forwardScratch, _reply);
+        _output = new RelayOutput(target.Writer, OnOutputCommitted);
+        _context = new RewriteContext(_output, _reply);
     }
 
     /// <summary>Frames relayed so far.</summary>
@@ -381,13 +384,32 @@ public sealed class FrameRelay
             }
 
             var frame = buffer.Slice(reader.Position, header.TotalLength);
-            _forwardScratch.ResetWrittenCount();
+
+            // The rewriter writes straight into the pipe (_output), so what precedes the frame goes first; a
+            // frame of the other kind (omitted row or recorded bytes) commits what the output holds.
+            ForwardRun(writer, buffer, runStart, frameStart);
+            runStart = frameStart;
+            if (isRow != _outputIsRow)
+            {
+                _output.Commit();
+                _outputIsRow = isRow;
+            }
+
+            var written = _output.Written;
             var decision = _rewriter.OnFrame(_direction, header, frame, _context);
+            if (decision.Action == RewriteAction.Hold && _output.Written != written)
+            {
+                // A rewriter that holds a frame writes nothing for it (IFrameRewriter.OnFrame): asked again, it
+                // would write it twice. A rewriter's bug, and the session ends rather than send that.
+                _output.Discard();
+                outcome = new RelayOutcome(SessionEndReason.ProtocolViolation, _direction, "the gateway's rewriter wrote for a message it held");
+                stop = frameStart;
+                break;
+            }
+
             if (decision.Action == RewriteAction.Hold)
             {
                 frames--;
-                ForwardRun(writer, buffer, runStart, frameStart);
-                runStart = frameStart;
                 _hold = decision.HoldUntil ?? Task.CompletedTask;
                 _pendingHeader = header;
                 _pendingIsRow = isRow;
@@ -399,8 +421,6 @@ public sealed class FrameRelay
             if (isRow && decision.Action is RewriteAction.Pass or RewriteAction.Replace)
             {
                 // A row (masked or not) goes out without reaching the tap.
-                ForwardRun(writer, buffer, runStart, frameStart);
-                writer.Write(_forwardScratch.WrittenSpan);
                 if (decision.Action == RewriteAction.Pass)
                 {
                     WriteRun(writer, frame);
@@ -409,21 +429,13 @@ public sealed class FrameRelay
                 runStart = frame.End;
                 _rowsOmitted += header.Continuation ? 0 : 1;
             }
-            else if (_forwardScratch.WrittenCount > 0 || decision.Action != RewriteAction.Pass)
+            else if (_output.Written != written || decision.Action != RewriteAction.Pass)
             {
                 // Whatever the rewriter wrote goes out before (Pass) or instead of (Replace/Drop) the frame.
-                ForwardRun(writer, buffer, runStart, frameStart);
-                writer.Write(_forwardScratch.WrittenSpan);
-                if (_tap is not null)
-                {
-                    Tap(_forwardScratch.WrittenSpan);
-                }
-
                 runStart = decision.Action == RewriteAction.Pass ? frameStart : frame.End;
             }
 
             reader.Advance(header.TotalLength);
-            ShrinkScratch();
             if (decision.Action == RewriteAction.End)
             {
                 runStart = frame.End;
@@ -435,6 +447,7 @@ public sealed class FrameRelay
 
         consumed = stop ?? reader.Position;
         ForwardRun(writer, buffer, runStart, consumed);
+        _output.Commit(); // before the gate is let go: the other direction may write replies to this pipe
         if (_tap is not null)
         {
             HandOverTapBatch();
@@ -465,7 +478,9 @@ public sealed class FrameRelay
         var part = reader.UnreadSequence.Slice(0, take);
         _partRemaining -= take;
         _forwardScratch.ResetWrittenCount();
+        _context.Forward = _forwardScratch; // a part rewritten is staged: an End drops what was written for it
         var decision = _rewriter.OnFramePart(_direction, _partHeader, part, _partRemaining == 0, _context);
+        _context.Forward = _output;
         reader.Advance(take);
         if (decision.Action == RewriteAction.End)
         {
@@ -481,6 +496,7 @@ public sealed class FrameRelay
             return;
         }
 
+        _output.Commit();
         writer.Write(_forwardScratch.WrittenSpan);
         if (_tap is not null && !_partIsRow)
         {
@@ -496,7 +512,6 @@ public sealed class FrameRelay
         if (_forwardScratch.Capacity > 4 * MaxPart)
         {
             _forwardScratch = new ArrayBufferWriter<byte>(256);
-            _context.Forward = _forwardScratch;
         }
     }
 
@@ -518,6 +533,14 @@ public sealed class FrameRelay
             {
                 Tap(segment.Span);
             }
+        }
+    }
+
+    private void OnOutputCommitted(ReadOnlySpan<byte> bytes)
+    {
+        if (_tap is not null && !_outputIsRow)
+        {
+            Tap(bytes);
         }
     }
 
@@ -569,8 +592,10 @@ public sealed class FrameRelay
         _tap!.OnForwardedPooled(_direction, batch, length);
     }
 
-    private static void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)
+    /// <summary>Writes bytes of the read buffer, after what the rewriters wrote before them.</summary>
+    private void WriteRun(PipeWriter writer, ReadOnlySequence<byte> run)
     {
+        _output.Commit();
         if (run.IsSingleSegment)
         {
             if (!run.FirstSpan.IsEmpty)

@@ -20,8 +20,9 @@ public interface IFrameRewriter
     /// <summary>
     /// Decides what happens to an inspected frame. Bytes written to <see cref="RewriteContext.Forward"/> go out
     /// in the frame's direction before it (Pass) or instead of it (Replace); bytes written to
-    /// <see cref="RewriteContext.Reply"/> go back to the frame's sender. After a Hold completes, the relay calls
-    /// this again for the same frame, so the second answer is the final one.
+    /// <see cref="RewriteContext.Reply"/> go back to the frame's sender. A Hold writes nothing: after it completes,
+    /// the relay calls this again for the same frame, so the second answer is the final one (and writes).
+    /// Forward writes into the outgoing pipe itself, so nothing written there can be taken back.
     /// </summary>
     RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context);
 

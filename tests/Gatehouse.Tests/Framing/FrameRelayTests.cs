@@ -143,6 +143,32 @@ public sealed class FrameRelayTests
     }
 
     [Fact]
+    public async Task A_rewriter_that_writes_for_a_frame_it_holds_ends_the_session_and_what_it_wrote_never_goes_out()
+    {
+        var input = Concat(Query("select 1"), Query("held"), Sync());
+        var run = await RelayAsync(Direction.ClientToUpstream, new WritesThenHolds(), input);
+        Assert.Equal(new RelayOutcome(SessionEndReason.ProtocolViolation, Direction.ClientToUpstream, "the gateway's rewriter wrote for a message it held"), run.Outcome);
+        Assert.Equal(Query("select 1"), run.Output);
+    }
+
+    /// <summary>Breaks the contract: writes an injected Sync for the Query it holds.</summary>
+    private sealed class WritesThenHolds : IFrameRewriter
+    {
+        public FrameInterest OnHeader(Direction direction, in FrameHeader header) => header.Type == (byte)'Q' ? FrameInterest.Inspect : FrameInterest.Pass;
+
+        public RewriteDecision OnFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
+        {
+            if (frame.Length == Query("select 1").Length)
+            {
+                return RewriteDecision.Pass;
+            }
+
+            context.Forward.Write(Sync());
+            return RewriteDecision.Hold(Task.Delay(System.Threading.Timeout.Infinite));
+        }
+    }
+
+    [Fact]
     public async Task Hold_forwards_nothing_after_the_held_frame_until_released_then_everything_in_order()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
