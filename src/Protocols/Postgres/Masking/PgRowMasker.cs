@@ -11,8 +11,12 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// </summary>
 internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter)
 {
-    private MaskAction?[] _actions = new MaskAction?[16];
-    private int[] _starts = new int[16]; // where each column's length word starts in the body
+    // Per column of the row being masked: where its length word starts in the body, and what masks it. Codes, not
+    // actions: storing a reference per column cost a GC write barrier each (perf), for what the plan already holds.
+    private int[] _starts = new int[16];
+    private int[] _masks = new int[16]; // 0 = none, Planned, Unattributed, or the ContentKinds a detector found
+    private const int Planned = -1;
+    private const int Unattributed = -2;
 
     public MaskingSession Masking => masking;
 
@@ -35,10 +39,10 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
             return false;
         }
 
-        if (_actions.Length < count)
+        if (_masks.Length < count)
         {
-            _actions = new MaskAction?[Math.Max(count, _actions.Length * 2)];
-            _starts = new int[_actions.Length];
+            _masks = new int[Math.Max(count, _masks.Length * 2)];
+            _starts = new int[_masks.Length];
         }
 
         var whole = shape.IsUnknown || count != shape.Columns.Length;
@@ -64,12 +68,12 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
 
             var value = length < 0 ? default : body.Slice(at, length);
             at += Math.Max(length, 0);
-            var action = whole ? counter.Unattributed : Decide(shape.Columns[i], value, length < 0);
-            _actions[i] = action;
-            if (action is not null && length >= 0)
+            var mask = length < 0 ? 0 : whole ? Unattributed : MaskOf(shape.Columns[i], value); // NULL stays NULL
+            _masks[i] = mask;
+            if (mask != 0)
             {
                 any = true;
-                grow += Math.Max(0, ValueMasker.MaxLength(action, length) - length);
+                grow += Math.Max(0, ValueMasker.MaxLength(ActionOf(mask, whole ? default : shape.Columns[i]), length) - length);
             }
         }
 
@@ -92,19 +96,15 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
         var from = 2; // body bytes from here on are not written yet
         for (var i = 0; i < count; i++)
         {
-            var action = _actions[i];
-            if (action is null)
+            var mask = _masks[i];
+            if (mask == 0)
             {
-                continue;
+                continue; // untouched or NULL: in the run
             }
 
-            _actions[i] = null;
+            var action = ActionOf(mask, whole ? default : shape.Columns[i]);
             var start = _starts[i];
             var length = BinaryPrimitives.ReadInt32BigEndian(body[start..]);
-            if (length < 0)
-            {
-                continue; // NULL stays NULL, in the run
-            }
 
             body[from..start].CopyTo(span[written..]);
             written += start - from;
@@ -122,6 +122,29 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
         output.Advance(written);
         return true;
     }
+
+    /// <summary>What masks a non-NULL value: its plan's action, what a detector found in it, or nothing (0).</summary>
+    private int MaskOf(in PgColumnPlan plan, ReadOnlySpan<byte> value)
+    {
+        if (plan.Action is not null)
+        {
+            return Planned;
+        }
+
+        if (!plan.Scan || (plan.Format != 0 && !PgField.IsText(plan.Type)))
+        {
+            return 0; // binary values of non-text types are not text to scan (as Decide)
+        }
+
+        return (int)ContentDetector.Detect(value, masking.Detectors);
+    }
+
+    private MaskAction ActionOf(int mask, in PgColumnPlan plan) => mask switch
+    {
+        Planned => plan.Action!,
+        Unattributed => counter.Unattributed,
+        _ => masking.ForDetected((ContentKinds)mask),
+    };
 
     internal MaskAction? Decide(in PgColumnPlan plan, ReadOnlySpan<byte> value, bool isNull)
     {
