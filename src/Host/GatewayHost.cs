@@ -137,6 +137,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         builder.Services.AddSingleton(sp => new JwtIdentityValidator(settings.Identity, TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Identity")));
         var app = builder.Build();
+        exporter.Export(app.Services.GetRequiredService<GatehouseMetrics>().Meter);
         var jwt = app.Services.GetRequiredService<JwtIdentityValidator>();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();

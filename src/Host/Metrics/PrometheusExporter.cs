@@ -27,18 +27,32 @@ public sealed class PrometheusExporter : IDisposable
         public long[]? BucketCounts;
     }
 
+    private Meter? _meter;
+
     public PrometheusExporter()
     {
+        // By instance, not by name: a process may hold several gateways (the test suite does), each with a meter
+        // named Gatehouse, and a scrape of one showed the others' series under the same names.
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == GatehouseMetrics.MeterName)
+            if (ReferenceEquals(instrument.Meter, _meter))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
         _listener.SetMeasurementEventCallback<long>((i, value, tags, _) => Record(i, value, value, tags));
         _listener.SetMeasurementEventCallback<double>((i, value, tags, _) => Record(i, 0, value, tags));
-        _listener.Start();
+    }
+
+    /// <summary>Starts serving <paramref name="meter"/>'s instruments (the gateway's <see cref="GatehouseMetrics.Meter"/>), once.</summary>
+    public void Export(Meter meter)
+    {
+        if (Interlocked.CompareExchange(ref _meter, meter, null) is not null)
+        {
+            throw new InvalidOperationException("the exporter already serves a meter");
+        }
+
+        _listener.Start(); // publishes the meter's instruments created so far, then each one created later
     }
 
     private void Record(Instrument instrument, long value, double doubleValue, ReadOnlySpan<KeyValuePair<string, object?>> tags)

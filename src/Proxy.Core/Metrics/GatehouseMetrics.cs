@@ -11,10 +11,13 @@ public sealed class GatehouseMetrics
     /// <summary>The meter's name, for listeners.</summary>
     public const string MeterName = "Gatehouse";
 
+    /// <summary>This gateway's meter: the exporter serves its instruments and no other gateway's in the process.</summary>
+    public Meter Meter { get; }
+
     /// <summary>Creates the instruments.</summary>
     public GatehouseMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = Meter = meterFactory.Create(MeterName);
         ActiveConnections = meter.CreateUpDownCounter<long>("gatehouse.connections.active", "{connection}", "Client connections open now.");
         Connections = meter.CreateCounter<long>("gatehouse.connections", "{connection}", "Client connections accepted.");
         Rejected = meter.CreateCounter<long>("gatehouse.connections.rejected", "{connection}", "Client connections refused, by reason.");
