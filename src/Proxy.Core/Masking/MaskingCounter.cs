@@ -14,7 +14,7 @@ public sealed class MaskingCounter(GatehouseMetrics? metrics)
     /// <summary>The most values counted but not yet in the shared cells, so a long result shows progress.</summary>
     public const int FlushEvery = 1024;
 
-    private const int MaxKept = 16; // a session masks with a handful of actions; past that each count goes straight to its cell
+    internal const int MaxKept = 16; // a session masks with a handful of actions; past that each count goes straight to its cell
 
     private readonly CountCells<string>? _cells = metrics?.MaskedValues;
     private Pending[] _pending = new Pending[4];

@@ -21,9 +21,6 @@ internal sealed class RelayOutput(PipeWriter writer, RelayOutput.Committed commi
     /// <summary>Bytes written since the relay began, committed or not: a rewriter wrote if this moved.</summary>
     public long Written { get; private set; }
 
-    /// <summary>Whether bytes are written and not yet committed.</summary>
-    public bool HasBuffered => _buffered > 0;
-
     public void Advance(int count)
     {
         if ((uint)count > (uint)(_memory.Length - _buffered))

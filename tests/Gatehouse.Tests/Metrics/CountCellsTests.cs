@@ -12,7 +12,7 @@ public sealed class CountCellsTests
     {
         using var factory = new OwnMeterFactory();
         var metrics = new GatehouseMetrics(factory);
-        const int Sources = RecentCells<string>.MaxSlots + 3;
+        const int Sources = MaskingCounter.MaxKept + 3;
         var actions = Enumerable.Range(0, Sources).Select(i => new MaskAction($"rule-{i}", MaskStrategy.Redact)).ToArray();
 
         // Two sessions on their own threads, each cycling through more sources than it keeps at hand.

@@ -133,7 +133,7 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
 
         if (!plan.Scan || (plan.Format != 0 && !PgField.IsText(plan.Type)))
         {
-            return 0; // binary values of non-text types are not text to scan (as Decide)
+            return 0; // binary values of non-text types are not text to scan; only text-format values and text types are
         }
 
         return (int)ContentDetector.Detect(value, masking.Detectors);
@@ -146,20 +146,15 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
         _ => masking.ForDetected((ContentKinds)mask),
     };
 
+    /// <summary>The action for one value of a row streamed column by column (<see cref="PgRowStream"/>): as <see cref="TryMask"/> decides.</summary>
     internal MaskAction? Decide(in PgColumnPlan plan, ReadOnlySpan<byte> value, bool isNull)
     {
-        if (plan.Action is { } action || isNull || !plan.Scan)
+        if (plan.Action is not null || isNull)
         {
             return plan.Action;
         }
 
-        // Binary values of non-text types are not text to scan; only text-format values and text types are.
-        if (plan.Format != 0 && !PgField.IsText(plan.Type))
-        {
-            return null;
-        }
-
-        var kind = ContentDetector.Detect(value, masking.Detectors);
-        return kind == ContentKinds.None ? null : masking.ForDetected(kind);
+        var mask = MaskOf(plan, value);
+        return mask == 0 ? null : ActionOf(mask, plan);
     }
 }
