@@ -47,7 +47,9 @@ internal static class MaskedStream
             .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact));
         var session = new MaskingPolicy([rule], ContentKinds.All, detected, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "app")!;
         var options = new PgUpstreamOptions { Name = "bench", Host = "127.0.0.1", Database = "app", User = "bench", Password = static () => "" };
-        var catalog = new PgCatalog(new PgUpstreamConnector(new UpstreamDialer()), options, "app", TimeProvider.System, NullLogger.Instance);
+        // Never dials: the catalog is seeded. The relay disposes the dialer (its memory pool) with itself.
+        var dialer = new UpstreamDialer();
+        var catalog = new PgCatalog(new PgUpstreamConnector(dialer), options, "app", TimeProvider.System, NullLogger.Instance);
         catalog.Seed(new PgRelation { Oid = TableOid, Schema = "public", Name = "stream_cards", Kind = 'r', Columns = [null, "id", "card_number", "note"] });
         var masker = new PgResultMasker(new PgColumnPlanner(session, catalog), new PgRowMasker(session, new MaskingCounter(metrics)));
         var rewriter = new PgSessionRewriter(masker: masker);
@@ -58,7 +60,7 @@ internal static class MaskedStream
             client.Pump(PgMessages.Query(Sql));
         }
 
-        var relay = new SteadyRelay(Direction.UpstreamToClient, PgFrameDecoder.Backend, rewriter);
+        var relay = new SteadyRelay(Direction.UpstreamToClient, PgFrameDecoder.Backend, rewriter, owned: dialer);
         Describe(relay);
         return relay;
     }

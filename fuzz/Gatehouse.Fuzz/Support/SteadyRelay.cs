@@ -34,9 +34,12 @@ internal sealed class SteadyRelay : IBatchPump
     private readonly SessionOutput _target;
     private readonly SessionOutput _replyTarget;
     private readonly Task<RelayOutcome> _running;
+    private readonly IDisposable? _owned;
 
-    public SteadyRelay(Direction direction, IFrameDecoder decoder, IFrameRewriter rewriter)
+    /// <param name="owned">What the rewriter's session depends on and this relay disposes with itself.</param>
+    public SteadyRelay(Direction direction, IFrameDecoder decoder, IFrameRewriter rewriter, IDisposable? owned = null)
     {
+        _owned = owned;
         _target = new SessionOutput(_output.Writer);
         _replyTarget = new SessionOutput(_reply.Writer);
         Relay = new FrameRelay(direction, _source.Reader, _target, _replyTarget, decoder, rewriter, new RelayLimits(), new RelayMeter(null));
@@ -114,6 +117,7 @@ internal sealed class SteadyRelay : IBatchPump
         _reply.Reader.Complete();
         _target.Dispose();
         _replyTarget.Dispose();
+        _owned?.Dispose();
     }
 }
 
