@@ -58,9 +58,8 @@ public static class ValueMasker
 
     /// <summary>
     /// <see cref="WritePartialAscii"/> for a value of up to 32 bytes (a card number, a phone number, most e-mail
-    /// addresses), all its bytes classified at once: one bit per byte says letter or digit, one says never shown,
-    /// the first (letters and digits − keep) of the former join the latter, and those bytes become '*'. False,
-    /// with nothing written, when the value is not ASCII (the rune path then decides) or the CPU lacks AVX2.
+    /// addresses), all its bytes classified at once (<see cref="MaskVector"/>). False, with nothing written, when
+    /// the value is not ASCII (the rune path then decides) or the CPU lacks AVX2.
     /// </summary>
     internal static bool TryWritePartialShort(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
     {
@@ -69,13 +68,53 @@ public static class ValueMasker
             return false;
         }
 
+        if (value.Length < Vector128<byte>.Count)
+        {
+            return TryWritePartialTiny(value, keep, destination);
+        }
+
+        // No call on this path returns or takes a vector: one that did made the vector's local live in memory, so
+        // every use of it stored and reloaded (perf on MaskedStreamBenchmarks, the card number's path).
         var x = Load(value);
         if (x.ExtractMostSignificantBits() != 0)
         {
-            return false; // a byte of 0x80 or more: not ASCII (the padding is zeros)
+            return false; // a byte of 0x80 or more: not ASCII
         }
 
-        var inValue = value.Length == 32 ? uint.MaxValue : (1u << value.Length) - 1;
+        Store(MaskVector(x, value.Length, keep), value.Length, destination);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryWritePartialShort"/> for values under 16 bytes, through a buffer on the stack: in a method of its
+    /// own, so the buffer's address being taken does not keep the longer values' vectors in memory too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryWritePartialTiny(ReadOnlySpan<byte> value, int keep, Span<byte> destination)
+    {
+        Span<byte> buffer = stackalloc byte[Vector256<byte>.Count];
+        buffer.Clear(); // the padding must be zeros: they are neither shown nor letters and digits
+        value.CopyTo(buffer);
+        var x = Vector256.Create<byte>(buffer);
+        if (x.ExtractMostSignificantBits() != 0)
+        {
+            return false;
+        }
+
+        MaskVector(x, value.Length, keep).CopyTo(buffer);
+        buffer[..value.Length].CopyTo(destination);
+        return true;
+    }
+
+    /// <summary>
+    /// The masked form of an ASCII value of <paramref name="length"/> bytes in <paramref name="x"/> (zeros after
+    /// it): one bit per byte says letter or digit, one says never shown, the first (letters and digits − keep) of
+    /// the former join the latter, and those bytes become '*'.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> MaskVector(Vector256<byte> x, int length, int keep)
+    {
+        var inValue = length == 32 ? uint.MaxValue : (1u << length) - 1;
         var digit = Vector256.LessThanOrEqual(x - Vector256.Create((byte)'0'), Vector256.Create((byte)9));
         var letter = Vector256.LessThanOrEqual((x | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)25));
         var shown = Vector256.LessThan(x - Vector256.Create((byte)0x20), Vector256.Create((byte)0x5F)) // printable
@@ -92,23 +131,16 @@ public static class ValueMasker
         // (within each 128-bit lane, where AVX2's byte shuffle works), then tested against bit i % 8.
         var spread = Avx2.Shuffle(Vector256.Create(star).AsByte(), SpreadIndices);
         var masked = Vector256.Equals(spread & BitOfByte, BitOfByte);
-        var result = Vector256.ConditionalSelect(masked, Vector256.Create((byte)'*'), x);
-        Store(result, value.Length, destination);
-        return true;
+        return Vector256.ConditionalSelect(masked, Vector256.Create((byte)'*'), x);
     }
 
     /// <summary>
-    /// The value in a vector, zeros after it. From 16 bytes on, two overlapping 16-byte loads and a shuffle that
-    /// moves the second down into place: copying the value into a vector's memory and loading that was a stalled
-    /// store-to-load forward and two calls to copy a few bytes.
+    /// A value of 16 to 32 bytes in a vector, zeros after it: two overlapping 16-byte loads and a shuffle that
+    /// moves the second down into place (copying the value into a vector's memory and loading that was a stalled
+    /// store-to-load forward and two calls to copy a few bytes).
     /// </summary>
     private static Vector256<byte> Load(ReadOnlySpan<byte> value)
     {
-        if (value.Length < Vector128<byte>.Count)
-        {
-            return LoadShort(value);
-        }
-
         ref var source = ref MemoryMarshal.GetReference(value);
         var beyond = Vector256<byte>.Count - value.Length; // 0 to 16: how far the last 16 bytes start before byte 16
         var tail = Vector128.LoadUnsafe(ref source, (nuint)(value.Length - Vector128<byte>.Count));
@@ -116,15 +148,9 @@ public static class ValueMasker
         return Vector256.Create(Vector128.LoadUnsafe(ref source), upper);
     }
 
-    /// <summary>Writes the first <paramref name="length"/> bytes of <paramref name="result"/>: from 16 on, two overlapping 16-byte stores.</summary>
+    /// <summary>Writes the first <paramref name="length"/> (16 to 32) bytes of <paramref name="result"/>: two overlapping 16-byte stores.</summary>
     private static void Store(Vector256<byte> result, int length, Span<byte> destination)
     {
-        if (length < Vector128<byte>.Count)
-        {
-            StoreShort(result, length, destination);
-            return;
-        }
-
         ref var target = ref MemoryMarshal.GetReference(destination[..length]);
         var lower = result.GetLower();
         var start = length - Vector128<byte>.Count; // the last 16 bytes: lower-lane bytes from here, then upper-lane bytes
@@ -133,20 +159,6 @@ public static class ValueMasker
         lower.StoreUnsafe(ref target);
         last.StoreUnsafe(ref target, (nuint)start);
     }
-
-    // Values under 16 bytes go through memory, in methods of their own: taking a vector's address where it is
-    // used keeps it in memory on every path (perf showed the 16+ byte path storing and reloading its result).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector256<byte> LoadShort(ReadOnlySpan<byte> value)
-    {
-        var x = default(Vector256<byte>);
-        value.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector256<byte>, byte>(ref x), Vector256<byte>.Count));
-        return x;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StoreShort(Vector256<byte> result, int length, Span<byte> destination)
-        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector256<byte>, byte>(ref result), length).CopyTo(destination);
 
     /// <summary>Shuffle indices: byte positions 0-15, then none (0x80 makes a shuffle write zero); loaded from an offset, they shift bytes down.</summary>
     private static ReadOnlySpan<byte> IndicesThenNone =>
