@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Gatehouse.Proxy.Core.Masking;
 
 namespace Gatehouse.Protocols.Postgres.Masking;
@@ -23,6 +24,11 @@ internal sealed class PgRowMasker(MaskingSession masking, MaskingCounter counter
     public MaskingCounter Counter => counter;
 
     /// <summary>True when the row was rewritten into <paramref name="output"/>; false = forward it untouched. Malformed rows end the session.</summary>
+    /// <remarks>
+    /// Never inlined: a caller that took it in (a benchmark's, under dynamic PGO) ran out of the JIT's inlining
+    /// budget, and span slicing and big-endian reads became calls (MaskingBenchmarks, perf).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryMask(ReadOnlySpan<byte> body, PgResultShape shape, IBufferWriter<byte> output, out bool malformed)
     {
         malformed = false;
