@@ -32,7 +32,6 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private MySqlLongStatement? _long; // a statement of 16 MiB or more, held until whole for the guard
     private readonly MySqlResultMasker? _masker;
     private readonly bool _watchCatalog;
-    private byte[] _scratch = []; // an upstream packet that straddles buffer segments, copied for the masker
 
     /// <param name="onCatalogChange">Without a masker: told when DDL the session ran succeeded, for the masked sessions' shared catalog.</param>
     public MySqlSessionRewriter(MySqlConnectionRegistry connections, string subject, string upstream, bool deprecateEof = true, StatementGuard? guard = null,
@@ -144,10 +143,9 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
             return RewriteDecision.Drop;
         }
 
-        // Every statement is read here; copy only when the packet straddles buffer segments.
-        var body = frame.Slice(4);
-        var copy = body.IsSingleSegment ? null : body.ToArray();
-        var payload = copy ?? body.FirstSpan;
+        // Every statement is read here; copied (into a pooled array) only when the packet straddles buffer segments.
+        using var body = new ContiguousFrame(frame.Slice(4));
+        var payload = body.Span;
 
         if (header.Continuation)
         {
@@ -201,8 +199,8 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     /// <param name="header">The packet's header, its sequence id already as the client must see it.</param>
     private RewriteDecision OnUpstreamFrame(in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
     {
-        var packet = frame.Slice(4);
-        var response = packet.IsSingleSegment ? packet.FirstSpan : Scratch(packet);
+        using var packet = new ContiguousFrame(frame.Slice(4));
+        var response = packet.Span;
         switch (_responses.Role)
         {
             case PacketRole.Column or PacketRole.LastColumn:
@@ -325,17 +323,6 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
 
     /// <summary>A statement forwarded before the gateway could read it whole: strict mode reads it as unreadable text.</summary>
     private MySqlMaskedCommand? Unread(Command command) => _masker is null ? null : MySqlResultMasker.ForStatement(command, "/*"u8, mayChangeCatalog: true);
-
-    private ReadOnlySpan<byte> Scratch(in ReadOnlySequence<byte> packet)
-    {
-        if (_scratch.Length < packet.Length)
-        {
-            _scratch = new byte[Math.Max(packet.Length, _scratch.Length * 2)];
-        }
-
-        packet.CopyTo(_scratch);
-        return _scratch.AsSpan(0, (int)packet.Length);
-    }
 
     /// <summary>ERR 1142 with the rule and reason, as a server refuses a statement the account may not run.</summary>
     private static void RefuseByPolicy(RewriteContext context, byte sequence, in PolicyVerdict verdict) =>

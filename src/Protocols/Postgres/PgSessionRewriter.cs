@@ -86,8 +86,8 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RewriteDecision OnOtherFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
     {
-        var body = frame.Slice(header.HeaderLength);
-        var bytes = body.IsSingleSegment ? body.FirstSpan : body.ToArray();
+        using var body = new ContiguousFrame(frame.Slice(header.HeaderLength));
+        var bytes = body.Span;
         if (direction == Direction.ClientToUpstream)
         {
             var decision = gate is not null && IsGated(header.Type) ? gate.OnRequest(header.Type, bytes, context) : RewriteDecision.Pass;

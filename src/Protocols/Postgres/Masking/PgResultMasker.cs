@@ -169,10 +169,7 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
     public RewriteDecision OnResponsePart(in ReadOnlySequence<byte> part, bool final, RewriteContext context)
         => _parts!.Write(part, final, context.Forward);
 
-    /// <summary>
-    /// A whole DataRow frame, header included: masked from the frame's own bytes when they are contiguous, else
-    /// (a row across two reads' buffers, once per read or so) from a pooled copy.
-    /// </summary>
+    /// <summary>A whole DataRow frame, header included (the common case, in one segment, without slicing the sequence).</summary>
     public RewriteDecision OnDataRow(in ReadOnlySequence<byte> frame, int headerLength, RewriteContext context)
     {
         if (frame.IsSingleSegment)
@@ -180,17 +177,8 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
             return MaskRow(frame.FirstSpan[headerLength..], context);
         }
 
-        var body = frame.Slice(headerLength);
-        var gathered = ArrayPool<byte>.Shared.Rent((int)body.Length);
-        try
-        {
-            body.CopyTo(gathered);
-            return MaskRow(gathered.AsSpan(0, (int)body.Length), context);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(gathered);
-        }
+        using var body = new ContiguousFrame(frame.Slice(headerLength));
+        return MaskRow(body.Span, context);
     }
 
     private RewriteDecision MaskRow(ReadOnlySpan<byte> body, RewriteContext context)
