@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using Gatehouse.Fuzz.Support;
 using Gatehouse.Protocols.MySql.Masking;
 using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Protocols.Sql;
@@ -59,8 +60,7 @@ public class MaskingBenchmarks
     {
         _row = DataRowBody(Values);
         var rule = new MaskingRule { Name = "cards", Columns = [ColumnPattern.TryParse("card", out var p) ? p : throw new InvalidOperationException()], Action = new MaskAction("cards", MaskStrategy.Partial) };
-        var actions = Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All))
-            .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact));
+        var actions = DetectorActions.RedactEach();
         var session = new MaskingPolicy([rule], ContentKinds.All, actions, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
         _session = session;
         _stores = new StoreVerdicts(session);

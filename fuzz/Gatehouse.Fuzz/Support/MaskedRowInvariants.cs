@@ -11,8 +11,7 @@ namespace Gatehouse.Fuzz.Support;
 internal static class MaskedRowInvariants
 {
     public static MaskingSession Session { get; } = new MaskingPolicy([], ContentKinds.All,
-        Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All))
-            .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact)),
+        DetectorActions.RedactEach(),
         DetectorScope.Derived, strict: true, tokenKey: "fuzzing key of 32 bytes, please"u8.ToArray()).ForSession([], "db")!;
 
     public static MaskAction[] Actions { get; } = [.. Enum.GetValues<MaskStrategy>().Select(s => new MaskAction("rule", s, keep: 3, replacement: "[x]"))];

@@ -43,8 +43,7 @@ internal static class MaskedStream
         }
 
         var rule = new MaskingRule { Name = "cards", Columns = [Pattern("card_number")], Action = new MaskAction("cards", MaskStrategy.Partial) };
-        var detected = Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All))
-            .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact));
+        var detected = DetectorActions.RedactEach();
         var session = new MaskingPolicy([rule], ContentKinds.All, detected, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "app")!;
         var options = new PgUpstreamOptions { Name = "bench", Host = "127.0.0.1", Database = "app", User = "bench", Password = static () => "" };
         // Never dials: the catalog is seeded. The relay disposes the dialer (its memory pool) with itself.

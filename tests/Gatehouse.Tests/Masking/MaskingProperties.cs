@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using Gatehouse.Fuzz.Support;
 using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Proxy.Core.Masking;
 using Gatehouse.Tests.Framing;
@@ -27,8 +28,7 @@ public sealed class MaskingProperties
 
     /// <summary>Every detector on, each redacting; shared with <see cref="MySqlMaskingProperties"/>.</summary>
     internal static readonly MaskingSession Session = new MaskingPolicy([], ContentKinds.All,
-        Enum.GetValues<ContentKinds>().Where(k => k is not (ContentKinds.None or ContentKinds.All))
-            .ToDictionary(k => k, k => new MaskAction("detector:" + ContentKindNames.Name(k), MaskStrategy.Redact)),
+        DetectorActions.RedactEach(),
         DetectorScope.Derived, strict: true, tokenKey: "a property test key, long enough"u8.ToArray()).ForSession([], "db")!;
 
     internal static readonly MaskAction[] Actions = [.. Enum.GetValues<MaskStrategy>().Select(s => new MaskAction("rule", s))];
