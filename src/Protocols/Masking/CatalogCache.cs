@@ -6,11 +6,13 @@ namespace Gatehouse.Protocols.Masking;
 /// What both upstreams' masking catalogs share: one connection of the gateway's own, used by one lookup at a
 /// time; entries trusted for <see cref="MaxAge"/> (DDL made behind the gateway's back) and dropped at once on
 /// DDL seen through it (<see cref="Invalidate"/>); a failed lookup logged, its connection dropped, and what it
-/// would have loaded left missing, so the masker masks what it cannot resolve. Also the names of the
-/// upstream's own functions, which strict mode needs (a call to one may read tables itself). A lookup that DDL
-/// overtook keeps nothing it loaded (<see cref="Publish"/>): what it read may predate the DDL.
+/// would have loaded left missing, so the masker masks what it cannot resolve. Also what strict mode needs to
+/// read statement text: the names of the upstream's own functions (a call to one may read tables itself) and
+/// its views (a view's column may show a sensitive one under another name), loaded together. A lookup that
+/// DDL overtook keeps nothing it loaded (<see cref="Publish"/>): what it read may predate the DDL.
 /// </summary>
-internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDisposable
+/// <typeparam name="TView">How the upstream names a view: PostgreSQL by OID, MySQL by schema and name.</typeparam>
+internal abstract class CatalogCache<TConnection, TView>(TimeProvider time) : IAsyncDisposable
     where TConnection : class, IAsyncDisposable
 {
     /// <summary>How long an entry is trusted when DDL may happen behind the gateway's back.</summary>
@@ -22,6 +24,7 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     private TConnection? _connection;
     private long _filledAt = time.GetTimestamp();
     private volatile IReadOnlySet<string>? _functions;
+    private volatile IReadOnlyList<TView>? _views;
     private Task? _functionsLoading;
 
     private int _generation;
@@ -36,6 +39,7 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
         // concurrently: no bump may be lost.
         Interlocked.Increment(ref _generation);
         _functions = null;
+        _views = null;
         ClearEntries();
         _filledAt = time.GetTimestamp();
         Interlocked.Increment(ref _generation);
@@ -44,6 +48,7 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     /// <summary>
     /// The names of the upstream's own functions (PostgreSQL: outside pg_catalog and information_schema;
     /// MySQL: stored functions, compared case-insensitively); false until loaded, and after a failed load.
+    /// Loaded after the views (<see cref="LoadViewsAsync"/>) in the same lookup: while they are there, so are the views.
     /// </summary>
     public bool TryGetFunctions(out IReadOnlySet<string> names)
     {
@@ -51,6 +56,25 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
         names = _functions!;
         return names is not null;
     }
+
+    /// <summary>
+    /// Every view of the upstream outside its system schemas, loaded (<see cref="LoadViewsAsync"/>) with what
+    /// they read; null until loaded with the function names, and after a failed load.
+    /// </summary>
+    public IReadOnlyList<TView>? Views
+    {
+        get
+        {
+            ExpireIfOld();
+            return _views;
+        }
+    }
+
+    /// <summary>Whether what strict mode reads statement text against is loaded: the function names and the views.</summary>
+    public bool NamesKnown => TryGetFunctions(out _) && Views is not null;
+
+    /// <summary>The load of the function names and views when they are not loaded (see <see cref="LoadFunctionsAsync"/>); else null.</summary>
+    public Task? NamesLoading() => NamesKnown ? null : LoadFunctionsAsync();
 
     /// <summary>The function names when loaded; else null, and they start loading for the statements after this one.</summary>
     public IReadOnlySet<string>? FunctionsOrStartLoading()
@@ -84,14 +108,21 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     private Task QueryAndStoreFunctionsAsync() => UseAsync(async (connection, ct) =>
     {
         var generation = Generation;
+        if (await LoadViewsAsync(connection, generation, ct).ConfigureAwait(false) is not { } views)
+        {
+            return true; // DDL overtook it: nothing is known, and strict mode fails closed until the next load
+        }
+
         var names = await QueryFunctionNamesAsync(connection, ct).ConfigureAwait(false);
         if (Generation == generation)
         {
+            _views ??= views;
             _functions ??= names;
-            Interlocked.MemoryBarrier(); // the store before the second look, which a drop that raced it then sees
+            Interlocked.MemoryBarrier(); // the stores before the second look, which a drop that raced them then sees
             if (Generation != generation)
             {
                 _functions = null; // dropped meanwhile (DDL): these may predate it; not loaded, so strict fails closed
+                _views = null;
             }
         }
 
@@ -174,6 +205,12 @@ internal abstract class CatalogCache<TConnection>(TimeProvider time) : IAsyncDis
     protected abstract Task<TConnection> OpenAsync(CancellationToken ct);
 
     protected abstract Task<IReadOnlySet<string>> QueryFunctionNamesAsync(TConnection connection, CancellationToken ct);
+
+    /// <summary>
+    /// Loads every view of the upstream (outside its system schemas) with what it reads, and returns their
+    /// list (<see cref="Views"/>); null when DDL overtook the lookup. A failure throws (the load fails).
+    /// </summary>
+    protected abstract Task<IReadOnlyList<TView>?> LoadViewsAsync(TConnection connection, int generation, CancellationToken ct);
 
     /// <summary>Forgets the subclass's own entries (relations, views).</summary>
     protected abstract void ClearEntries();

@@ -31,6 +31,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private readonly StatementGuard? _guard;
     private MySqlLongStatement? _long; // a statement of 16 MiB or more, held until whole for the guard
     private readonly MySqlResultMasker? _masker;
+    private bool _heldForCatalog;
     private readonly bool _watchCatalog;
 
     /// <param name="onCatalogChange">Without a masker: told when DDL the session ran succeeded, for the masked sessions' shared catalog.</param>
@@ -233,6 +234,15 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     /// </summary>
     private RewriteDecision OnStatement(ReadOnlySpan<byte> payload, bool prepared, RewriteContext context)
     {
+        // A masked session's statement is judged with the catalog's function and view names (what it may store
+        // from a view): it waits for them to load, once; a load that failed leaves strict mode failing closed.
+        if (_guard is not null && !_heldForCatalog && _masker?.Planner.CatalogNamesLoading() is { } loading)
+        {
+            _heldForCatalog = true;
+            return RewriteDecision.Hold(loading);
+        }
+
+        _heldForCatalog = false;
         if (_guard is not null && _guard.Judge(payload[1..]) is { Allowed: false } verdict)
         {
             RefuseByPolicy(context, 1, verdict);

@@ -6,8 +6,8 @@ namespace Gatehouse.Protocols.Sql;
 /// <summary>
 /// A masked session's last few storing statements and what <see cref="StrictReferences.FindStore"/> said of
 /// each. An application repeats its writes, and reading one again (a token list, a string per word) is the
-/// check's cost; the verdict depends only on the text, its kind and the catalog's set of function names, so
-/// it holds while that set is the same object. Reads cleared by the byte scan are not remembered: that scan
+/// check's cost; the verdict depends only on the text, its kind and the catalog's names (functions, and view
+/// columns that show sensitive ones), so it holds while those sets are the same objects. Reads cleared by the byte scan are not remembered: that scan
 /// is cheaper than a copy.
 /// </summary>
 internal sealed class StoreVerdicts(MaskingSession masking)
@@ -23,25 +23,26 @@ internal sealed class StoreVerdicts(MaskingSession masking)
         public int Length;
         public StatementKind Kind;
         public IReadOnlySet<string>? Functions;
+        public IReadOnlySet<string>? ViewColumns;
         public string? Why;
     }
 
-    public string? Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, IReadOnlySet<string>? functions)
+    public string? Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, IReadOnlySet<string>? functions, IReadOnlySet<string>? viewColumns)
         where TLexer : ISqlLexer, allows ref struct
     {
-        var remember = functions is not null && kind is not (StatementKind.Read or StatementKind.Transaction) && masking.HasColumnRules;
+        var remember = functions is not null && viewColumns is not null && kind is not (StatementKind.Read or StatementKind.Transaction) && masking.HasColumnRules;
         if (remember)
         {
             foreach (var entry in _entries)
             {
-                if (entry is not null && entry.Kind == kind && ReferenceEquals(entry.Functions, functions) && sql.SequenceEqual(entry.Text.AsSpan(0, entry.Length)))
+                if (entry is not null && entry.Kind == kind && ReferenceEquals(entry.Functions, functions) && ReferenceEquals(entry.ViewColumns, viewColumns) && sql.SequenceEqual(entry.Text.AsSpan(0, entry.Length)))
                 {
                     return entry.Why;
                 }
             }
         }
 
-        var why = StrictReferences.FindStore(ref lexer, sql, kind, masking, functions);
+        var why = StrictReferences.FindStore(ref lexer, sql, kind, masking, functions, viewColumns);
         if (remember)
         {
             var slot = _entries[_next] ??= new Entry();
@@ -52,7 +53,7 @@ internal sealed class StoreVerdicts(MaskingSession masking)
             }
 
             sql.CopyTo(slot.Text);
-            (slot.Length, slot.Kind, slot.Functions, slot.Why) = (sql.Length, kind, functions, why);
+            (slot.Length, slot.Kind, slot.Functions, slot.ViewColumns, slot.Why) = (sql.Length, kind, functions, viewColumns, why);
         }
 
         return why;

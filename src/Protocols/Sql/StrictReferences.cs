@@ -49,11 +49,17 @@ internal static partial class StrictReferences
     /// column, so it counts too, as do an operator and a cast that call one. A quoted name with escapes, which is not decoded here, counts
     /// as one. Null: no such check.
     /// </param>
-    public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions = null)
+    /// <param name="viewColumns">
+    /// The names of the database's view columns that show a sensitive value (the planners' catalog names): such
+    /// a name counts like a rule's column name where it reads a column, since <c>upper(v.cc)</c> over a view's
+    /// copy of card is card; not as a qualifier, an alias or a table, nor as a lone word in a string.
+    /// </param>
+    public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions = null,
+        IReadOnlySet<string>? viewColumns = null)
         where TLexer : ISqlLexer, allows ref struct
     {
         var tokens = new List<Token>();
-        return Read(ref lexer, sql, masking, ownFunctions, anyCall: false, tokens, stopAtSensitive: true) || UsesWholeRow(tokens);
+        return Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: false, tokens, stopAtSensitive: true) || UsesWholeRow(tokens);
     }
 
     /// <summary>
@@ -62,14 +68,28 @@ internal static partial class StrictReferences
     /// (of any function when <paramref name="anyCall"/>), and, with <paramref name="stopAtSensitive"/>, a name of a
     /// sensitive column or a string literal naming one (else that is marked on its token).
     /// </summary>
-    private static bool Read<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions, bool anyCall,
-        List<Token> tokens, bool stopAtSensitive)
+    private static bool Read<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions,
+        IReadOnlySet<string>? viewColumns, bool anyCall, List<Token> tokens, bool stopAtSensitive)
         where TLexer : ISqlLexer, allows ref struct
     {
         int operatorStart = 0, operatorEnd = -1; // the run of adjacent operator characters the last token ended
+        var viewColumnBefore = false; // the last token may name a view column that shows a sensitive one
         while (true)
         {
             var t = lexer.Next();
+            if (viewColumnBefore && !t.IsPunct('.'))
+            {
+                // Not a qualifier (c.oid): a column reference. View columns are named by whoever wrote the view
+                // (c, x, t), so only where a column is read, not as an alias or a table, do they count.
+                if (stopAtSensitive)
+                {
+                    return true;
+                }
+
+                tokens[^1] = tokens[^1] with { Sensitive = true };
+            }
+
+            viewColumnBefore = false;
             if (t.Kind == SqlTokenKind.End)
             {
                 return false;
@@ -100,11 +120,13 @@ internal static partial class StrictReferences
                 name = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
             }
             var sensitive = name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name)
-                : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking);
+                : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking, viewColumns);
             if (sensitive && stopAtSensitive)
             {
                 return true;
             }
+
+            viewColumnBefore = !sensitive && name is not null && viewColumns?.Contains(name) == true && !NamesAliasOrTable(tokens);
 
             if (ownFunctions is not null && name is not null && ownFunctions.Contains(name) && IsCastTarget(tokens))
             {
@@ -198,18 +220,31 @@ internal static partial class StrictReferences
     public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data"
         or "column_stats" or "column_statistics"; // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
 
-    private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking)
+    /// <summary>Whether the next name defines an alias (after AS) or names a table (after FROM, JOIN, INTO, …): no column read.</summary>
+    private static bool NamesAliasOrTable(List<Token> tokens)
+        => tokens.Count > 0 && tokens[^1].Kind == SqlTokenKind.Word && tokens[^1].Name is { } word && (word == "as" || TableIntroducers.Contains(word));
+
+    /// <summary>
+    /// Whether a string names a sensitive column: a rule's anywhere, a view column's (see <see cref="Read"/>) only in
+    /// text of more than one word, which may run as SQL (<c>'select cc from v'</c>), not a lone word like <c>'c'</c>.
+    /// </summary>
+    private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking, IReadOnlySet<string>? viewColumns)
     {
         var words = new SqlIdentifiers(text);
+        var count = 0;
+        var viewColumn = false;
         while (words.MoveNext())
         {
+            count++;
             if (masking.NamesSensitiveColumn(words.Current))
             {
                 return true;
             }
+
+            viewColumn |= viewColumns?.Contains(words.Current) == true;
         }
 
-        return false;
+        return viewColumn && count > 1;
     }
 
     private static bool UsesWholeRow(List<Token> tokens)

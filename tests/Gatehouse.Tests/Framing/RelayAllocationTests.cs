@@ -205,13 +205,14 @@ public sealed class RelayAllocationTests
             var cards = new MaskingPolicy([new MaskingRule { Name = "cards", Columns = [ColumnPattern.TryParse("card", out var p) ? p : null!], Action = rule }],
                 ContentKinds.All, actions, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
             var functions = new HashSet<string>(StringComparer.Ordinal) { "refresh_totals" };
+            var views = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "card_last_seen" };
             var update = "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2"u8.ToArray();
             var stores = new StoreVerdicts(cards);
             var (text, kind) = benchmark.EndsWith("Read", StringComparison.Ordinal) ? (select, StatementKind.Read) : (update, StatementKind.Write);
             return () =>
             {
                 var lexer = new PgLexer(text);
-                return stores.Find(ref lexer, text, kind, functions) is null ? 0 : 1;
+                return stores.Find(ref lexer, text, kind, functions, views) is null ? 0 : 1;
             };
         }
 

@@ -47,6 +47,24 @@ public sealed class CatalogCacheTests
     }
 
     [Fact]
+    public async Task Views_load_before_the_function_names_and_DDL_during_them_keeps_neither()
+    {
+        await using var catalog = new FakeCatalog { HoldViews = true };
+        var load = catalog.LoadFunctionsAsync();
+        await catalog.Entered.Task; // in the views' lookup
+        catalog.Invalidate();
+        catalog.Gate.SetResult();
+        await load;
+        Assert.False(catalog.TryGetFunctions(out _)); // function names known means views known: neither is
+        Assert.Null(catalog.Views);
+        Assert.Equal(0, catalog.FunctionQueries);
+
+        await catalog.LoadFunctionsAsync(); // the gate stays open now
+        Assert.True(catalog.TryGetFunctions(out _));
+        Assert.Equal(["app.v"], catalog.Views);
+    }
+
+    [Fact]
     public async Task Sessions_and_statements_waiting_for_function_names_share_one_load()
     {
         await using var catalog = new FakeCatalog();
@@ -74,7 +92,7 @@ public sealed class CatalogCacheTests
         public ValueTask DisposeAsync() => default;
     }
 
-    private sealed class FakeCatalog() : CatalogCache<FakeConnection>(TimeProvider.System)
+    private sealed class FakeCatalog() : CatalogCache<FakeConnection, string>(TimeProvider.System)
     {
         public ConcurrentDictionary<string, string> Entries { get; } = new();
 
@@ -108,6 +126,20 @@ public sealed class CatalogCacheTests
             Entered.TrySetResult();
             await Gate.Task;
             return new HashSet<string> { "f" };
+        }
+
+        /// <summary>Hold the views' lookup (Entered, Gate) instead of the function names'.</summary>
+        public bool HoldViews { get; init; }
+
+        protected override async Task<IReadOnlyList<string>?> LoadViewsAsync(FakeConnection connection, int generation, CancellationToken ct)
+        {
+            if (HoldViews)
+            {
+                Entered.TrySetResult();
+                await Gate.Task;
+            }
+
+            return Generation == generation ? ["app.v"] : null;
         }
 
         protected override void ClearEntries() => Entries.Clear();

@@ -143,6 +143,11 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     [InlineData("SELECT coalesce(card, 'none') FROM {0}.people WHERE id = 1")]
     [InlineData("SELECT name FROM {0}.people WHERE id = 3 UNION ALL SELECT card FROM {0}.people WHERE id = 1")]
     [InlineData("SELECT shout FROM {0}.people_v WHERE id = 1")]
+    [InlineData("SELECT reverse(c) FROM {0}.people_v WHERE id = 1")] // a view's copy of card, by the view's name for it
+    [InlineData("SELECT reverse(v.cc) FROM {0}.people_vv v")]
+    [InlineData("SELECT lower(shout) FROM {0}.people_v WHERE id = 1")]
+    [InlineData("SELECT reverse(x) FROM (SELECT cc AS x FROM {0}.people_vv) s")]
+    [InlineData("SELECT name FROM {0}.people WHERE id = 3 UNION ALL SELECT reverse(c) FROM {0}.people_v WHERE id = 1")]
     [InlineData("SELECT row(card)::text FROM {0}.people WHERE id = 1")]
     [InlineData("SELECT string_agg(card, ',') FROM {0}.people")]
     [InlineData("SELECT to_json(p) FROM {0}.people p WHERE id = 1")]
@@ -524,6 +529,11 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             $"SELECT pg_notify('leak', ssn) FROM {_schema}.people",
             $"ALTER TABLE {_schema}.people RENAME COLUMN card TO c",
             $"ALTER TABLE {_schema}.people RENAME TO folks",
+            // A view shows card under names no rule has: its columns count by where they come from.
+            $"CREATE TABLE {_schema}.stash AS SELECT c FROM {_schema}.people_v",
+            $"INSERT INTO {_schema}.people (id, name) SELECT 21, cc FROM {_schema}.people_vv",
+            $"SELECT set_config('gatehouse.leak', shout, false) FROM {_schema}.people_v WHERE id = 1",
+            $"CREATE VIEW {_schema}.people_vvv AS SELECT cc AS k FROM {_schema}.people_vv",
         ];
         foreach (var sql in laundering)
         {
@@ -701,6 +711,24 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Equal(MaskedCard, (await RowsAsync(connection, $"SELECT card FROM {_schema}.late"))[0][0]);
         await using var other = await OpenAsync();
         Assert.Equal(MaskedCard, (await RowsAsync(other, $"SELECT * FROM {_schema}.late"))[0][0]);
+    }
+
+    [Fact]
+    public async Task A_view_created_during_a_masked_session_counts_at_once()
+    {
+        await using var connection = await OpenAsync();
+        Assert.Equal("Ada", (await RowsAsync(connection, $"SELECT n FROM {_schema}.people_v WHERE id = 1"))[0][0]); // the catalog is loaded
+        await using (var dba = await OpenAsync("dba"))
+        {
+            await ExecuteAsync(dba, $"CREATE VIEW {_schema}.people_new AS SELECT id, card AS plain FROM {_schema}.people");
+        }
+
+        // The DDL dropped the catalog: the next statement waits for its views, so the new view's names count.
+        var error = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"CREATE TABLE {_schema}.stash AS SELECT plain FROM {_schema}.people_new"));
+        Assert.Contains("rule \"masking:store\"", error.MessageText, StringComparison.Ordinal);
+        Assert.Null((await RowsAsync(connection, $"SELECT reverse(plain) FROM {_schema}.people_new WHERE id = 1"))[0][0]);
+        Assert.Equal(MaskedCard, (await RowsAsync(connection, $"SELECT plain FROM {_schema}.people_new WHERE id = 1"))[0][0]);
+        Assert.Equal("ADA", (await RowsAsync(connection, $"SELECT upper(n) FROM {_schema}.people_v WHERE id = 1"))[0][0]); // its other columns stay plain
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed class SensitiveStoreTests
 
     private static readonly HashSet<string> OwnFunctions = new(StringComparer.Ordinal) { "launder" };
 
+    // A view's column that shows card (CREATE VIEW people_v AS SELECT card AS cc ...).
+    private static readonly HashSet<string> ViewColumns = new(StringComparer.OrdinalIgnoreCase) { "cc" };
+
     private static ColumnPattern Pattern(string text) => ColumnPattern.TryParse(text, out var p) ? p : throw new ArgumentException(text);
 
     private static string? Pg(string sql, bool functionsKnown = true)
@@ -30,7 +33,8 @@ public sealed class SensitiveStoreTests
         var classification = new SqlClassification();
         new PgSqlClassifier().Classify(bytes, classification);
         var lexer = new PgLexer(bytes);
-        return StrictReferences.FindStore(ref lexer, bytes, classification.Statements[0].Kind, Session, functionsKnown ? OwnFunctions : null);
+        return StrictReferences.FindStore(ref lexer, bytes, classification.Statements[0].Kind, Session,
+            functionsKnown ? OwnFunctions : null, functionsKnown ? ViewColumns : null);
     }
 
     private static string? MySql(string sql)
@@ -40,7 +44,7 @@ public sealed class SensitiveStoreTests
         new MySqlSqlClassifier().Classify(bytes, classification);
         var lexer = new MySqlLexer(bytes);
         return StrictReferences.FindStore(ref lexer, bytes, classification.Statements[0].Kind, Session,
-            new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "launder" });
+            new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "launder" }, ViewColumns);
     }
 
     [Theory]
@@ -114,6 +118,25 @@ public sealed class SensitiveStoreTests
         Assert.Contains("try again", Pg("INSERT INTO notes (body) VALUES (lower('x'))", functionsKnown: false), StringComparison.Ordinal);
         Assert.Null(Pg("INSERT INTO shop.notes (body) VALUES ('x')", functionsKnown: false));
         Assert.Null(Pg("SELECT lower('x')", functionsKnown: false));
+    }
+
+    [Fact]
+    public void A_view_column_that_shows_a_sensitive_one_counts_like_it()
+    {
+        Assert.Contains("\"cc\"", Pg("INSERT INTO notes (body) SELECT cc FROM people_v"), StringComparison.Ordinal);
+        Assert.Contains("\"CC\"", Pg("CREATE TABLE stash AS SELECT v.\"CC\" FROM people_v v"), StringComparison.Ordinal); // compared ignoring case: over-inclusive
+        Assert.Contains("cc", MySql("insert into notes select `cc` from people_v"), StringComparison.Ordinal);
+        Assert.Null(Pg("INSERT INTO notes (body) SELECT name FROM people_v"));
+        Assert.Null(Pg("UPDATE people_v SET cc = $1 WHERE id = 1")); // data entry into it
+    }
+
+    [Fact]
+    public void Until_the_databases_views_are_known_a_store_that_reads_a_relation_is_refused()
+    {
+        Assert.Contains("views", Pg("INSERT INTO notes (body) SELECT name FROM people_v", functionsKnown: false), StringComparison.Ordinal);
+        Assert.Contains("views", Pg("UPDATE notes SET body = title WHERE id = 1", functionsKnown: false), StringComparison.Ordinal);
+        Assert.Null(Pg("INSERT INTO notes (body) VALUES ('x')", functionsKnown: false));
+        Assert.Null(Pg("SELECT name FROM people_v", functionsKnown: false)); // a read that stores nothing
     }
 
     [Theory]
@@ -195,7 +218,7 @@ public sealed class SensitiveStoreTests
         {
             var bytes = Encoding.UTF8.GetBytes(sql);
             var lexer = new PgLexer(bytes);
-            return stores.Find(ref lexer, bytes, StatementKind.Write, functions);
+            return stores.Find(ref lexer, bytes, StatementKind.Write, functions, functions is null ? null : ViewColumns);
         }
 
         var functions = new HashSet<string>(StringComparer.Ordinal) { "f" };
@@ -223,7 +246,7 @@ public sealed class SensitiveStoreTests
             DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
         var bytes = "INSERT INTO notes SELECT * FROM people"u8.ToArray();
         var lexer = new PgLexer(bytes);
-        Assert.Null(StrictReferences.FindStore(ref lexer, bytes, StatementKind.Write, detectorsOnly, OwnFunctions));
+        Assert.Null(StrictReferences.FindStore(ref lexer, bytes, StatementKind.Write, detectorsOnly, OwnFunctions, ViewColumns));
         Assert.Contains("every column", Pg("INSERT INTO notes SELECT * FROM people"), StringComparison.Ordinal); // with a column rule
     }
 }

@@ -33,7 +33,7 @@ internal enum MySqlRelationKind : byte
 /// nothing a client sent is ever spliced into them as text.
 /// </summary>
 internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstreamOptions options, TimeProvider time, ILogger logger)
-    : CatalogCache<MySqlCatalogConnection>(time)
+    : CatalogCache<MySqlCatalogConnection, (string Schema, string Name)>(time)
 {
     private const int MaxRounds = 8; // views over views: deeper nesting than this is masked whole
 
@@ -46,16 +46,18 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
     }
 
     /// <summary>Loads the relations and, for views, the relations their columns come from. Never throws: what could not be loaded stays missing, and its columns are masked whole.</summary>
-    public Task LoadAsync(IReadOnlyCollection<(string Schema, string Name)> names) => UseAsync(async (connection, ct) =>
+    public Task LoadAsync(IReadOnlyCollection<(string Schema, string Name)> names) => UseAsync((connection, ct) => LoadRelationsAsync(connection, names, Generation, ct));
+
+    /// <summary>Loads the relations and what views among them take columns from, transitively; false when DDL overtook the lookup.</summary>
+    private async Task<bool> LoadRelationsAsync(MySqlCatalogConnection connection, IEnumerable<(string Schema, string Name)> names, int generation, CancellationToken ct)
     {
-        var generation = Generation;
         var wanted = names.Where(n => !_relations.ContainsKey(n)).ToHashSet();
         for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
         {
             var found = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
             if (!Publish(_relations, [.. found], generation))
             {
-                break; // DDL overtook the lookup: what it read stays unloaded
+                return false; // DDL overtook the lookup: what it read stays unloaded
             }
 
             var loaded = found.Values;
@@ -65,7 +67,17 @@ internal sealed class MySqlCatalog(MySqlUpstreamConnector connector, MySqlUpstre
         }
 
         return true;
-    });
+    }
+
+    /// <summary>Views outside the server's own schemas (information_schema, performance_schema, mysql, sys).</summary>
+    protected override async Task<IReadOnlyList<(string Schema, string Name)>?> LoadViewsAsync(MySqlCatalogConnection connection, int generation, CancellationToken ct)
+    {
+        var views = (await connection.QueryAsync(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.VIEWS "
+            + "WHERE TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'mysql', 'sys')", ct).ConfigureAwait(false))
+            .Select(r => (r[0]!, r[1]!)).ToArray();
+        return await LoadRelationsAsync(connection, views, generation, ct).ConfigureAwait(false) ? views : null;
+    }
 
     protected override Task<MySqlCatalogConnection> OpenAsync(CancellationToken ct) => MySqlCatalogConnection.OpenAsync(connector, options, ct);
 

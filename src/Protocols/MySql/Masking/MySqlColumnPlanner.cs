@@ -1,4 +1,5 @@
 using System.Text;
+using Gatehouse.Protocols.Masking;
 using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Masking;
 
@@ -18,6 +19,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     private const int MaxViewDepth = 16;
     private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
+    private readonly ViewColumnNames _viewColumns = new();
 
     public MaskingSession Masking => masking;
 
@@ -30,11 +32,62 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
     {
         var lexer = new MySqlLexer(sql);
-        return _stores.Find(ref lexer, sql, kind, catalog.FunctionsOrStartLoading());
+        var functions = catalog.FunctionsOrStartLoading();
+        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : SensitiveViewColumns());
     }
 
-    /// <summary>Loads what judging the session's first statements needs (the stored functions' names), once per catalog.</summary>
-    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsAsync() : Task.CompletedTask;
+    /// <summary>Loads what judging the session's first statements needs (the stored functions' names and the views), once per catalog.</summary>
+    public Task PrepareAsync() => CatalogNamesLoading() ?? Task.CompletedTask;
+
+    /// <summary>
+    /// The load of the catalog's names strict mode reads statements against (stored functions, views), when a
+    /// session with column rules needs them and they are not loaded; else null. A statement to judge waits for it.
+    /// </summary>
+    public Task? CatalogNamesLoading() => masking.HasColumnRules ? catalog.NamesLoading() : null;
+
+    /// <summary>
+    /// The upstream's view columns that show a sensitive value under this session's rules (see
+    /// <see cref="ViewColumnNames"/>): a plain column of a rule's, through views over views, or in strict mode an
+    /// expression of a view whose definition reads one; and the names of views whose columns could not be read one
+    /// by one but whose definition reads one. Null while the catalog has not loaded its views.
+    /// </summary>
+    public IReadOnlySet<string>? SensitiveViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
+
+    private HashSet<string>? ViewColumnsShowingSensitive(IReadOnlyList<(string Schema, string Name)> views)
+    {
+        if (Functions is null)
+        {
+            return null; // a definition is read with the function names: without them every expression would count
+        }
+
+        // Until nothing is added: a view's expression over another view's column (upper(`v`.`cc`)) is judged by
+        // its definition's text, which names that column as the other view calls it.
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var ignored = false;
+        for (var added = true; added;)
+        {
+            added = false;
+            foreach (var (schema, view) in views)
+            {
+                if (!catalog.TryGet(schema, view, out var relation))
+                {
+                    return null; // dropped since the list was read: not known until loaded again
+                }
+
+                // A view not read column by column: which column shows the value is not known, so naming the view counts.
+                foreach (var column in relation.Columns?.Keys ?? (IEnumerable<string>)[""])
+                {
+                    var name = column.Length == 0 ? view : column;
+                    if (!names.Contains(name) && Resolve(schema, view, column, 0, ref ignored, names) is not null)
+                    {
+                        added = names.Add(name) || added;
+                    }
+                }
+            }
+        }
+
+        return names;
+    }
 
     /// <summary>Relations the columns name that the catalog has not loaded yet.</summary>
     public List<(string Schema, string Name)>? Missing(IReadOnlyList<MySqlColumn> columns)
@@ -57,7 +110,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     }
 
     /// <summary>Whether strict planning needs the upstream's stored function names, not loaded yet.</summary>
-    public bool NeedsFunctions => masking.Strict && masking.HasColumnRules && !catalog.TryGetFunctions(out _);
+    public bool NeedsFunctions => masking.Strict && masking.HasColumnRules && !catalog.NamesKnown;
 
     /// <summary>The stored functions' names; null when the catalog could not load them (strict then fails closed).</summary>
     private IReadOnlySet<string>? Functions => catalog.TryGetFunctions(out var names) ? names : null;
@@ -65,6 +118,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     public MySqlResultShape Plan(IReadOnlyList<MySqlColumn> columns, ReadOnlySpan<byte> statement)
     {
         StatementFacts? facts = null;
+        var views = masking.HasColumnRules ? SensitiveViewColumns() : null;
         var plans = new MySqlColumnPlan[columns.Count];
         var detectors = masking.Detectors != ContentKinds.None;
         var scanAll = masking.Scope == DetectorScope.All && detectors;
@@ -78,26 +132,26 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
                 action = null;
                 scan |= detectors && c.IsDerived;
             }
-            else if (c.IsDerived || (facts ??= StatementFacts.Read(statement, masking, Functions)).Defines(c.OrgTable))
+            else if (c.IsDerived || (facts ??= StatementFacts.Read(statement, masking, Functions, views)).Defines(c.OrgTable))
             {
                 scan |= detectors;
-                action = Derived(c, ref facts, statement);
+                action = Derived(c, ref facts, statement, views);
             }
             else
             {
-                action = Resolve(c.Schema, c.OrgTable, c.OrgName, 0, ref scan);
+                action = Resolve(c.Schema, c.OrgTable, c.OrgName, 0, ref scan, views);
                 if (action == _unknownRelation)
                 {
                     // Not a table or view the catalog knows (a temporary table, or a derived table the statement
                     // scan did not see): a rule by name still applies, else it is judged as derived.
                     scan |= detectors;
-                    action = masking.ForColumn(c.Schema, c.OrgTable, c.OrgName) ?? Derived(c, ref facts, statement);
+                    action = masking.ForColumn(c.Schema, c.OrgTable, c.OrgName) ?? Derived(c, ref facts, statement, views);
                 }
                 else if (action is null && facts.HasSetOperation)
                 {
                     // UNION ALL reports the first branch's column identity for values of every branch.
                     scan |= detectors;
-                    action = Derived(c, ref facts, statement);
+                    action = Derived(c, ref facts, statement, views);
                 }
             }
 
@@ -120,7 +174,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             || (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) && table.Equals("column_statistics", StringComparison.OrdinalIgnoreCase)
                 && column.Equals("histogram", StringComparison.OrdinalIgnoreCase));
 
-    private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement)
+    private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement, IReadOnlySet<string>? views)
     {
         if (masking.ForResultName(column.Name) is { } byName)
         {
@@ -132,7 +186,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return Diagnostics; // a warning's text can quote a row's value ("Truncated incorrect DOUBLE value: '…'")
         }
 
-        facts ??= StatementFacts.Read(statement, masking, Functions);
+        facts ??= StatementFacts.Read(statement, masking, Functions, views);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
 
@@ -148,7 +202,8 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     private static bool IsWord(ReadOnlySpan<byte> sql, in SqlToken token, ReadOnlySpan<byte> word)
         => token.Kind == SqlTokenKind.Word && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(token.Start, token.Length), word);
 
-    private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan)
+    /// <param name="views">The view columns that show a sensitive value (<see cref="SensitiveViewColumns"/>); null = not known, and strict fails closed.</param>
+    private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan, IReadOnlySet<string>? views)
     {
         if (depth > MaxViewDepth || !catalog.TryGet(schema, table, out var relation))
         {
@@ -175,7 +230,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         if (relation.Columns is not null && relation.Columns.TryGetValue(column, out var origin) && origin.IsPlainColumn)
         {
-            return Resolve(origin.Schema!, origin.Table!, origin.Column!, depth + 1, ref scan);
+            return Resolve(origin.Schema!, origin.Table!, origin.Column!, depth + 1, ref scan, views);
         }
 
         // An expression in the view (or a view not read column by column): strict mode masks it when the
@@ -183,7 +238,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         // recorded — the same rule as for PostgreSQL views.
         scan |= masking.Detectors != ContentKinds.None;
         return relation.Definition.Length == 0 ? _unresolved
-            : masking.Strict && StatementFacts.Read(relation.Definition, masking, Functions).ReferencesSensitive ? masking.StrictAction : null;
+            : masking.Strict && StatementFacts.Read(relation.Definition, masking, Functions, views).ReferencesSensitive ? masking.StrictAction : null;
     }
 
     /// <summary>What strict mode needs of a statement's text, read once per result.</summary>
@@ -202,7 +257,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         public bool Defines(string name) => DefinesEverything || (_defined?.Contains(name) ?? false);
 
-        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? functions)
+        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? functions, IReadOnlySet<string>? views)
         {
             var tokens = new List<SqlToken>();
             var lexer = new MySqlLexer(sql);
@@ -218,7 +273,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
             var facts = new StatementFacts
             {
-                ReferencesSensitive = RunsUnseenSql(tokens) || functions is null || References(sql, masking, functions),
+                ReferencesSensitive = RunsUnseenSql(tokens) || functions is null || views is null || References(sql, masking, functions, views),
                 HasSetOperation = tokens.Exists(t => t.Is(Keyword.Union) || t.Is(Keyword.Except) || t.Is(Keyword.Intersect)),
             };
             facts._defined = DefinedNames(sql, tokens);
@@ -226,10 +281,10 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         }
 
         /// <param name="functions">The stored functions' names (compared case-insensitively, as the server resolves them).</param>
-        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string> functions)
+        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string> functions, IReadOnlySet<string> views)
         {
             var lexer = new MySqlLexer(sql);
-            return StrictReferences.Find(ref lexer, sql, masking, functions);
+            return StrictReferences.Find(ref lexer, sql, masking, functions, views);
         }
 
         private static bool RunsUnseenSql(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call));

@@ -13,7 +13,7 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// is ever part of these queries.
 /// </summary>
 internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions options, string database, TimeProvider time, ILogger logger)
-    : CatalogCache<PgCatalogConnection>(time)
+    : CatalogCache<PgCatalogConnection, uint>(time)
 {
     private const int MaxRounds = 8; // views over views: deeper nesting than this is masked whole
 
@@ -32,16 +32,18 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
     /// Loads the relations and, for views, everything they read, transitively. Never throws: what could not be
     /// loaded stays missing, and the masker masks columns it cannot resolve whole.
     /// </summary>
-    public Task LoadAsync(IReadOnlyCollection<uint> oids) => UseAsync(async (connection, ct) =>
+    public Task LoadAsync(IReadOnlyCollection<uint> oids) => UseAsync((connection, ct) => LoadRelationsAsync(connection, oids, Generation, ct));
+
+    /// <summary>Loads the relations and what views among them read, transitively; false when DDL overtook the lookup.</summary>
+    private async Task<bool> LoadRelationsAsync(PgCatalogConnection connection, IEnumerable<uint> oids, int generation, CancellationToken ct)
     {
-        var generation = Generation;
         var wanted = oids.Where(o => !_relations.ContainsKey(o)).ToHashSet();
         for (var round = 0; round < MaxRounds && wanted.Count > 0; round++)
         {
             var loaded = await LoadRoundAsync(connection, wanted, ct).ConfigureAwait(false);
             if (!Publish(_relations, [.. loaded.Select(r => KeyValuePair.Create(r.Oid, r))], generation))
             {
-                break; // DDL overtook the lookup: what it read stays unloaded
+                return false; // DDL overtook the lookup: what it read stays unloaded
             }
 
             wanted = loaded.SelectMany(r => r.Origins.Concat(r.Reads)).Select(c => c.Relation)
@@ -49,7 +51,17 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
         }
 
         return true;
-    });
+    }
+
+    /// <summary>Views and materialized views outside pg_catalog and information_schema.</summary>
+    protected override async Task<IReadOnlyList<uint>?> LoadViewsAsync(PgCatalogConnection connection, int generation, CancellationToken ct)
+    {
+        var views = (await connection.QueryAsync(
+            "SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            + "WHERE c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')", ct).ConfigureAwait(false))
+            .Select(r => uint.Parse(r[0]!, CultureInfo.InvariantCulture)).ToArray();
+        return await LoadRelationsAsync(connection, views, generation, ct).ConfigureAwait(false) ? views : null;
+    }
 
     /// <summary>
     /// The result columns <paramref name="sql"/> would have, described (not run) on the gateway's connection;

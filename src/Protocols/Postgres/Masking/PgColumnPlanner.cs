@@ -1,3 +1,4 @@
+using Gatehouse.Protocols.Masking;
 using Gatehouse.Protocols.Sql;
 using Gatehouse.Proxy.Core.Masking;
 
@@ -13,11 +14,9 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 {
     private readonly StoreVerdicts _stores = new(masking);
 
-    private const int MaxViewDepth = 16;
-    private readonly Dictionary<PgColumnRef, MaskAction?> _decisions = [];
-    private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
-    private static readonly MaskAction Statistics = MaskAction.Whole("statistics");
+    private readonly PgColumnJudge _judge = new(masking, catalog);
     private int _generation = catalog.Generation;
+    private readonly ViewColumnNames _viewColumns = new();
 
     public MaskingSession Masking => masking;
 
@@ -30,11 +29,50 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
     {
         var lexer = new PgLexer(sql);
-        return _stores.Find(ref lexer, sql, kind, catalog.FunctionsOrStartLoading());
+        var functions = catalog.FunctionsOrStartLoading();
+        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : SensitiveViewColumns());
     }
 
-    /// <summary>Loads what judging the session's first statements needs (the database's function names), once per catalog.</summary>
-    public Task PrepareAsync() => masking.HasColumnRules && !catalog.TryGetFunctions(out _) ? catalog.LoadFunctionsAsync() : Task.CompletedTask;
+    /// <summary>Loads what judging the session's first statements needs (the database's function names and views), once per catalog.</summary>
+    public Task PrepareAsync() => CatalogNamesLoading() ?? Task.CompletedTask;
+
+    /// <summary>
+    /// The load of the catalog's names strict mode reads statements against (functions, views), when a session
+    /// with column rules needs them and they are not loaded (at its start, after DDL, after the catalog's
+    /// maximum age); else null. A statement to judge waits for it rather than be judged without them.
+    /// </summary>
+    public Task? CatalogNamesLoading() => masking.HasColumnRules ? catalog.NamesLoading() : null;
+
+    /// <summary>
+    /// The database's view columns that show a sensitive value under this session's rules (see
+    /// <see cref="ViewColumnNames"/>): a plain reference to a rule's column, through views over views,
+    /// or in strict mode an expression of a view that reads one. Null while the catalog has not loaded its views.
+    /// </summary>
+    public IReadOnlySet<string>? SensitiveViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
+
+    private HashSet<string>? ViewColumnsShowingSensitive(IReadOnlyList<uint> views)
+    {
+        var judge = new PgColumnJudge(masking, catalog); // its own: the other direction may be planning with _judge
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var ignored = false;
+        foreach (var oid in views)
+        {
+            if (!catalog.TryGet(oid, out var view))
+            {
+                return null; // dropped since the list was read: not known until loaded again
+            }
+
+            for (short a = 1; a < view.Columns.Length; a++)
+            {
+                if (view.Columns[a] is { } name && !names.Contains(name) && judge.Decide(new PgColumnRef(oid, a), ref ignored) is not null)
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        return names;
+    }
 
     /// <summary>Relations the fields name that the catalog has not loaded yet.</summary>
     public List<uint>? Missing(PgField[] fields)
@@ -61,13 +99,13 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     /// column is judged by whether the statement calls one) and the catalog has not loaded them yet.
     /// </summary>
     public bool NeedsFunctions(PgField[] fields)
-        => masking.Strict && masking.HasColumnRules && !catalog.TryGetFunctions(out _) && fields.Any(f => f.Table == 0 || f.Attribute <= 0);
+        => masking.Strict && masking.HasColumnRules && !catalog.NamesKnown && fields.Any(f => f.Table == 0 || f.Attribute <= 0);
 
     public PgResultShape Plan(PgField[] fields, ReadOnlySpan<byte> statement)
     {
         if (_generation != catalog.Generation)
         {
-            _decisions.Clear();
+            _judge.Clear();
             _generation = catalog.Generation;
         }
 
@@ -81,7 +119,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             var scan = scanAll;
             if (f.Table != 0 && f.Attribute > 0 && masking.HasColumnRules)
             {
-                action = Decide(new PgColumnRef(f.Table, f.Attribute), 0, ref scan);
+                action = _judge.Decide(new PgColumnRef(f.Table, f.Attribute), ref scan);
             }
             else if (f.Table != 0 && f.Attribute > 0)
             {
@@ -110,103 +148,9 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             return false;
         }
 
-        // Without the database's function names, a call could be of anything: strict fails closed.
+        // Without the database's function names and views, a call or a view column could be anything: strict fails closed.
         var lexer = new PgLexer(statement);
-        return !catalog.TryGetFunctions(out var functions) || StrictReferences.Find(ref lexer, statement, masking, functions);
+        return !catalog.TryGetFunctions(out var functions) || SensitiveViewColumns() is not { } views
+            || StrictReferences.Find(ref lexer, statement, masking, functions, views);
     }
-
-    /// <summary>The action for a column by identity; sets <paramref name="scan"/> when the value is an expression inside a view.</summary>
-    private MaskAction? Decide(PgColumnRef column, int depth, ref bool scan)
-    {
-        if (_decisions.TryGetValue(column, out var known))
-        {
-            if (known is null && IsViewExpression(column))
-            {
-                scan |= masking.Detectors != ContentKinds.None;
-            }
-
-            return known;
-        }
-
-        var decided = DecideUncached(column, depth, ref scan);
-        _decisions[column] = decided;
-        return decided;
-    }
-
-    private MaskAction? DecideUncached(PgColumnRef column, int depth, ref bool scan)
-    {
-        if (depth > MaxViewDepth || !catalog.TryGet(column.Relation, out var relation) || relation.ColumnName(column.Attribute) is not { } name)
-        {
-            return _unresolved;
-        }
-
-        if (masking.ForColumn(relation.Schema, relation.Name, name) is { } direct)
-        {
-            return direct;
-        }
-
-        if (relation.Schema == "pg_catalog" && StrictReferences.IsStatisticsView(relation.Name) && IsStatisticsValues(name))
-        {
-            return Statistics; // sampled values of every column, sensitive ones included
-        }
-
-        foreach (var (schema, table) in relation.Ancestors)
-        {
-            if (masking.ForColumn(schema, table, name) is { } inherited)
-            {
-                return inherited; // a partition or child of a table a rule names
-            }
-        }
-
-        if (!relation.IsView)
-        {
-            return null;
-        }
-
-        var origin = column.Attribute < relation.Origins.Length ? relation.Origins[column.Attribute] : default;
-        if (origin.Relation != 0)
-        {
-            return Decide(origin, depth + 1, ref scan);
-        }
-
-        // An expression in the view (or a view whose rule could not be read): strict mode masks it when the
-        // view reads any sensitive column, because which of them feed this expression is not recorded.
-        scan |= masking.Detectors != ContentKinds.None;
-        if (masking.Strict && relation.Reads.Any(read => ReadsSensitive(read, depth + 1)))
-        {
-            return masking.StrictAction;
-        }
-
-        return relation.Origins.Length == 0 && relation.Reads.Length == 0 ? _unresolved : null;
-    }
-
-    private static bool IsStatisticsValues(string column) => column is "most_common_vals" or "histogram_bounds" or "most_common_elems";
-
-    private bool ReadsSensitive(PgColumnRef read, int depth)
-    {
-        var ignored = false;
-        if (read.Attribute > 0)
-        {
-            return Decide(read, depth, ref ignored) is not null;
-        }
-
-        // A whole-row reference reads every column of the relation.
-        if (!catalog.TryGet(read.Relation, out var relation))
-        {
-            return true;
-        }
-
-        for (short a = 1; a < relation.Columns.Length; a++)
-        {
-            if (relation.Columns[a] is not null && Decide(new PgColumnRef(read.Relation, a), depth, ref ignored) is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private bool IsViewExpression(PgColumnRef column) =>
-        catalog.TryGet(column.Relation, out var r) && r.IsView && (column.Attribute >= r.Origins.Length || r.Origins[column.Attribute].Relation == 0);
 }
