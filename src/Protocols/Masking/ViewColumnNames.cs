@@ -1,9 +1,11 @@
+using Gatehouse.Protocols.Sql;
+
 namespace Gatehouse.Protocols.Masking;
 
 /// <summary>
-/// One masked session's names of the upstream's view columns that show a sensitive value under its rules
-/// (strict mode counts them like a rule's column names: <c>upper(v.cc)</c> over a view's copy of card is card),
-/// kept for the catalog state they were computed from. Both of the session's directions ask (the statement
+/// One masked session's view columns of the upstream that show a sensitive value under its rules
+/// (<see cref="SensitiveViewColumns"/>: <c>upper(v.cc)</c> over a view's copy of card is card), kept for the
+/// catalog state they were computed from. Both of the session's directions ask (the statement
 /// check and the result planner), so an answer is published whole and a race only computes it twice.
 /// </summary>
 internal sealed class ViewColumnNames
@@ -14,8 +16,8 @@ internal sealed class ViewColumnNames
     /// The names for the catalog's current state, computed by <paramref name="compute"/> when it changed; null while
     /// the catalog has not loaded its views, or when it changed during the computation (strict mode then fails closed).
     /// </summary>
-    public IReadOnlySet<string>? Get<TConnection, TView, TState>(CatalogCache<TConnection, TView> catalog, TState state,
-        Func<TState, IReadOnlyList<TView>, HashSet<string>?> compute)
+    public SensitiveViewColumns? Get<TConnection, TView, TState>(CatalogCache<TConnection, TView> catalog, TState state,
+        Func<TState, IReadOnlyList<TView>, SensitiveViewColumns?> compute)
         where TConnection : class, IAsyncDisposable
     {
         var generation = catalog.Generation;
@@ -33,5 +35,5 @@ internal sealed class ViewColumnNames
         return names;
     }
 
-    private sealed record Entry(int Generation, IReadOnlySet<string> Names);
+    private sealed record Entry(int Generation, SensitiveViewColumns Names);
 }

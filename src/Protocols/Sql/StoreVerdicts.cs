@@ -23,11 +23,11 @@ internal sealed class StoreVerdicts(MaskingSession masking)
         public int Length;
         public StatementKind Kind;
         public IReadOnlySet<string>? Functions;
-        public IReadOnlySet<string>? ViewColumns;
+        public SensitiveViewColumns? ViewColumns;
         public string? Why;
     }
 
-    public string? Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, IReadOnlySet<string>? functions, IReadOnlySet<string>? viewColumns)
+    public string? Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, IReadOnlySet<string>? functions, SensitiveViewColumns? viewColumns)
         where TLexer : ISqlLexer, allows ref struct
     {
         var remember = functions is not null && viewColumns is not null && kind is not (StatementKind.Read or StatementKind.Transaction) && masking.HasColumnRules;

@@ -43,12 +43,12 @@ internal static partial class StrictReferences
     /// Why a statement of a masked session would store or send a sensitive value where masking cannot follow
     /// it, or null when it would not. Reads that only return their results are never refused here (their
     /// results are masked); <paramref name="ownFunctions"/> null means the database's functions are not known
-    /// yet, and then any call counts; <paramref name="viewColumns"/> (the view columns that carry a sensitive
-    /// value, named like a rule's columns) null means its views are not known yet, and then any read of a
+    /// yet, and then any call counts; <paramref name="viewColumns"/> (the view columns that show a sensitive
+    /// value) null means its views are not known yet, and then any read of a
     /// relation counts, since <c>INSERT INTO notes SELECT cc FROM v</c> copies card if v's cc is card.
     /// </summary>
     public static string? FindStore<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, MaskingSession masking, IReadOnlySet<string>? ownFunctions,
-        IReadOnlySet<string>? viewColumns)
+        SensitiveViewColumns? viewColumns)
         where TLexer : ISqlLexer, allows ref struct
     {
         if (!masking.HasColumnRules || kind == StatementKind.Transaction || (kind == StatementKind.Read && !MayStoreFromRead(sql)))

@@ -50,12 +50,12 @@ internal static partial class StrictReferences
     /// as one. Null: no such check.
     /// </param>
     /// <param name="viewColumns">
-    /// The names of the database's view columns that show a sensitive value (the planners' catalog names): such
-    /// a name counts like a rule's column name where it reads a column, since <c>upper(v.cc)</c> over a view's
-    /// copy of card is card; not as a qualifier, an alias or a table, nor as a lone word in a string.
+    /// The database's view columns that show a sensitive value: such a column counts like a rule's where the
+    /// statement reads it and names its view, since <c>upper(v.cc)</c> over a view's copy of card is card; not
+    /// as a qualifier, an alias or a table.
     /// </param>
     public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions = null,
-        IReadOnlySet<string>? viewColumns = null)
+        SensitiveViewColumns? viewColumns = null)
         where TLexer : ISqlLexer, allows ref struct
     {
         var tokens = new List<Token>();
@@ -69,30 +69,25 @@ internal static partial class StrictReferences
     /// sensitive column or a string literal naming one (else that is marked on its token).
     /// </summary>
     private static bool Read<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions,
-        IReadOnlySet<string>? viewColumns, bool anyCall, List<Token> tokens, bool stopAtSensitive)
+        SensitiveViewColumns? viewColumns, bool anyCall, List<Token> tokens, bool stopAtSensitive)
         where TLexer : ISqlLexer, allows ref struct
     {
         int operatorStart = 0, operatorEnd = -1; // the run of adjacent operator characters the last token ended
         var viewColumnBefore = false; // the last token may name a view column that shows a sensitive one
+        List<int>? viewColumnsRead = null;
+        List<string>? viewsNamed = null;
         while (true)
         {
             var t = lexer.Next();
             if (viewColumnBefore && !t.IsPunct('.'))
             {
-                // Not a qualifier (c.oid): a column reference. View columns are named by whoever wrote the view
-                // (c, x, t), so only where a column is read, not as an alias or a table, do they count.
-                if (stopAtSensitive)
-                {
-                    return true;
-                }
-
-                tokens[^1] = tokens[^1] with { Sensitive = true };
+                (viewColumnsRead ??= []).Add(tokens.Count - 1); // not a qualifier (c.oid): a column read
             }
 
             viewColumnBefore = false;
             if (t.Kind == SqlTokenKind.End)
             {
-                return false;
+                return viewColumnsRead is not null && viewsNamed is not null && ViewColumnsShown(tokens, viewColumnsRead, viewsNamed, viewColumns!, stopAtSensitive);
             }
 
             if (ownFunctions is not null && t.Kind == SqlTokenKind.Punct && IsOperatorChar(t.Char))
@@ -119,14 +114,22 @@ internal static partial class StrictReferences
             {
                 name = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
             }
-            var sensitive = name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name)
+            var sensitive = name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name) || viewColumns?.IsWhole(name) == true
                 : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking, viewColumns);
             if (sensitive && stopAtSensitive)
             {
                 return true;
             }
 
-            viewColumnBefore = !sensitive && name is not null && viewColumns?.Contains(name) == true && !NamesAliasOrTable(tokens);
+            if (!sensitive && name is not null && viewColumns is not null)
+            {
+                if (viewColumns.IsView(name))
+                {
+                    (viewsNamed ??= []).Add(name);
+                }
+
+                viewColumnBefore = viewColumns.MayName(name) && !NamesAliasOrTable(tokens);
+            }
 
             if (ownFunctions is not null && name is not null && ownFunctions.Contains(name) && IsCastTarget(tokens))
             {
@@ -225,26 +228,56 @@ internal static partial class StrictReferences
         => tokens.Count > 0 && tokens[^1].Kind == SqlTokenKind.Word && tokens[^1].Name is { } word && (word == "as" || TableIntroducers.Contains(word));
 
     /// <summary>
-    /// Whether a string names a sensitive column: a rule's anywhere, a view column's (see <see cref="Read"/>) only in
-    /// text of more than one word, which may run as SQL (<c>'select cc from v'</c>), not a lone word like <c>'c'</c>.
+    /// At the statement's end: whether a column read (<paramref name="reads"/>, token indexes) is one a view the
+    /// statement names shows a sensitive value in. With <paramref name="stopAtSensitive"/> that is the answer;
+    /// otherwise such tokens are marked sensitive and the answer is false, as for any other sensitive name.
     /// </summary>
-    private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking, IReadOnlySet<string>? viewColumns)
+    private static bool ViewColumnsShown(List<Token> tokens, List<int> reads, List<string> views, SensitiveViewColumns viewColumns, bool stopAtSensitive)
+    {
+        foreach (var i in reads)
+        {
+            if (views.Exists(view => viewColumns.Shows(view, tokens[i].Name!)))
+            {
+                if (stopAtSensitive)
+                {
+                    return true;
+                }
+
+                tokens[i] = tokens[i] with { Sensitive = true };
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether a string names a sensitive column: a rule's anywhere, a view's together with the view
+    /// (<c>'select cc from v'</c>, which may run as SQL), or a view that counts whole.
+    /// </summary>
+    private static bool NamesColumnInText(ReadOnlySpan<byte> text, MaskingSession masking, SensitiveViewColumns? viewColumns)
     {
         var words = new SqlIdentifiers(text);
-        var count = 0;
-        var viewColumn = false;
+        List<string>? columns = null, views = null;
         while (words.MoveNext())
         {
-            count++;
-            if (masking.NamesSensitiveColumn(words.Current))
+            var word = words.Current;
+            if (masking.NamesSensitiveColumn(word) || viewColumns?.IsWhole(word) == true)
             {
                 return true;
             }
 
-            viewColumn |= viewColumns?.Contains(words.Current) == true;
+            if (viewColumns?.MayName(word) == true)
+            {
+                (columns ??= []).Add(word);
+            }
+
+            if (viewColumns?.IsView(word) == true)
+            {
+                (views ??= []).Add(word);
+            }
         }
 
-        return viewColumn && count > 1;
+        return columns is not null && views is not null && viewColumns!.AnyShown(columns, views);
     }
 
     private static bool UsesWholeRow(List<Token> tokens)

@@ -205,7 +205,8 @@ public sealed class RelayAllocationTests
             var cards = new MaskingPolicy([new MaskingRule { Name = "cards", Columns = [ColumnPattern.TryParse("card", out var p) ? p : null!], Action = rule }],
                 ContentKinds.All, actions, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "db")!;
             var functions = new HashSet<string>(StringComparer.Ordinal) { "refresh_totals" };
-            var views = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "card_last_seen" };
+            var views = new SensitiveViewColumns();
+            views.Add("accounts_v", "card_last_seen");
             var update = "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2"u8.ToArray();
             var stores = new StoreVerdicts(cards);
             var (text, kind) = benchmark.EndsWith("Read", StringComparison.Ordinal) ? (select, StatementKind.Read) : (update, StatementKind.Write);

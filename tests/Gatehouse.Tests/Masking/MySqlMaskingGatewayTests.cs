@@ -22,9 +22,15 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
 
     private string ViewOverView => "cards_vv_" + _suffix;
 
-    public async Task InitializeAsync() => await fixture.MariaDb.QueryAsync(
-        $"CREATE VIEW {View} AS SELECT id, card_number AS cc, upper(email) AS mail, name FROM customers; "
-        + $"CREATE VIEW {ViewOverView} AS SELECT cc AS card, name FROM {View};");
+    // Created through the gateway (by an exempt analyst), whose DDL drops the masking catalog at once: a view
+    // created behind its back is known to masked sessions within the catalog's minute only.
+    public async Task InitializeAsync()
+    {
+        var created = await MariaDbCli.RunAsync(fixture, fixture.Token(),
+            $"CREATE VIEW {View} AS SELECT id, card_number AS cc, upper(email) AS mail, name FROM customers; "
+            + $"CREATE VIEW {ViewOverView} AS SELECT cc AS card, name FROM {View};");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+    }
 
     public async Task DisposeAsync() => await fixture.MariaDb.QueryAsync($"DROP VIEW IF EXISTS {ViewOverView}; DROP VIEW IF EXISTS {View};");
 
@@ -132,7 +138,7 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
             foreach (var sql in laundering)
             {
                 var result = await MariaDbCli.RunAsync(fixture, Contractor, sql + "; select 'after', @v");
-                Assert.NotEqual(0, result.ExitCode);
+                Assert.True(result.ExitCode != 0, $"not refused: {sql}");
                 Assert.Contains("masking:store", result.Stderr, StringComparison.Ordinal);
                 Assert.Contains("1142", result.Stderr, StringComparison.Ordinal);
             }

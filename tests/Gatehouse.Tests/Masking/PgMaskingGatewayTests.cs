@@ -38,6 +38,8 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             CREATE FUNCTION {_schema}.people_of(int) RETURNS SETOF {_schema}.people LANGUAGE sql AS 'SELECT * FROM {_schema}.people WHERE id = $1';
             CREATE FUNCTION {_schema}.pay_of(int, int) RETURNS numeric LANGUAGE sql AS 'SELECT salary FROM {_schema}.people WHERE id = $1';
             CREATE OPERATOR {_schema}.### (FUNCTION = {_schema}.pay_of, LEFTARG = int, RIGHTARG = int);
+            CREATE VIEW {_schema}.people_fv AS SELECT id, card AS k FROM {_schema}.people_of(1);
+            CREATE VIEW {_schema}.pay_v AS SELECT 1 OPERATOR({_schema}.###) 0 AS amount;
             CREATE TYPE {_schema}.pay AS (amount numeric);
             CREATE FUNCTION {_schema}.to_pay(int) RETURNS {_schema}.pay LANGUAGE sql AS 'SELECT ROW(salary)::{_schema}.pay FROM {_schema}.people WHERE id = $1';
             CREATE CAST (int AS {_schema}.pay) WITH FUNCTION {_schema}.to_pay(int);
@@ -146,6 +148,8 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     [InlineData("SELECT reverse(c) FROM {0}.people_v WHERE id = 1")] // a view's copy of card, by the view's name for it
     [InlineData("SELECT reverse(v.cc) FROM {0}.people_vv v")]
     [InlineData("SELECT lower(shout) FROM {0}.people_v WHERE id = 1")]
+    [InlineData("SELECT k FROM {0}.people_fv")] // a view over a function that reads the table itself: its columns follow nothing
+    [InlineData("SELECT * FROM {0}.pay_v")] // a view calling an operator of the database's own
     [InlineData("SELECT reverse(x) FROM (SELECT cc AS x FROM {0}.people_vv) s")]
     [InlineData("SELECT name FROM {0}.people WHERE id = 3 UNION ALL SELECT reverse(c) FROM {0}.people_v WHERE id = 1")]
     [InlineData("SELECT row(card)::text FROM {0}.people WHERE id = 1")]

@@ -23,7 +23,14 @@ public sealed class SensitiveStoreTests
     private static readonly HashSet<string> OwnFunctions = new(StringComparer.Ordinal) { "launder" };
 
     // A view's column that shows card (CREATE VIEW people_v AS SELECT card AS cc ...).
-    private static readonly HashSet<string> ViewColumns = new(StringComparer.OrdinalIgnoreCase) { "cc" };
+    private static readonly SensitiveViewColumns ViewColumns = ViewShowing("people_v", "cc");
+
+    private static SensitiveViewColumns ViewShowing(string view, string column)
+    {
+        var columns = new SensitiveViewColumns();
+        columns.Add(view, column);
+        return columns;
+    }
 
     private static ColumnPattern Pattern(string text) => ColumnPattern.TryParse(text, out var p) ? p : throw new ArgumentException(text);
 
@@ -128,6 +135,7 @@ public sealed class SensitiveStoreTests
         Assert.Contains("cc", MySql("insert into notes select `cc` from people_v"), StringComparison.Ordinal);
         Assert.Null(Pg("INSERT INTO notes (body) SELECT name FROM people_v"));
         Assert.Null(Pg("UPDATE people_v SET cc = $1 WHERE id = 1")); // data entry into it
+        Assert.Null(Pg("INSERT INTO notes (body) SELECT cc FROM people")); // another relation's cc: the view is not read
     }
 
     [Fact]

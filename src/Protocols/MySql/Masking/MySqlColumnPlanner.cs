@@ -33,7 +33,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     {
         var lexer = new MySqlLexer(sql);
         var functions = catalog.FunctionsOrStartLoading();
-        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : SensitiveViewColumns());
+        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : ViewColumns());
     }
 
     /// <summary>Loads what judging the session's first statements needs (the stored functions' names and the views), once per catalog.</summary>
@@ -51,9 +51,9 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     /// expression of a view whose definition reads one; and the names of views whose columns could not be read one
     /// by one but whose definition reads one. Null while the catalog has not loaded its views.
     /// </summary>
-    public IReadOnlySet<string>? SensitiveViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
+    public SensitiveViewColumns? ViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
 
-    private HashSet<string>? ViewColumnsShowingSensitive(IReadOnlyList<(string Schema, string Name)> views)
+    private SensitiveViewColumns? ViewColumnsShowingSensitive(IReadOnlyList<(string Schema, string Name)> views)
     {
         if (Functions is null)
         {
@@ -62,7 +62,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         // Until nothing is added: a view's expression over another view's column (upper(`v`.`cc`)) is judged by
         // its definition's text, which names that column as the other view calls it.
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var names = new SensitiveViewColumns();
         var ignored = false;
         for (var added = true; added;)
         {
@@ -74,14 +74,16 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
                     return null; // dropped since the list was read: not known until loaded again
                 }
 
-                // A view not read column by column: which column shows the value is not known, so naming the view counts.
-                foreach (var column in relation.Columns?.Keys ?? (IEnumerable<string>)[""])
+                if (relation.Columns is null)
                 {
-                    var name = column.Length == 0 ? view : column;
-                    if (!names.Contains(name) && Resolve(schema, view, column, 0, ref ignored, names) is not null)
-                    {
-                        added = names.Add(name) || added;
-                    }
+                    // Not read column by column: which column shows the value is not known, so naming the view counts.
+                    added |= !names.IsWhole(view) && Resolve(schema, view, "", 0, ref ignored, names) is not null && names.AddWhole(view);
+                    continue;
+                }
+
+                foreach (var column in relation.Columns.Keys)
+                {
+                    added |= !names.Shows(view, column) && Resolve(schema, view, column, 0, ref ignored, names) is not null && names.Add(view, column);
                 }
             }
         }
@@ -118,7 +120,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     public MySqlResultShape Plan(IReadOnlyList<MySqlColumn> columns, ReadOnlySpan<byte> statement)
     {
         StatementFacts? facts = null;
-        var views = masking.HasColumnRules ? SensitiveViewColumns() : null;
+        var views = masking.HasColumnRules ? ViewColumns() : null;
         var plans = new MySqlColumnPlan[columns.Count];
         var detectors = masking.Detectors != ContentKinds.None;
         var scanAll = masking.Scope == DetectorScope.All && detectors;
@@ -174,7 +176,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             || (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) && table.Equals("column_statistics", StringComparison.OrdinalIgnoreCase)
                 && column.Equals("histogram", StringComparison.OrdinalIgnoreCase));
 
-    private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement, IReadOnlySet<string>? views)
+    private MaskAction? Derived(in MySqlColumn column, ref StatementFacts? facts, ReadOnlySpan<byte> statement, SensitiveViewColumns? views)
     {
         if (masking.ForResultName(column.Name) is { } byName)
         {
@@ -202,8 +204,8 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     private static bool IsWord(ReadOnlySpan<byte> sql, in SqlToken token, ReadOnlySpan<byte> word)
         => token.Kind == SqlTokenKind.Word && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(token.Start, token.Length), word);
 
-    /// <param name="views">The view columns that show a sensitive value (<see cref="SensitiveViewColumns"/>); null = not known, and strict fails closed.</param>
-    private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan, IReadOnlySet<string>? views)
+    /// <param name="views">The view columns that show a sensitive value (<see cref="ViewColumns"/>); null = not known, and strict fails closed.</param>
+    private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan, SensitiveViewColumns? views)
     {
         if (depth > MaxViewDepth || !catalog.TryGet(schema, table, out var relation))
         {
@@ -257,7 +259,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         public bool Defines(string name) => DefinesEverything || (_defined?.Contains(name) ?? false);
 
-        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? functions, IReadOnlySet<string>? views)
+        public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? functions, SensitiveViewColumns? views)
         {
             var tokens = new List<SqlToken>();
             var lexer = new MySqlLexer(sql);
@@ -281,7 +283,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         }
 
         /// <param name="functions">The stored functions' names (compared case-insensitively, as the server resolves them).</param>
-        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string> functions, IReadOnlySet<string> views)
+        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string> functions, SensitiveViewColumns views)
         {
             var lexer = new MySqlLexer(sql);
             return StrictReferences.Find(ref lexer, sql, masking, functions, views);

@@ -104,6 +104,7 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
         var views = byOid.Where(g => g.First()[3] is "v" or "m").Select(g => g.Key).ToList();
         Dictionary<uint, string> rules = [];
         ILookup<uint, PgColumnRef> reads = Array.Empty<PgColumnRef>().ToLookup(_ => 0u);
+        HashSet<uint> callers = [];
         if (views.Count > 0)
         {
             var viewList = string.Join(",", views.Select(o => o.ToString(CultureInfo.InvariantCulture)));
@@ -116,6 +117,15 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
                 + $"WHERE r.ev_class IN ({viewList}) AND d.refobjid <> r.ev_class", ct).ConfigureAwait(false))
                 .ToLookup(r => uint.Parse(r[0]!, CultureInfo.InvariantCulture),
                     r => new PgColumnRef(uint.Parse(r[1]!, CultureInfo.InvariantCulture), short.Parse(r[2]!, CultureInfo.InvariantCulture)));
+            // Views whose rule depends on a function or operator of the database's own (a cast through one is a call of it).
+            callers = (await connection.QueryAsync(
+                "SELECT DISTINCT r.ev_class FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_depend d "
+                + "ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid "
+                + "LEFT JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid "
+                + "LEFT JOIN pg_catalog.pg_operator o ON d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid "
+                + "JOIN pg_catalog.pg_namespace n ON n.oid = coalesce(p.pronamespace, o.oprnamespace) "
+                + $"WHERE r.ev_class IN ({viewList}) AND n.nspname NOT IN ('pg_catalog', 'information_schema')", ct).ConfigureAwait(false))
+                .Select(r => uint.Parse(r[0]!, CultureInfo.InvariantCulture)).ToHashSet();
         }
 
         // Partitions and inheritance children, with every ancestor (pg_inherits, transitively).
@@ -147,7 +157,7 @@ internal sealed class PgCatalog(PgUpstreamConnector connector, PgUpstreamOptions
             var relation = new PgRelation
             {
                 Oid = group.Key, Schema = first[1]!, Name = first[2]!, Kind = kind, Columns = names,
-                Origins = origins, Reads = reads[group.Key].ToArray(), Ancestors = ancestors[group.Key].ToArray(),
+                Origins = origins, Reads = reads[group.Key].ToArray(), Ancestors = ancestors[group.Key].ToArray(), CallsOwnFunction = callers.Contains(group.Key),
             };
             loaded.Add(relation);
         }

@@ -76,9 +76,10 @@ internal sealed class PgColumnJudge(MaskingSession masking, PgCatalog catalog)
         }
 
         // An expression in the view (or a view whose rule could not be read): strict mode masks it when the
-        // view reads any sensitive column, because which of them feed this expression is not recorded.
+        // view reads any sensitive column, because which of them feed this expression is not recorded, or calls
+        // a function of the database's own, which may read one itself.
         scan |= masking.Detectors != ContentKinds.None;
-        if (masking.Strict && relation.Reads.Any(read => ReadsSensitive(read, depth + 1)))
+        if (masking.Strict && (relation.CallsOwnFunction || relation.Reads.Any(read => ReadsSensitive(read, depth + 1))))
         {
             return masking.StrictAction;
         }

@@ -30,7 +30,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     {
         var lexer = new PgLexer(sql);
         var functions = catalog.FunctionsOrStartLoading();
-        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : SensitiveViewColumns());
+        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : ViewColumns());
     }
 
     /// <summary>Loads what judging the session's first statements needs (the database's function names and views), once per catalog.</summary>
@@ -48,12 +48,12 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     /// <see cref="ViewColumnNames"/>): a plain reference to a rule's column, through views over views,
     /// or in strict mode an expression of a view that reads one. Null while the catalog has not loaded its views.
     /// </summary>
-    public IReadOnlySet<string>? SensitiveViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
+    public SensitiveViewColumns? ViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
 
-    private HashSet<string>? ViewColumnsShowingSensitive(IReadOnlyList<uint> views)
+    private SensitiveViewColumns? ViewColumnsShowingSensitive(IReadOnlyList<uint> views)
     {
         var judge = new PgColumnJudge(masking, catalog); // its own: the other direction may be planning with _judge
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var names = new SensitiveViewColumns();
         var ignored = false;
         foreach (var oid in views)
         {
@@ -64,9 +64,9 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 
             for (short a = 1; a < view.Columns.Length; a++)
             {
-                if (view.Columns[a] is { } name && !names.Contains(name) && judge.Decide(new PgColumnRef(oid, a), ref ignored) is not null)
+                if (view.Columns[a] is { } name && judge.Decide(new PgColumnRef(oid, a), ref ignored) is not null)
                 {
-                    names.Add(name);
+                    names.Add(view.Name, name);
                 }
             }
         }
@@ -150,7 +150,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 
         // Without the database's function names and views, a call or a view column could be anything: strict fails closed.
         var lexer = new PgLexer(statement);
-        return !catalog.TryGetFunctions(out var functions) || SensitiveViewColumns() is not { } views
+        return !catalog.TryGetFunctions(out var functions) || ViewColumns() is not { } views
             || StrictReferences.Find(ref lexer, statement, masking, functions, views);
     }
 }

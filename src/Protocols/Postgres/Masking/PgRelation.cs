@@ -29,6 +29,13 @@ internal sealed class PgRelation
     public PgColumnRef[] Reads { get; init; } = [];
 
     /// <summary>
+    /// For a view: its definition calls a function or operator the database defines outside pg_catalog and
+    /// information_schema, which may read a sensitive table itself (<c>SELECT * FROM cards_of()</c>): what it
+    /// returns is no column the catalog can follow, so strict mode counts it like a sensitive read.
+    /// </summary>
+    public bool CallsOwnFunction { get; init; }
+
+    /// <summary>
     /// The tables it inherits from, transitively (a partition's partitioned tables, an inheritance child's
     /// parents): a rule that names a parent table names its column in every child too, since a child's rows
     /// are the parent's rows read another way.
