@@ -48,7 +48,7 @@ internal static partial class StrictReferences
     /// relation counts, since <c>INSERT INTO notes SELECT cc FROM v</c> copies card if v's cc is card.
     /// </summary>
     public static string? FindStore<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, StatementKind kind, MaskingSession masking, IReadOnlySet<string>? ownFunctions,
-        SensitiveViewColumns? viewColumns)
+        SensitiveViewColumns? viewColumns, bool errorEndsText = false)
         where TLexer : ISqlLexer, allows ref struct
     {
         if (!masking.HasColumnRules || kind == StatementKind.Transaction || (kind == StatementKind.Read && !MayStoreFromRead(sql)))
@@ -57,7 +57,7 @@ internal static partial class StrictReferences
         }
 
         var tokens = new List<Token>();
-        var unclear = Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: ownFunctions is null, tokens, stopAtSensitive: false);
+        var unclear = Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: ownFunctions is null, tokens, stopAtSensitive: false, errorEndsText);
         if (kind == StatementKind.Read && !StoresFromRead(tokens))
         {
             return null;

@@ -54,12 +54,16 @@ internal static partial class StrictReferences
     /// statement reads it and names its view, since <c>upper(v.cc)</c> over a view's copy of card is card; not
     /// as a qualifier, an alias or a table.
     /// </param>
+    /// <param name="errorEndsText">
+    /// For a reading under another sql_mode (<see cref="MySqlModes"/>): text that reading cannot lex is text a
+    /// server in that mode rejects, so the reading ends there instead of counting as unreadable.
+    /// </param>
     public static bool Find<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions = null,
-        SensitiveViewColumns? viewColumns = null)
+        SensitiveViewColumns? viewColumns = null, bool errorEndsText = false)
         where TLexer : ISqlLexer, allows ref struct
     {
         var tokens = new List<Token>();
-        return Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: false, tokens, stopAtSensitive: true) || UsesWholeRow(tokens);
+        return Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: false, tokens, stopAtSensitive: true, errorEndsText) || UsesWholeRow(tokens);
     }
 
     /// <summary>
@@ -69,7 +73,7 @@ internal static partial class StrictReferences
     /// sensitive column or a string literal naming one (else that is marked on its token).
     /// </summary>
     private static bool Read<TLexer>(ref TLexer lexer, ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? ownFunctions,
-        SensitiveViewColumns? viewColumns, bool anyCall, List<Token> tokens, bool stopAtSensitive)
+        SensitiveViewColumns? viewColumns, bool anyCall, List<Token> tokens, bool stopAtSensitive, bool errorEndsText = false)
         where TLexer : ISqlLexer, allows ref struct
     {
         int operatorStart = 0, operatorEnd = -1; // the run of adjacent operator characters the last token ended
@@ -85,7 +89,7 @@ internal static partial class StrictReferences
             }
 
             viewColumnBefore = false;
-            if (t.Kind == SqlTokenKind.End)
+            if (t.Kind == SqlTokenKind.End || (t.Kind == SqlTokenKind.Error && errorEndsText))
             {
                 return viewColumnsRead is not null && viewsNamed is not null && ViewColumnsShown(tokens, viewColumnsRead, viewsNamed, viewColumns!, stopAtSensitive);
             }

@@ -93,6 +93,25 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
         Assert.Equal("**** **** **** 1111\tAda Lovelace", (await AsContractorAsync($"select card, name from {ViewOverView} order by name limit 1"))[0]);
     }
 
+    [Theory]
+    [InlineData("select reverse(\"cc\") from {0} order by id limit 1")] // a view's column, quoted the ANSI way
+    [InlineData("with \"customers\" as (select card_number as name from customers) select name from \"customers\" order by 1 limit 1")] // a CTE named like the table
+    public async Task Ansi_quotes_do_not_hide_a_column_or_a_name_from_strict_mode(string template)
+    {
+        var sql = "set sql_mode = 'ANSI_QUOTES'; " + string.Format(System.Globalization.CultureInfo.InvariantCulture, template, View);
+        Assert.Equal(["NULL"], await AsContractorAsync(sql));
+    }
+
+    [Fact]
+    public async Task Procedure_analyse_does_not_show_the_values_of_a_sensitive_column()
+    {
+        // Its min, max and ENUM of every distinct value, for each column * reads, are derived columns naming none.
+        var rows = await AsContractorAsync("select * from customers procedure analyse()");
+        Assert.Equal(4, rows.Length); // one row per column: id, name, email, card_number
+        Assert.All(rows, row => Assert.DoesNotContain("example.com", row, StringComparison.Ordinal));
+        Assert.All(rows, row => Assert.DoesNotContain("1111", row, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task What_a_view_shows_of_a_sensitive_column_is_masked_in_expressions_too()
     {
@@ -134,6 +153,8 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
                 $"insert into {notes} select id, cc from {View}",
                 $"create table {notes}_copy select card from {ViewOverView}",
                 $"select mail into @v from {View} limit 1",
+                // Under ANSI_QUOTES "card_number" is the column, not a string: every sql_mode is judged.
+                $"set sql_mode = 'ANSI_QUOTES'; insert into {notes} (id, body) select id, \"card_number\" from customers",
             ];
             foreach (var sql in laundering)
             {

@@ -33,7 +33,20 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     {
         var lexer = new MySqlLexer(sql);
         var functions = catalog.FunctionsOrStartLoading();
-        return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : ViewColumns());
+        var views = functions is null ? null : ViewColumns();
+        var why = _stores.Find(ref lexer, sql, kind, functions, views);
+        var relevant = MySqlModes.Relevant(sql);
+        for (var mode = 1; mode <= relevant && why is null; mode++)
+        {
+            if (MySqlModes.IsOther(mode, relevant))
+            {
+                // Under ANSI_QUOTES "card" is a column, not a string: every sql_mode the session may use is judged.
+                var other = MySqlModes.Lexer(sql, mode);
+                why = StrictReferences.FindStore(ref other, sql, kind, masking, functions, views, errorEndsText: true);
+            }
+        }
+
+        return why;
     }
 
     /// <summary>Loads what judging the session's first statements needs (the stored functions' names and the views), once per catalog.</summary>
@@ -248,7 +261,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     {
         private HashSet<string>? _defined;
 
-        /// <summary>It names a sensitive column, uses a whole row, runs SQL the gateway did not see (EXECUTE, CALL), or cannot be read.</summary>
+        /// <summary>It names a sensitive column, uses a whole row, runs SQL the gateway did not see (EXECUTE, CALL), analyses what it reads (PROCEDURE ANALYSE), or cannot be read.</summary>
         public bool ReferencesSensitive { get; private init; }
 
         /// <summary>UNION, EXCEPT or INTERSECT: a column's reported identity is only that of the first branch.</summary>
@@ -259,14 +272,56 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         public bool Defines(string name) => DefinesEverything || (_defined?.Contains(name) ?? false);
 
+        /// <summary>
+        /// Reads the text under every sql_mode that reads it differently (<see cref="MySqlModes"/>) and keeps
+        /// what any reading says: under ANSI_QUOTES, <c>"card"</c> is a column and <c>"t"</c> a CTE's name.
+        /// </summary>
         public static StatementFacts Read(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string>? functions, SensitiveViewColumns? views)
         {
+            var facts = ReadOne(sql, 0, masking, functions, views);
+            var relevant = MySqlModes.Relevant(sql);
+            for (var mode = 1; mode <= relevant && !facts.DefinesEverything; mode++)
+            {
+                if (MySqlModes.IsOther(mode, relevant))
+                {
+                    var other = ReadOne(sql, mode, masking, functions, views);
+                    facts = new StatementFacts
+                    {
+                        ReferencesSensitive = facts.ReferencesSensitive || other.ReferencesSensitive,
+                        HasSetOperation = facts.HasSetOperation || other.HasSetOperation,
+                        _defined = Union(facts._defined, other._defined),
+                    };
+                }
+            }
+
+            return facts;
+        }
+
+        private static HashSet<string>? Union(HashSet<string>? a, HashSet<string>? b)
+        {
+            if (a is null || b is null)
+            {
+                return a ?? b;
+            }
+
+            a.UnionWith(b); // the same comparer: DefinedNames makes both
+            return a;
+        }
+
+        /// <summary>One reading; under another mode than the default, text it cannot lex ends it (a server in that mode rejects it there).</summary>
+        private static StatementFacts ReadOne(ReadOnlySpan<byte> sql, int mode, MaskingSession masking, IReadOnlySet<string>? functions, SensitiveViewColumns? views)
+        {
             var tokens = new List<SqlToken>();
-            var lexer = new MySqlLexer(sql);
+            var lexer = MySqlModes.Lexer(sql, mode);
             for (var t = lexer.Next(); t.Kind != SqlTokenKind.End; t = lexer.Next())
             {
                 if (t.Kind == SqlTokenKind.Error)
                 {
+                    if (mode != 0)
+                    {
+                        break;
+                    }
+
                     return new StatementFacts { ReferencesSensitive = true, DefinesEverything = true, HasSetOperation = true };
                 }
 
@@ -275,7 +330,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
             var facts = new StatementFacts
             {
-                ReferencesSensitive = RunsUnseenSql(tokens) || functions is null || views is null || References(sql, masking, functions, views),
+                ReferencesSensitive = ReadsUnseen(tokens) || functions is null || views is null || References(sql, mode, masking, functions, views),
                 HasSetOperation = tokens.Exists(t => t.Is(Keyword.Union) || t.Is(Keyword.Except) || t.Is(Keyword.Intersect)),
             };
             facts._defined = DefinedNames(sql, tokens);
@@ -283,13 +338,18 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         }
 
         /// <param name="functions">The stored functions' names (compared case-insensitively, as the server resolves them).</param>
-        private static bool References(ReadOnlySpan<byte> sql, MaskingSession masking, IReadOnlySet<string> functions, SensitiveViewColumns views)
+        private static bool References(ReadOnlySpan<byte> sql, int mode, MaskingSession masking, IReadOnlySet<string> functions, SensitiveViewColumns views)
         {
-            var lexer = new MySqlLexer(sql);
-            return StrictReferences.Find(ref lexer, sql, masking, functions, views);
+            var lexer = MySqlModes.Lexer(sql, mode);
+            return StrictReferences.Find(ref lexer, sql, masking, functions, views, errorEndsText: mode != 0);
         }
 
-        private static bool RunsUnseenSql(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call));
+        /// <summary>
+        /// EXECUTE and CALL run SQL the statement does not show; MariaDB's <c>PROCEDURE ANALYSE()</c> returns the
+        /// smallest, largest and (as an ENUM) every distinct value of each column the SELECT reads, <c>*</c>
+        /// included, in derived columns that name none of them.
+        /// </summary>
+        private static bool ReadsUnseen(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call) || t.Is(Keyword.Procedure));
 
         /// <summary>
         /// Names the statement gives to CTEs (<c>name AS (</c>, <c>name (cols) AS (</c>) and derived tables
