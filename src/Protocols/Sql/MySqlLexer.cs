@@ -123,6 +123,9 @@ internal ref struct MySqlLexer : ISqlLexer
     /// into their bytes. A Variable's <see cref="SqlToken.Char"/> says how its name is quoted: '\'' string rules,
     /// '`' name rules, 0 not quoted. Other tokens have no value (0).
     /// </summary>
+    public readonly string? DecodeName(in SqlToken token, scoped Span<byte> destination)
+        => token.ValueLength <= destination.Length ? System.Text.Encoding.UTF8.GetString(destination[..Decode(_sql, token, destination, _noBackslashEscapes)]) : null;
+
     public static int Decode(ReadOnlySpan<byte> sql, in SqlToken token, Span<byte> destination, bool noBackslashEscapes = false)
     {
         var value = sql.Slice(token.ValueStart, token.ValueLength);

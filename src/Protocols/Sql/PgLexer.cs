@@ -346,6 +346,9 @@ internal ref struct PgLexer(ReadOnlySpan<byte> sql) : ISqlLexer
     /// The value of a quoted identifier ("a""b" → a"b, U&amp;"d\0061t\+000061" → data). Returns false for what
     /// it cannot decode exactly (an escape it does not know, or a U&amp; name followed by UESCAPE, which the caller checks).
     /// </summary>
+    public readonly string? DecodeName(in SqlToken token, scoped Span<byte> destination)
+        => TryDecodeName(_sql, token, destination, out var written) ? System.Text.Encoding.UTF8.GetString(destination[..written]) : null;
+
     public static bool TryDecodeName(ReadOnlySpan<byte> sql, in SqlToken token, Span<byte> destination, out int written)
     {
         var value = sql.Slice(token.ValueStart, token.ValueLength);

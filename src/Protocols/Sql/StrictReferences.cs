@@ -46,8 +46,8 @@ internal static partial class StrictReferences
     /// The names of the database's own functions (PostgreSQL: outside pg_catalog, with the operators defined there
     /// and the target types of casts made by such functions; MySQL: stored functions), with the comparer the
     /// server resolves them by: a call of one may read a sensitive table itself and return its values as a derived
-    /// column, so it counts too, as do an operator and a cast that call one. A quoted name with escapes, which is not decoded here, counts
-    /// as one. Null: no such check.
+    /// column, so it counts too, as do an operator and a cast that call one. A quoted name with escapes counts by
+    /// the name it stands for, or as one when it cannot be decoded. Null: no such check.
     /// </param>
     /// <param name="viewColumns">
     /// The database's view columns that show a sensitive value: such a column counts like a rule's where the
@@ -110,16 +110,23 @@ internal static partial class StrictReferences
             }
 
             string? name = null;
+            var undecoded = false;
             if (t.Kind == SqlTokenKind.Word)
             {
                 name = Encoding.UTF8.GetString(sql.Slice(t.Start, t.Length)).ToLowerInvariant();
             }
             else if (t.Kind == SqlTokenKind.QuotedName)
             {
-                name = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
+                // U&"card\005fnumber" and "card_""number" are judged by the names they stand for; one that cannot
+                // be decoded exactly could be any name, so it counts as sensitive.
+                var raw = Encoding.UTF8.GetString(sql.Slice(t.ValueStart, t.ValueLength));
+                name = (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) == 0 ? raw : DecodedName(ref lexer, t);
+                undecoded = name is null;
+                name ??= raw;
             }
-            var sensitive = name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name) || viewColumns?.IsWhole(name) == true
-                : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking, viewColumns);
+
+            var sensitive = undecoded || (name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name) || viewColumns?.IsWhole(name) == true
+                : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking, viewColumns));
             if (sensitive && stopAtSensitive)
             {
                 return true;
@@ -146,8 +153,7 @@ internal static partial class StrictReferences
                 return true;
             }
 
-            tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0,
-                t.Kind == SqlTokenKind.QuotedName && (t.Flags & (SqlTokenFlags.Escaped | SqlTokenFlags.Unicode)) != 0, sensitive));
+            tokens.Add(new Token(t.Kind, name, t.Kind == SqlTokenKind.Punct ? t.Char : (byte)0, undecoded, sensitive));
         }
     }
 
@@ -226,6 +232,13 @@ internal static partial class StrictReferences
     /// </summary>
     public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data"
         or "column_stats" or "column_statistics"; // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
+
+    private static string? DecodedName<TLexer>(ref TLexer lexer, in SqlToken token)
+        where TLexer : ISqlLexer, allows ref struct
+    {
+        Span<byte> buffer = stackalloc byte[256]; // more than either dialect's longest name
+        return lexer.DecodeName(token, buffer);
+    }
 
     /// <summary>Whether the next name defines an alias (after AS) or names a table (after FROM, JOIN, INTO, …): no column read.</summary>
     private static bool NamesAliasOrTable(List<Token> tokens)

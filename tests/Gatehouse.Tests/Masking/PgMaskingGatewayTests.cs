@@ -148,6 +148,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     [InlineData("SELECT reverse(c) FROM {0}.people_v WHERE id = 1")] // a view's copy of card, by the view's name for it
     [InlineData("SELECT reverse(v.cc) FROM {0}.people_vv v")]
     [InlineData("SELECT lower(shout) FROM {0}.people_v WHERE id = 1")]
+    [InlineData("SELECT upper(U&\"c\\0061rd\") FROM {0}.people WHERE id = 1")] // U&"c\0061rd" is card
     [InlineData("SELECT k FROM {0}.people_fv")] // a view over a function that reads the table itself: its columns follow nothing
     [InlineData("SELECT * FROM {0}.pay_v")] // a view calling an operator of the database's own
     [InlineData("SELECT reverse(x) FROM (SELECT cc AS x FROM {0}.people_vv) s")]
@@ -538,6 +539,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             $"INSERT INTO {_schema}.people (id, name) SELECT 21, cc FROM {_schema}.people_vv",
             $"SELECT set_config('gatehouse.leak', shout, false) FROM {_schema}.people_v WHERE id = 1",
             $"CREATE VIEW {_schema}.people_vvv AS SELECT cc AS k FROM {_schema}.people_vv",
+            $"CREATE TABLE {_schema}.stash AS SELECT U&\"c\\0061rd\" AS x FROM {_schema}.people",
         ];
         foreach (var sql in laundering)
         {

@@ -50,6 +50,9 @@ public sealed class StrictReferencesTests
     [InlineData("SELECT o.id, x.n FROM orders o JOIN LATERAL top_customers(o.id) x ON true")]
     [InlineData("SELECT g FROM public.generate_series(1, 2) g")] // not pg_catalog's: a user's function of that name
     [InlineData("SELECT histogram_bounds::text FROM pg_catalog.pg_stats")] // sampled values of every column
+    [InlineData("SELECT upper(U&\"c\\0061rd\") FROM customers")] // a Unicode-escaped name is the name it stands for
+    [InlineData("SELECT upper(U&\"\\+000073sn\") FROM people")]
+    [InlineData("SELECT upper(U&\"c\\zzzzrd\") FROM customers")] // an escape that cannot be decoded: could be any name
     public void Statements_whose_derived_columns_may_carry_sensitive_values(string sql) => Assert.True(Find(sql));
 
     [Theory]
@@ -70,6 +73,7 @@ public sealed class StrictReferencesTests
     [InlineData("SELECT o.id FROM orders o, LATERAL (SELECT 1 AS one) s")]
     [InlineData("INSERT INTO audit.log (a, b) SELECT 1, 2")]
     [InlineData("SELECT j.x FROM t, JSON_TABLE(t.doc, '$[*]' COLUMNS (x INT PATH '$')) AS j")]
+    [InlineData("SELECT upper(U&\"n\\0061me\") FROM customers")] // name, escaped
     public void Statements_that_only_qualify_columns_or_name_none_that_are_sensitive(string sql) => Assert.False(Find(sql));
 
     [Theory]
@@ -77,7 +81,8 @@ public sealed class StrictReferencesTests
     [InlineData("SELECT app.people_of(1) AS p", true)]
     [InlineData("SELECT \"people_of\"(1)", true)]
     [InlineData("SELECT \"People_Of\"(1)", false)] // quoted: case kept, so another function
-    [InlineData("SELECT \"people\"\"of\"(1)", true)] // escapes are not decoded here: counted as a call of one
+    [InlineData("SELECT \"people\"\"of\"(1)", false)] // people"of: another function
+    [InlineData("SELECT U&\"people\\005fof\"(1)", true)] // escapes decoded: people_of
     [InlineData("SELECT upper(name), count(*) FROM customers", false)]
     [InlineData("SELECT people_of FROM t", false)] // a column of that name, not a call
     public void A_call_of_the_databases_own_function_counts(string sql, bool expected)
