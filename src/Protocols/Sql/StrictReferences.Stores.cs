@@ -58,9 +58,9 @@ internal static partial class StrictReferences
 
         var tokens = new List<Token>();
         var unclear = Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: ownFunctions is null, tokens, stopAtSensitive: false, errorEndsText);
-        if (kind == StatementKind.Read && !StoresFromRead(tokens))
+        if ((kind == StatementKind.Read && !StoresFromRead(tokens)) || NameAt(tokens, 0) == "show")
         {
-            return null;
+            return null; // SHOW (PROCESSLIST, WARNINGS, a setting) only returns what it shows, which is masked
         }
 
         if (viewColumns is null && ReadsRelation(tokens))

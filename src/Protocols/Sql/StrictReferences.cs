@@ -125,7 +125,7 @@ internal static partial class StrictReferences
                 name ??= raw;
             }
 
-            var sensitive = undecoded || (name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name) || viewColumns?.IsWhole(name) == true
+            var sensitive = undecoded || (name is not null ? masking.NamesSensitiveColumn(name) || IsStatisticsView(name) || IsActivityText(name) || viewColumns?.IsWhole(name) == true
                 : t.Kind == SqlTokenKind.String && NamesColumnInText(sql.Slice(t.ValueStart, t.ValueLength), masking, viewColumns));
             if (sensitive && stopAtSensitive)
             {
@@ -230,6 +230,16 @@ internal static partial class StrictReferences
     /// show sampled values of every analysed column, sensitive ones included, so reading them counts as reading
     /// a sensitive column.
     /// </summary>
+    /// <summary>
+    /// Where a server shows the text of statements other sessions run (PostgreSQL's <c>pg_stat_activity</c> and
+    /// <c>pg_stat_statements</c>, MySQL's process list and performance_schema statement events, the sys views
+    /// over them). Every gateway session shares its database account, so a masked session would see what an
+    /// exempt one types, card numbers included: reading one counts as reading a sensitive column.
+    /// </summary>
+    public static bool IsActivityText(string name) => name.ToLowerInvariant() is "pg_stat_activity" or "pg_stat_get_activity" or "pg_stat_statements"
+        or "processlist" or "processlist_info" or "events_statements_current" or "events_statements_history" or "events_statements_history_long"
+        or "events_statements_summary_by_digest" or "prepared_statements_instances" or "sql_text" or "current_statement" or "last_statement";
+
     public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data"
         or "column_stats" or "column_statistics"; // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
 

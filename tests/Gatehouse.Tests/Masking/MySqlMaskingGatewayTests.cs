@@ -103,6 +103,26 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task What_other_sessions_run_is_not_shown_to_a_masked_session()
+    {
+        // Every session shares the gateway's database account, so the process list shows a masked session what
+        // an exempt one runs. Caught while it runs (the analyst sees it in the list first).
+        var running = MariaDbCli.RunAsync(fixture, fixture.Token(), "select sleep(4), 'typed 4111 1111 1111 1111'");
+        for (var i = 0; i < 40 && !(await MariaDbCli.RunAsync(fixture, fixture.Token(), "select info from information_schema.processlist")).Stdout.Contains("typed", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var list = await AsContractorAsync("show full processlist");
+        var info = await AsContractorAsync("select id, info, upper(info) from information_schema.processlist");
+        await running;
+        Assert.True(list.Length >= 2 && info.Length >= 2);
+        Assert.All(list, row => Assert.Equal("NULL", row.Split('\t')[7])); // Info
+        Assert.All(list, row => Assert.NotEqual("NULL", row.Split('\t')[0])); // Id and the rest show no row's value
+        Assert.All(info, row => Assert.EndsWith("\tNULL\tNULL", row, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Procedure_analyse_does_not_show_the_values_of_a_sensitive_column()
     {
         // Its min, max and ENUM of every distinct value, for each column * reads, are derived columns naming none.

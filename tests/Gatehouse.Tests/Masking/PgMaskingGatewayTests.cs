@@ -720,6 +720,31 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task What_other_sessions_run_is_not_shown_to_a_masked_session()
+    {
+        // Every session shares the gateway's database account, so pg_stat_activity shows a masked session what an
+        // exempt one typed: here its last statement, which stays there while it idles.
+        await using var dba = await OpenAsync("dba");
+        Assert.Equal($"typed {Card}", (await RowsAsync(dba, $"SELECT 'typed {Card}' AS typed"))[0][0]);
+        await using var connection = await OpenAsync();
+        foreach (var sql in new[]
+                 {
+                     "SELECT pid, query FROM pg_stat_activity WHERE query LIKE '%typed%'",
+                     "SELECT pid, upper(query) FROM pg_stat_activity WHERE query LIKE '%typed%'",
+                     "SELECT pid, (pg_stat_get_activity(pid)).query FROM pg_stat_activity WHERE query LIKE '%typed%'",
+                 })
+        {
+            var rows = await RowsAsync(connection, sql);
+            Assert.True(rows.Count >= 2, sql); // the exempt session's and this one's
+            Assert.All(rows, row => Assert.Null(row[1]));
+        }
+
+        await using var other = await OpenAsync("dba");
+        var dbaSees = await RowsAsync(other, "SELECT query FROM pg_stat_activity WHERE query LIKE '%typed%'"); // an exempt session has no masker
+        Assert.Contains(dbaSees, row => ((string)row[0]!).Contains(Card, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_view_created_during_a_masked_session_counts_at_once()
     {
         await using var connection = await OpenAsync();

@@ -139,6 +139,14 @@ public sealed class SensitiveStoreTests
     }
 
     [Fact]
+    public void What_other_sessions_run_counts_as_sensitive_and_show_stores_nothing()
+    {
+        Assert.Contains("processlist", MySql("insert into notes select info from information_schema.processlist"), StringComparison.Ordinal);
+        Assert.Contains("pg_stat_activity", Pg("CREATE TABLE seen AS SELECT query FROM pg_stat_activity"), StringComparison.Ordinal);
+        Assert.Null(MySql("show full processlist"));
+    }
+
+    [Fact]
     public void Until_the_databases_views_are_known_a_store_that_reads_a_relation_is_refused()
     {
         Assert.Contains("views", Pg("INSERT INTO notes (body) SELECT name FROM people_v", functionsKnown: false), StringComparison.Ordinal);

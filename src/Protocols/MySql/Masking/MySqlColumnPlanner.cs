@@ -182,6 +182,18 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     private static readonly MaskAction Statistics = MaskAction.Whole("statistics");
 
+    private static readonly MaskAction Activity = MaskAction.Whole("activity");
+
+    /// <summary>
+    /// The text of statements other sessions run, which every session of the shared gateway account may read
+    /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO, performance_schema's statement texts.
+    /// </summary>
+    private static bool IsActivityValue(string schema, string table, string column)
+        => (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) && table.Equals("processlist", StringComparison.OrdinalIgnoreCase)
+                && column.Equals("info", StringComparison.OrdinalIgnoreCase))
+            || (schema.Equals("performance_schema", StringComparison.OrdinalIgnoreCase)
+                && column.ToLowerInvariant() is "sql_text" or "digest_text" or "query_sample_text" or "processlist_info");
+
     /// <summary>MariaDB's engine-independent statistics (<c>mysql.column_stats</c>) and MySQL's histograms.</summary>
     private static bool IsStatisticsValue(string schema, string table, string column)
         => (schema.Equals("mysql", StringComparison.OrdinalIgnoreCase) && table.Equals("column_stats", StringComparison.OrdinalIgnoreCase)
@@ -201,6 +213,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return Diagnostics; // a warning's text can quote a row's value ("Truncated incorrect DOUBLE value: '…'")
         }
 
+        if (ShowsProcesslist(statement))
+        {
+            return column.Name == "Info" ? Activity : null; // the text other sessions run; the other columns show no row's value
+        }
+
         facts ??= StatementFacts.Read(statement, masking, Functions, views);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
@@ -212,6 +229,16 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         var first = lexer.Next();
         var second = lexer.Next();
         return IsWord(statement, first, "show"u8) && (IsWord(statement, second, "warnings"u8) || IsWord(statement, second, "errors"u8));
+    }
+
+    /// <summary>SHOW [FULL] PROCESSLIST.</summary>
+    private static bool ShowsProcesslist(ReadOnlySpan<byte> statement)
+    {
+        var lexer = new MySqlLexer(statement);
+        var first = lexer.Next();
+        var second = lexer.Next();
+        var third = IsWord(statement, second, "full"u8) ? lexer.Next() : second;
+        return IsWord(statement, first, "show"u8) && IsWord(statement, third, "processlist"u8);
     }
 
     private static bool IsWord(ReadOnlySpan<byte> sql, in SqlToken token, ReadOnlySpan<byte> word)
@@ -233,6 +260,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         if (IsStatisticsValue(schema, table, column))
         {
             return Statistics; // sampled values of every analysed column, sensitive ones included
+        }
+
+        if (IsActivityValue(schema, table, column))
+        {
+            return Activity;
         }
 
         switch (relation.Kind)

@@ -15,6 +15,7 @@ internal sealed class PgColumnJudge(MaskingSession masking, PgCatalog catalog)
     private const int MaxViewDepth = 16;
     private static readonly MaskAction Unresolved = MaskAction.Whole("unresolved");
     private static readonly MaskAction Statistics = MaskAction.Whole("statistics");
+    private static readonly MaskAction Activity = MaskAction.Whole("activity");
     private readonly Dictionary<PgColumnRef, MaskAction?> _decisions = [];
 
     public void Clear() => _decisions.Clear();
@@ -54,6 +55,11 @@ internal sealed class PgColumnJudge(MaskingSession masking, PgCatalog catalog)
         if (relation.Schema == "pg_catalog" && StrictReferences.IsStatisticsView(relation.Name) && IsStatisticsValues(name))
         {
             return Statistics; // sampled values of every column, sensitive ones included
+        }
+
+        if (name == "query" && ((relation.Schema == "pg_catalog" && relation.Name == "pg_stat_activity") || relation.Name == "pg_stat_statements"))
+        {
+            return Activity; // the text other sessions run: every session shares the gateway's account (StrictReferences.IsActivityText)
         }
 
         foreach (var (schema, table) in relation.Ancestors)
