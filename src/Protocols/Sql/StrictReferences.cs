@@ -236,7 +236,7 @@ internal static partial class StrictReferences
     /// over them). Every gateway session shares its database account, so a masked session would see what an
     /// exempt one types, card numbers included: reading one counts as reading a sensitive column.
     /// </summary>
-    public static bool IsActivityText(string name) => name.ToLowerInvariant() is "pg_stat_activity" or "pg_stat_get_activity" or "pg_stat_statements"
+    public static bool IsActivityText(string name) => name.ToLowerInvariant() is "pg_stat_activity" or "pg_stat_get_activity" or "pg_stat_get_backend_activity" or "pg_stat_statements"
         or "processlist" or "processlist_info" or "events_statements_current" or "events_statements_history" or "events_statements_history_long"
         or "events_statements_summary_by_digest" or "prepared_statements_instances" or "sql_text" or "current_statement" or "last_statement";
 

@@ -114,12 +114,25 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
         }
 
         var list = await AsContractorAsync("show full processlist");
+        string[] engine;
+        const string Account = "'gatehouse_native'@'127.0.0.1', 'gatehouse_native'@'localhost'"; // the gateway's: InnoDB's report needs PROCESS
+        await fixture.MariaDb.QueryAsync($"GRANT PROCESS ON *.* TO {Account}", "mysql");
+        try
+        {
+            engine = await AsContractorAsync("show engine innodb status");
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync($"REVOKE PROCESS ON *.* FROM {Account}", "mysql");
+        }
+
         var info = await AsContractorAsync("select id, info, upper(info) from information_schema.processlist");
         await running;
         Assert.True(list.Length >= 2 && info.Length >= 2);
         Assert.All(list, row => Assert.Equal("NULL", row.Split('\t')[7])); // Info
         Assert.All(list, row => Assert.NotEqual("NULL", row.Split('\t')[0])); // Id and the rest show no row's value
         Assert.All(info, row => Assert.EndsWith("\tNULL\tNULL", row, StringComparison.Ordinal));
+        Assert.Equal("InnoDB\t\tNULL", Assert.Single(engine)); // its report quotes the last deadlock's statements
     }
 
     [Fact]

@@ -732,6 +732,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
                      "SELECT pid, query FROM pg_stat_activity WHERE query LIKE '%typed%'",
                      "SELECT pid, upper(query) FROM pg_stat_activity WHERE query LIKE '%typed%'",
                      "SELECT pid, (pg_stat_get_activity(pid)).query FROM pg_stat_activity WHERE query LIKE '%typed%'",
+                     "SELECT i, pg_stat_get_backend_activity(i) FROM generate_series(1, 100) i WHERE pg_stat_get_backend_activity(i) LIKE '%typed%'",
                  })
         {
             var rows = await RowsAsync(connection, sql);

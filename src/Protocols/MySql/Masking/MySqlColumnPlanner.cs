@@ -218,6 +218,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return column.Name == "Info" ? Activity : null; // the text other sessions run; the other columns show no row's value
         }
 
+        if (ShowsEngineStatus(statement))
+        {
+            return column.Name == "Status" ? Activity : null; // InnoDB's report quotes the statements of the last deadlock
+        }
+
         facts ??= StatementFacts.Read(statement, masking, Functions, views);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
@@ -229,6 +234,13 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         var first = lexer.Next();
         var second = lexer.Next();
         return IsWord(statement, first, "show"u8) && (IsWord(statement, second, "warnings"u8) || IsWord(statement, second, "errors"u8));
+    }
+
+    /// <summary>SHOW ENGINE name STATUS (or MUTEX).</summary>
+    private static bool ShowsEngineStatus(ReadOnlySpan<byte> statement)
+    {
+        var lexer = new MySqlLexer(statement);
+        return IsWord(statement, lexer.Next(), "show"u8) && IsWord(statement, lexer.Next(), "engine"u8);
     }
 
     /// <summary>SHOW [FULL] PROCESSLIST.</summary>
