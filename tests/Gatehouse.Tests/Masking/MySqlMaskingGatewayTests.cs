@@ -136,6 +136,29 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task The_servers_statement_log_is_not_shown_to_a_masked_session()
+    {
+        const string Account = "'gatehouse_native'@'127.0.0.1', 'gatehouse_native'@'localhost'"; // the gateway's
+        // Other tests read the general log's file: it goes on, with the table beside it, and is put back after.
+        var generalLog = (await fixture.MariaDb.QueryAsync("SELECT @@GLOBAL.general_log", "mysql")).Trim();
+        var logOutput = (await fixture.MariaDb.QueryAsync("SELECT @@GLOBAL.log_output", "mysql")).Trim();
+        await fixture.MariaDb.QueryAsync($"SET GLOBAL log_output = 'FILE,TABLE'; SET GLOBAL general_log = 1; GRANT SELECT ON mysql.general_log TO {Account}", "mysql");
+        try
+        {
+            var typed = await MariaDbCli.RunAsync(fixture, fixture.Token(), "select 'typed 4111 1111 1111 1111'");
+            Assert.True(typed.ExitCode == 0, typed.Stderr);
+            var rows = await AsContractorAsync("select argument, upper(argument) from mysql.general_log where argument like '%typed 4111%'");
+            Assert.True(rows.Length >= 2, string.Join('\n', rows)); // the analyst's statement and this one
+            Assert.All(rows, row => Assert.Equal("NULL\tNULL", row));
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync(
+                $"SET GLOBAL log_output = '{logOutput}'; SET GLOBAL general_log = {generalLog}; REVOKE SELECT ON mysql.general_log FROM {Account}; TRUNCATE mysql.general_log", "mysql");
+        }
+    }
+
+    [Fact]
     public async Task Procedure_analyse_does_not_show_the_values_of_a_sensitive_column()
     {
         // Its min, max and ENUM of every distinct value, for each column * reads, are derived columns naming none.

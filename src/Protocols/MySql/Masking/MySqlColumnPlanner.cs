@@ -186,11 +186,13 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     /// <summary>
     /// The text of statements other sessions run, which every session of the shared gateway account may read
-    /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO, performance_schema's statement texts.
+    /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO, performance_schema's statement
+    /// texts, and the general and slow query logs when the server writes them to tables.
     /// </summary>
     private static bool IsActivityValue(string schema, string table, string column)
         => (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) && table.Equals("processlist", StringComparison.OrdinalIgnoreCase)
                 && column.Equals("info", StringComparison.OrdinalIgnoreCase))
+            || (schema.Equals("mysql", StringComparison.OrdinalIgnoreCase) && (table.ToLowerInvariant(), column.ToLowerInvariant()) is ("general_log", "argument") or ("slow_log", "sql_text"))
             || (schema.Equals("performance_schema", StringComparison.OrdinalIgnoreCase)
                 && column.ToLowerInvariant() is "sql_text" or "digest_text" or "query_sample_text" or "processlist_info");
 
