@@ -45,8 +45,9 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 
     /// <summary>
     /// The database's view columns that show a sensitive value under this session's rules (see
-    /// <see cref="ViewColumnNames"/>): a plain reference to a rule's column, through views over views,
-    /// or in strict mode an expression of a view that reads one. Null while the catalog has not loaded its views.
+    /// <see cref="ViewColumnNames"/>): a plain reference to a rule's column, through views over views, or in
+    /// strict mode an expression of a view that reads one or calls a function of the database's own. Null while
+    /// the catalog has not loaded its views.
     /// </summary>
     public SensitiveViewColumns? ViewColumns() => _viewColumns.Get(catalog, this, static (planner, views) => planner.ViewColumnsShowingSensitive(views));
 
