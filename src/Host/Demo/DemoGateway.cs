@@ -147,6 +147,11 @@ public sealed class DemoGateway
                 - name: emails
                   columns: [email]
                   strategy: redact
+              # And where a value has no column to go by (an expression, a literal), its content: a derived
+              # value strict mode lets through is still caught if it looks like a card number or an address.
+              detectors:
+                - kinds: [card, email]
+                  strategy: redact
 
             # Statement policy: the first matching rule decides. Without a rule, statements the gateway cannot
             # read and destructive ones (DROP, TRUNCATE, unbounded DELETE/UPDATE, ...) are denied for everyone.
