@@ -49,7 +49,7 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
             return; // one scan instead of four for the common text: every mode and version reads it the same
         }
 
-        var relevant = (sql.Contains((byte)'\\') ? Reading.NoBackslashEscapes : 0) | (sql.Contains((byte)'"') ? Reading.AnsiQuotes : 0)
+        var relevant = (Reading)MySqlModes.Relevant(sql)
             | (sql.IndexOf("/*!"u8) >= 0 || sql.IndexOf("/*M!"u8) >= 0 ? Reading.SkipConditionalComments : 0);
         for (var reading = (Reading)1; reading <= relevant; reading++)
         {
@@ -65,13 +65,13 @@ internal sealed class MySqlSqlClassifier : ISqlClassifier
         }
     }
 
-    /// <summary>What can make a server read the same text differently from the default.</summary>
+    /// <summary>What can make a server read the same text differently from the default: <see cref="MySqlModes"/>'s bits, and versions.</summary>
     [Flags]
     private enum Reading
     {
         Default = 0,
-        NoBackslashEscapes = 1,
-        AnsiQuotes = 2,
+        NoBackslashEscapes = MySqlModes.NoBackslashEscapes,
+        AnsiQuotes = MySqlModes.AnsiQuotes,
         /// <summary>A server that skips /*!NNNNN and /*M! comments (another version, or MySQL for /*M!).</summary>
         SkipConditionalComments = 4,
     }

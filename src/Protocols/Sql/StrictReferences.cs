@@ -226,21 +226,27 @@ internal static partial class StrictReferences
     }
 
     /// <summary>
+    /// Where a server shows the text of statements other sessions run (PostgreSQL's <c>pg_stat_activity</c> and
+    /// <c>pg_stat_statements</c>, MySQL's process list, performance_schema statement events and log tables, the
+    /// sys views over them). Every gateway session shares its database account, so a masked session would see what an
+    /// exempt one types, card numbers included: reading one counts as reading a sensitive column. Compared ignoring
+    /// case (MySQL's `PROCESSLIST` is the same table), without a lowered copy of each name read.
+    /// </summary>
+    public static bool IsActivityText(string name) => ActivityTexts.Contains(name);
+
+    private static readonly HashSet<string> ActivityTexts = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "pg_stat_activity", "pg_stat_get_activity", "pg_stat_get_backend_activity", "pg_stat_statements",
+        "processlist", "processlist_info", "events_statements_current", "events_statements_history", "events_statements_history_long",
+        "events_statements_summary_by_digest", "prepared_statements_instances", "sql_text", "current_statement", "last_statement",
+        "general_log", "slow_log", // MySQL's statement logs, when written to tables
+    };
+
+    /// <summary>
     /// Planner statistics (PostgreSQL's <c>pg_stats</c> and its kin, MariaDB's and MySQL's column statistics): they
     /// show sampled values of every analysed column, sensitive ones included, so reading them counts as reading
     /// a sensitive column.
     /// </summary>
-    /// <summary>
-    /// Where a server shows the text of statements other sessions run (PostgreSQL's <c>pg_stat_activity</c> and
-    /// <c>pg_stat_statements</c>, MySQL's process list, performance_schema statement events and log tables, the
-    /// sys views over them). Every gateway session shares its database account, so a masked session would see what an
-    /// exempt one types, card numbers included: reading one counts as reading a sensitive column.
-    /// </summary>
-    public static bool IsActivityText(string name) => name.ToLowerInvariant() is "pg_stat_activity" or "pg_stat_get_activity" or "pg_stat_get_backend_activity" or "pg_stat_statements"
-        or "processlist" or "processlist_info" or "events_statements_current" or "events_statements_history" or "events_statements_history_long"
-        or "events_statements_summary_by_digest" or "prepared_statements_instances" or "sql_text" or "current_statement" or "last_statement"
-        or "general_log" or "slow_log"; // MySQL's statement logs, when written to tables
-
     public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data"
         or "column_stats" or "column_statistics"; // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
 

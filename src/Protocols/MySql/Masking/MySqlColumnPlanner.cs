@@ -190,11 +190,12 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     /// texts, and the general and slow query logs when the server writes them to tables.
     /// </summary>
     private static bool IsActivityValue(string schema, string table, string column)
-        => (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) && table.Equals("processlist", StringComparison.OrdinalIgnoreCase)
-                && column.Equals("info", StringComparison.OrdinalIgnoreCase))
-            || (schema.Equals("mysql", StringComparison.OrdinalIgnoreCase) && (table.ToLowerInvariant(), column.ToLowerInvariant()) is ("general_log", "argument") or ("slow_log", "sql_text"))
-            || (schema.Equals("performance_schema", StringComparison.OrdinalIgnoreCase)
-                && column.ToLowerInvariant() is "sql_text" or "digest_text" or "query_sample_text" or "processlist_info");
+        => (Is(schema, "information_schema") && Is(table, "processlist") && Is(column, "info"))
+            || (Is(schema, "mysql") && ((Is(table, "general_log") && Is(column, "argument")) || (Is(table, "slow_log") && Is(column, "sql_text"))))
+            || (Is(schema, "performance_schema") && (Is(column, "sql_text") || Is(column, "digest_text") || Is(column, "query_sample_text") || Is(column, "processlist_info")));
+
+    /// <summary>A name the server compares ignoring case (schemas, tables and columns of its own), compared without a lowered copy.</summary>
+    private static bool Is(string name, string expected) => name.Equals(expected, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>MariaDB's engine-independent statistics (<c>mysql.column_stats</c>) and MySQL's histograms.</summary>
     private static bool IsStatisticsValue(string schema, string table, string column)
