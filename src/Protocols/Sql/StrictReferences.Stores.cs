@@ -80,6 +80,11 @@ internal static partial class StrictReferences
                 : "it calls a function of this database, which may read tables itself, or cannot be read to its end";
         }
 
+        if (ExecutesPrepared(tokens, storing: true))
+        {
+            return "it stores what a prepared statement returns (AS EXECUTE), whose text the gateway does not read here";
+        }
+
         var targets = Targets(tokens);
         var inCalls = InCalls(tokens);
         for (var i = 0; i < tokens.Count; i++)
@@ -100,6 +105,11 @@ internal static partial class StrictReferences
         if (ReadsEveryColumn(tokens))
         {
             return "it reads every column of a row (* or TABLE)";
+        }
+
+        if (RenamesByPosition(tokens))
+        {
+            return "it reads a table's columns under other names (a column alias list)";
         }
 
         if (UsesWholeRow(tokens))

@@ -63,7 +63,128 @@ internal static partial class StrictReferences
         where TLexer : ISqlLexer, allows ref struct
     {
         var tokens = new List<Token>();
-        return Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: false, tokens, stopAtSensitive: true, errorEndsText) || UsesWholeRow(tokens);
+        return Read(ref lexer, sql, masking, ownFunctions, viewColumns, anyCall: false, tokens, stopAtSensitive: true, errorEndsText) || UsesWholeRow(tokens)
+            || ExecutesPrepared(tokens, storing: false) || RenamesByPosition(tokens);
+    }
+
+    /// <summary>
+    /// Whether the statement can give a column it reads without naming it (<c>*</c>, <c>t.*</c>, TABLE, a table
+    /// given a column alias list) another name by its position, which strict mode, going by names, cannot
+    /// follow: a set operation's result takes its first branch's names, and a column alias list renames in order
+    /// (<c>customers t(a, b)</c>, <c>(…) s(a, b)</c>, <c>WITH x(a, b) AS</c>). So <c>SELECT reverse(z) FROM (SELECT
+    /// '' z WHERE false UNION ALL SELECT * FROM customers) s</c> reads card as z; until 2026-12-07 it got through.
+    /// </summary>
+    private static bool RenamesByPosition(List<Token> tokens)
+    {
+        bool setOperation = false, aliasList = false, relationAliasList = false, inFrom = false;
+        int[]? opens = null, closes = null;
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (tokens[i].Kind == SqlTokenKind.Word)
+            {
+                setOperation |= tokens[i].Name is "union" or "except" or "intersect" or "minus";
+                inFrom = tokens[i].Name switch
+                {
+                    "from" or "join" => true,
+                    "select" or "where" or "on" or "using" or "group" or "order" or "having" or "limit" or "returning" or "set" or "values" => false,
+                    _ => inFrom,
+                };
+            }
+            else if (tokens[i].Char == (byte)'(' && i >= 2 && IsAliasName(tokens, i - 1))
+            {
+                opens ??= Opens(tokens);
+                closes ??= Closes(tokens, opens);
+                if (IsRelationAliasList(tokens, i, inFrom))
+                {
+                    aliasList = relationAliasList = true;
+                }
+                else if (NameAt(tokens, i - 2) is "with" or "recursive" || (CharAt(tokens, i - 2) == (byte)',' && closes[i] >= 0 && NameAt(tokens, closes[i] + 1) == "as")
+                    || IsSubqueryAliasList(tokens, i, opens))
+                {
+                    aliasList = true;
+                }
+            }
+        }
+
+        return (setOperation || aliasList) && (relationAliasList || ReadsEveryColumn(tokens));
+    }
+
+    /// <summary>A name that can be an alias: quoted, or a word that is not one of the clauses' own (<see cref="NotAliases"/>).</summary>
+    private static bool IsAliasName(List<Token> tokens, int i)
+        => tokens[i].Kind == SqlTokenKind.QuotedName || (tokens[i].Kind == SqlTokenKind.Word && !NotAliases.Contains(tokens[i].Name!));
+
+    /// <summary><c>FROM [ONLY] [s.]table [AS] alias (</c>, also after JOIN, LATERAL or a comma in FROM: a relation's columns renamed in order.</summary>
+    private static bool IsRelationAliasList(List<Token> tokens, int open, bool inFrom)
+    {
+        var k = open - 2;
+        if (NameAt(tokens, k) == "as" && tokens[k].Kind == SqlTokenKind.Word)
+        {
+            k--;
+        }
+
+        if (k < 0 || !IsAliasName(tokens, k))
+        {
+            return false;
+        }
+
+        while (k >= 2 && CharAt(tokens, k - 1) == (byte)'.' && tokens[k - 2].Name is not null)
+        {
+            k -= 2; // s.t: the schema's name
+        }
+
+        return k >= 1 && ((tokens[k - 1].Kind == SqlTokenKind.Word && tokens[k - 1].Name is "from" or "join" or "lateral" or "only")
+            || (tokens[k - 1].Char == (byte)',' && inFrom));
+    }
+
+    /// <summary><c>(subquery) [AS] alias (</c>, the subquery's group following FROM, JOIN, LATERAL or a comma (not a call's arguments or a cast's operand).</summary>
+    private static bool IsSubqueryAliasList(List<Token> tokens, int open, int[] opens)
+    {
+        var closing = NameAt(tokens, open - 2) == "as" ? open - 3 : open - 2;
+        if (CharAt(tokens, closing) != (byte)')' || opens[closing] < 1)
+        {
+            return false;
+        }
+
+        var before = tokens[opens[closing] - 1];
+        return (before.Kind == SqlTokenKind.Word && before.Name is "from" or "join" or "lateral") || before.Char == (byte)',';
+    }
+
+    /// <summary>For each "(" the index of its ")" (-1 when unclosed), from <see cref="Opens"/>.</summary>
+    private static int[] Closes(List<Token> tokens, int[] opens)
+    {
+        var closes = new int[tokens.Count];
+        Array.Fill(closes, -1);
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (opens[i] >= 0)
+            {
+                closes[opens[i]] = i;
+            }
+        }
+
+        return closes;
+    }
+
+    /// <summary>
+    /// Whether the statement runs a prepared statement by its name (<c>EXECUTE p</c>, PostgreSQL's <c>CREATE TABLE
+    /// t AS EXECUTE p</c>, MySQL's <c>EXECUTE s</c> and <c>EXECUTE IMMEDIATE</c>): what it returns comes from a
+    /// text this one does not show, so its derived columns may carry anything. With <paramref name="storing"/>,
+    /// only where the result is stored (<c>AS EXECUTE</c>). <c>EXECUTE FUNCTION</c> (a trigger) and <c>GRANT
+    /// EXECUTE ON</c> run nothing here.
+    /// </summary>
+    private static bool ExecutesPrepared(List<Token> tokens, bool storing)
+    {
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            if (tokens[i].Kind == SqlTokenKind.Word && tokens[i].Name == "execute" && tokens[i + 1].Name is { } next
+                && !(tokens[i + 1].Kind == SqlTokenKind.Word && next is "function" or "procedure" or "on")
+                && (!storing || NameAt(tokens, i - 1) == "as"))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -158,6 +158,10 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     [InlineData("SELECT to_json(p) FROM {0}.people p WHERE id = 1")]
     [InlineData("SELECT p::text FROM {0}.people p WHERE id = 1")]
     [InlineData("SELECT to_jsonb(s) FROM (SELECT * FROM {0}.people WHERE id = 1) s")]
+    // Columns read without their names (a table with an alias list, *, TABLE), renamed by position.
+    [InlineData("SELECT reverse(z) FROM {0}.people t(i, n, z) WHERE i = 1")]
+    [InlineData("WITH x(i, n, z) AS (SELECT * FROM {0}.people) SELECT reverse(z) FROM x WHERE i = 1")]
+    [InlineData("SELECT reverse(z) FROM (SELECT 1 i, '' n, '' z, '' e, '' s, 0.0 m, '' o WHERE false UNION ALL TABLE {0}.people) s WHERE i = 1")]
     public async Task A_derived_value_of_a_sensitive_column_is_masked_whole(string template)
     {
         await using var connection = await OpenAsync();
@@ -176,6 +180,30 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     {
         Assert.Equal(3L, await ScalarAsync($"SELECT count(*) FROM {_schema}.people"));
         Assert.Equal("ADA", await ScalarAsync($"SELECT upper(p.name) FROM {_schema}.people p WHERE p.id = 1"));
+    }
+
+    [Fact]
+    public async Task A_prepared_statement_run_by_name_is_masked_like_its_text()
+    {
+        // EXECUTE's text does not show what the PREPARE before it read: reverse(card) got past strict mode (and the
+        // detectors, since a reversed card number fails Luhn) until 2026-12-07, and was storable by AS EXECUTE.
+        await using var connection = await OpenAsync();
+        await ExecuteAsync(connection, $"PREPARE rev AS SELECT reverse(card), card, name FROM {_schema}.people WHERE id = 1");
+        var row = (await RowsAsync(connection, "EXECUTE rev"))[0];
+        Assert.Null(row[0]);
+        Assert.Equal(MaskedCard, row[1]); // by identity, as ever
+        Assert.Equal("Ada", row[2]);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, "CREATE TEMP TABLE stash AS EXECUTE rev"));
+        Assert.Equal("42501", error.SqlState);
+        Assert.Contains("prepared statement", error.MessageText, StringComparison.Ordinal);
+        Assert.Null((await RowsAsync(connection, "SELECT to_regclass('pg_temp.stash')::text"))[0][0]);
+
+        // The session goes on; an exempt session's EXECUTE is untouched.
+        Assert.Null((await RowsAsync(connection, "EXECUTE rev"))[0][0]);
+        await using var dba = await OpenAsync("dba");
+        await ExecuteAsync(dba, $"PREPARE rev AS SELECT reverse(card) FROM {_schema}.people WHERE id = 1");
+        Assert.Equal(new string(Card.Reverse().ToArray()), (await RowsAsync(dba, "EXECUTE rev"))[0][0]);
     }
 
     [Fact]

@@ -85,6 +85,9 @@ public sealed class SensitiveStoreTests
     [InlineData("ALTER TABLE people_child NO INHERIT people", "detaches")]
     [InlineData("UPDATE people SET name = 'x' WHERE card = '4111 1111 1111 1111'", "card")]
     [InlineData("PREPARE p AS INSERT INTO notes SELECT card FROM people", "card")] // over-inclusive: a read outside the targets
+    [InlineData("INSERT INTO notes (body) SELECT reverse(z) FROM people AS t(i, n, z)", "alias list")] // z is card, by position
+    [InlineData("CREATE TEMP TABLE stash AS EXECUTE rev", "prepared statement")] // PREPARE rev AS SELECT reverse(card) …: allowed, it only returns
+    [InlineData("create table stash as execute rev(1)", "prepared statement")]
     public void PostgreSQL_statements_that_would_launder_a_sensitive_value_are_refused(string sql, string why)
         => Assert.Contains(why, Pg(sql) ?? "(allowed)", StringComparison.Ordinal);
 
@@ -107,6 +110,8 @@ public sealed class SensitiveStoreTests
     [InlineData("INSERT INTO notes (body) VALUES (lower('x'))")]
     [InlineData("UPDATE people SET card = '4000 0000 0000 0002', note = 'new card' WHERE id = 3")] // a string stored is data
     [InlineData("SELECT x::text FROM generate_series(1, 3) x")]
+    [InlineData("INSERT INTO notes (body) SELECT upper(z) FROM (SELECT name FROM people) s(z)")] // renamed, but named where read
+    [InlineData("EXECUTE rev")] // its result is masked (strict mode counts EXECUTE), and a storing body was judged at PREPARE
     public void PostgreSQL_reads_and_data_entry_are_allowed(string sql) => Assert.Null(Pg(sql));
 
     [Fact]

@@ -392,11 +392,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         }
 
         /// <summary>
-        /// EXECUTE and CALL run SQL the statement does not show; MariaDB's <c>PROCEDURE ANALYSE()</c> returns the
-        /// smallest, largest and (as an ENUM) every distinct value of each column the SELECT reads, <c>*</c>
-        /// included, in derived columns that name none of them.
+        /// CALL runs SQL the statement does not show (EXECUTE too: strict mode's reading counts it for both
+        /// dialects); MariaDB's <c>PROCEDURE ANALYSE()</c> returns the smallest, largest and (as an ENUM) every
+        /// distinct value of each column the SELECT reads, <c>*</c> included, in derived columns that name none of them.
         /// </summary>
-        private static bool ReadsUnseen(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Execute) || t.Is(Keyword.Call) || t.Is(Keyword.Procedure));
+        private static bool ReadsUnseen(List<SqlToken> tokens) => tokens.Exists(t => t.Is(Keyword.Call) || t.Is(Keyword.Procedure));
 
         /// <summary>
         /// Names the statement gives to CTEs (<c>name AS (</c>, <c>name (cols) AS (</c>) and derived tables
