@@ -77,7 +77,7 @@ internal static partial class StrictReferences
         {
             return ownFunctions is null
                 ? "it calls a function, and the gateway has not yet learnt which of this database's functions may read tables (try again in a moment)"
-                : "it calls a function of this database, which may read tables itself, or cannot be read to its end";
+                : "it calls a function that may read tables itself (one of this database's own, or one that runs SQL text), or cannot be read to its end";
         }
 
         if (ExecutesPrepared(tokens, storing: true))

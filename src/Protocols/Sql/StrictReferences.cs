@@ -39,6 +39,23 @@ internal static partial class StrictReferences
         "jsonb_to_recordset", "json_to_record", "jsonb_to_record", "jsonb_path_query", "json_table",
     };
 
+    /// <summary>
+    /// Functions that read rows no column name in the statement shows: SQL text run at call time, which may be
+    /// built as it runs (<c>ts_stat('select … card_' || 'number …')</c>; <c>ts_rewrite</c>'s query form; the
+    /// XML exports; tablefunc's <c>crosstab</c>), a table named by a string (<c>table_to_xml</c>, <c>connectby</c>,
+    /// pageinspect's raw pages), decoded WAL and extended statistics' most common values. A call of one counts
+    /// wherever it stands; in FROM every function but the argument-only ones does anyway.
+    /// </summary>
+    private static readonly HashSet<string> ReadsUnnamedRows = new(StringComparer.Ordinal)
+    {
+        "ts_stat", "ts_rewrite", "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml",
+        "table_to_xml", "table_to_xml_and_xmlschema", "schema_to_xml", "schema_to_xml_and_xmlschema", "database_to_xml",
+        "database_to_xml_and_xmlschema", "crosstab", "crosstab2", "crosstab3", "crosstab4", "connectby", "dblink", "dblink_fetch",
+        "get_raw_page", "heap_page_items", "heap_page_item_attrs", "tuple_data_split", "bt_page_items", "pg_mcv_list_items",
+        "pg_logical_slot_get_changes", "pg_logical_slot_peek_changes", "pg_logical_slot_get_binary_changes",
+        "pg_logical_slot_peek_binary_changes",
+    };
+
     /// <param name="Sensitive">The name may name a sensitive column.</param>
     private readonly record struct Token(SqlTokenKind Kind, string? Name, byte Char, bool Undecoded = false, bool Sensitive = false);
 
@@ -266,6 +283,12 @@ internal static partial class StrictReferences
             if (ownFunctions is not null && name is not null && ownFunctions.Contains(name) && IsCastTarget(tokens))
             {
                 return true; // x::t or CAST(x AS t) where a cast to t runs a function of the database's own
+            }
+
+            if (t.IsPunct('(') && tokens.Count > 0 && tokens[^1].Name is { } called && ReadsUnnamedRows.Contains(called)
+                && !(tokens.Count > 1 && tokens[^2].Kind == SqlTokenKind.Word && NotCallers.Contains(tokens[^2].Name!)))
+            {
+                return true; // what it returns comes from rows the statement does not name (see ReadsUnnamedRows)
             }
 
             if ((ownFunctions is not null || anyCall) && t.IsPunct('(') && tokens.Count > 0 && tokens[^1].Name is { } callee

@@ -158,6 +158,8 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     [InlineData("SELECT to_json(p) FROM {0}.people p WHERE id = 1")]
     [InlineData("SELECT p::text FROM {0}.people p WHERE id = 1")]
     [InlineData("SELECT to_jsonb(s) FROM (SELECT * FROM {0}.people WHERE id = 1) s")]
+    [InlineData("SELECT ts_stat('SELECT to_tsvector(''simple'', reverse(ca' || 'rd)) FROM {0}.people')")] // SQL built as it runs
+    [InlineData("SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, plainto_tsquery(''simple'', reverse(ca' || 'rd)) FROM {0}.people WHERE id = 1')")]
     // Columns read without their names (a table with an alias list, *, TABLE), renamed by position.
     [InlineData("SELECT reverse(z) FROM {0}.people t(i, n, z) WHERE i = 1")]
     [InlineData("WITH x(i, n, z) AS (SELECT * FROM {0}.people) SELECT reverse(z) FROM x WHERE i = 1")]

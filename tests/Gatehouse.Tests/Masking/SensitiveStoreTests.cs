@@ -74,8 +74,8 @@ public sealed class SensitiveStoreTests
     [InlineData("WITH d AS (UPDATE people SET name = 'x' RETURNING card) INSERT INTO notes SELECT card FROM d", "card")]
     [InlineData("UPDATE notes SET body = p::text FROM people p", "whole row")]
     [InlineData("INSERT INTO notes (body) SELECT launder()", "function")]
-    [InlineData("INSERT INTO notes (body) SELECT query_to_xml('select card from people', true, false, '')", "string")]
-    [InlineData("INSERT INTO notes (body) SELECT query_to_xml((('select card from people')), true, false, '')", "string")]
+    [InlineData("INSERT INTO notes (body) SELECT query_to_xml('select card from people', true, false, '')", "runs SQL text")]
+    [InlineData("INSERT INTO notes (body) SELECT query_to_xml((('select card from people')), true, false, '')", "runs SQL text")]
     [InlineData("DO $$ BEGIN INSERT INTO notes SELECT card FROM people; END $$", "string")]
     [InlineData("ALTER TABLE people RENAME COLUMN card TO c", "card")]
     [InlineData("ALTER TABLE people RENAME TO folks", "\"people\", which a masking rule names")]
@@ -86,6 +86,7 @@ public sealed class SensitiveStoreTests
     [InlineData("UPDATE people SET name = 'x' WHERE card = '4111 1111 1111 1111'", "card")]
     [InlineData("PREPARE p AS INSERT INTO notes SELECT card FROM people", "card")] // over-inclusive: a read outside the targets
     [InlineData("INSERT INTO notes (body) SELECT reverse(z) FROM people AS t(i, n, z)", "alias list")] // z is card, by position
+    [InlineData("INSERT INTO notes (body) SELECT ts_stat('select to_tsvector(ca' || 'rd) from people')::text", "runs SQL text")]
     [InlineData("CREATE TEMP TABLE stash AS EXECUTE rev", "prepared statement")] // PREPARE rev AS SELECT reverse(card) …: allowed, it only returns
     [InlineData("create table stash as execute rev(1)", "prepared statement")]
     public void PostgreSQL_statements_that_would_launder_a_sensitive_value_are_refused(string sql, string why)

@@ -64,6 +64,9 @@ public sealed class StrictReferencesTests
     [InlineData("WITH w AS (SELECT 1), x(a, z) AS (SELECT c.* FROM customers c) SELECT reverse(z) FROM x")]
     [InlineData("SELECT reverse(z) FROM (SELECT 1 a, '' z WHERE false UNION ALL SELECT * FROM customers) s")]
     [InlineData("SELECT 1 a, '' z WHERE false UNION ALL TABLE customers")]
+    [InlineData("SELECT ts_stat('select to_tsvector(card_' || 'number) from customers')")] // SQL text built as it runs
+    [InlineData("SELECT pg_catalog.ts_rewrite('a'::tsquery, 'select ' || 'x')")]
+    [InlineData("SELECT \"table_to_xml\"('customers', true, false, '')")] // a table named by a string
     [InlineData("EXECUTE rev")] // a prepared statement's text is elsewhere (PREPARE rev AS SELECT reverse(card) …)
     [InlineData("execute rev(1, 'x')")]
     [InlineData("EXECUTE \"function\"")] // a statement so named, not a trigger's EXECUTE FUNCTION
@@ -90,6 +93,7 @@ public sealed class StrictReferencesTests
     [InlineData("SELECT j.x FROM t, JSON_TABLE(t.doc, '$[*]' COLUMNS (x INT PATH '$')) AS j")]
     [InlineData("SELECT upper(U&\"n\\0061me\") FROM customers")] // name, escaped
     [InlineData("GRANT EXECUTE ON FUNCTION f(int) TO app")]
+    [InlineData("SELECT upper(ts_stat) FROM stats")] // a column so named, not a call
     [InlineData("SELECT upper(x) FROM generate_series(1, 3) g(x)")] // a call's alias list: its own values
     [InlineData("SELECT upper(z) FROM (SELECT name FROM customers) s(z)")] // renamed, but every column read is named
     [InlineData("SELECT upper(name) FROM customers UNION ALL SELECT upper(note) FROM orders")]
