@@ -118,7 +118,7 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
         {
             // The gate's own refusals first; any other error or notice of a masked session may quote a value.
             var ours = header.Type == (byte)BackendCode.ErrorResponse && gate is { ExpectsError: true } ? gate.OnError(bytes, context) : RewriteDecision.Pass;
-            return ours.Action != RewriteAction.Pass || masker is null ? ours : PgServerMessageMasker.Mask(header.Type, bytes, context.Forward);
+            return ours.Action != RewriteAction.Pass || masker is null ? ours : PgServerMessageMasker.Mask(header.Type, bytes, context.Forward, masker);
         }
 
         if (header.Type == (byte)BackendCode.NotificationResponse)

@@ -17,11 +17,15 @@ namespace Gatehouse.Protocols.Sql;
 /// </summary>
 internal static partial class StrictReferences
 {
-    // Calls that move a value out of the result: into a setting, a notification, a large object or a file.
-    private static readonly HashSet<string> StoringFunctions = new(StringComparer.Ordinal)
+    // Calls that move a value out of the result: into a setting, a notification, a large object, a file, a
+    // sequence (setval: read back by currval or last_value) or a lock's key, which pg_locks (MySQL: the
+    // metadata lock views) shows every session.
+    private static readonly HashSet<string> StoringFunctions = new(StringComparer.OrdinalIgnoreCase)
     {
         "set_config", "pg_notify", "lo_from_bytea", "lo_put", "lo_import", "lo_export", "lowrite", "lo_create", "lo_creat",
-        "dblink", "dblink_exec", "dblink_send_query", "pg_file_write",
+        "dblink", "dblink_exec", "dblink_send_query", "pg_file_write", "setval",
+        "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "pg_advisory_xact_lock",
+        "pg_advisory_xact_lock_shared", "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared", "get_lock",
     };
 
     // Words after which TABLE is part of DDL or an administrative command, not the TABLE query (every column).
@@ -132,7 +136,7 @@ internal static partial class StrictReferences
 
     // What a read that stores or sends must contain somewhere (any case): a cheap test before reading it whole.
     private static readonly SearchValues<string> StoreMarkers = SearchValues.Create(
-        ["into", "notify", "set_config", "lo_", "lowrite", "dblink", "pg_file_write", ":="], StringComparison.OrdinalIgnoreCase);
+        ["into", "notify", "set_config", "lo_", "lowrite", "dblink", "pg_file_write", ":=", "setval", "advisory", "get_lock"], StringComparison.OrdinalIgnoreCase);
 
     private static bool MayStoreFromRead(ReadOnlySpan<byte> sql)
     {

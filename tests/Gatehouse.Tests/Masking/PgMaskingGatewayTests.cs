@@ -570,6 +570,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             $"SELECT set_config('gatehouse.leak', shout, false) FROM {_schema}.people_v WHERE id = 1",
             $"CREATE VIEW {_schema}.people_vvv AS SELECT cc AS k FROM {_schema}.people_vv",
             $"CREATE TABLE {_schema}.stash AS SELECT U&\"c\\0061rd\" AS x FROM {_schema}.people",
+            $"SELECT setval('{_schema}.stash_seq', replace(card, ' ', '')::bigint) FROM {_schema}.people WHERE id = 1", // read back as last_value
         ];
         foreach (var sql in laundering)
         {
@@ -664,6 +665,33 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Contains(Card, plain.MessageText, StringComparison.Ordinal);
         var plainDetail = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(dba, $"UPDATE {_schema}.cards_nn SET label = NULL WHERE id = 1"));
         Assert.Contains(Card, plainDetail.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SELECT ('x' || replace(card, ' ', ''))::regtype FROM {0}.people WHERE id = 1", "42704")] // type "x4111…" does not exist
+    [InlineData("SELECT ('x.y.z.' || replace(card, ' ', ''))::regclass FROM {0}.people WHERE id = 1", "42601")] // too many dotted names: x.y.z.4111…
+    [InlineData("SELECT nextval('x' || replace(card, ' ', '')) FROM {0}.people WHERE id = 1", "42P01")]
+    [InlineData("SELECT current_setting('x' || replace(card, ' ', '')) FROM {0}.people WHERE id = 1", "42704")]
+    [InlineData("SELECT has_schema_privilege('x' || replace(card, ' ', ''), 'USAGE') FROM {0}.people WHERE id = 1", "3F000")]
+    public async Task Errors_the_server_composes_from_a_rows_value_do_not_show_it(string template, string sqlState)
+    {
+        var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, _schema);
+        await using var connection = await OpenWithDetailAsync("analysts");
+        var error = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, sql));
+        Assert.True(sqlState == error.SqlState, error.MessageText);
+        Assert.Equal(ServerMessageMasking.Withheld, error.MessageText);
+        Assert.DoesNotContain("4111", $"{error.Detail} {error.Where} {error.Hint} {error.InternalQuery}", StringComparison.Ordinal);
+
+        // The simple protocol too; the session goes on, and an error in the statement's own text keeps its words.
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-c", sql);
+        Assert.Contains(ServerMessageMasking.Withheld, psql.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111", psql.Stderr, StringComparison.Ordinal);
+        var typo = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"SELECT card FROM {_schema}.nope"));
+        Assert.Contains("nope", typo.MessageText, StringComparison.Ordinal);
+
+        await using var dba = await OpenWithDetailAsync("dba");
+        var plain = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(dba, sql));
+        Assert.Contains("4111", $"{plain.MessageText} {plain.Detail} {plain.Where}", StringComparison.Ordinal);
     }
 
     [Fact]

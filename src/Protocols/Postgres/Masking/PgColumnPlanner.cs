@@ -142,6 +142,12 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
         return new PgResultShape(columns);
     }
 
+    /// <summary>
+    /// Whether strict mode says a value the statement computes may carry a sensitive one (the reading that masks
+    /// its derived columns whole); false without strict mode.
+    /// </summary>
+    public bool MayComputeSensitive(ReadOnlySpan<byte> statement) => masking.Strict && ReferencesSensitive(statement);
+
     private bool ReferencesSensitive(ReadOnlySpan<byte> statement)
     {
         if (!masking.HasColumnRules)

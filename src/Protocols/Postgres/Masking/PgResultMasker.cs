@@ -19,7 +19,7 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// session, rather than pass data the gateway cannot attribute.
 /// </summary>
 /// <param name="rowHoldLimit">The relay's inspection limit: a DataRow over it is masked as it streams, holding at most this much.</param>
-internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, long rowHoldLimit = 16 * 1024 * 1024)
+internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, long rowHoldLimit = 16 * 1024 * 1024)
 {
     private PgRowStream? _rowStream;
     private PgMessageStream? _parts;
@@ -129,7 +129,11 @@ internal sealed class PgResultMasker(PgColumnPlanner planner, PgRowMasker rows, 
                 _current = null;
                 TryDequeue(PgPendingKind.Execute, out _);
                 break;
+            case (byte)BackendCode.NoticeResponse:
+                NoteMessageStatement();
+                break;
             case (byte)BackendCode.ErrorResponse:
+                NoteMessageStatement(); // before the drain below forgets what it answers
                 _current = null;
                 _copy = null;
                 _completedInQuery++;

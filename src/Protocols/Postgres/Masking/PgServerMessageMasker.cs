@@ -10,24 +10,31 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// An ErrorResponse or NoticeResponse in a masked session (see <see cref="ServerMessageMasking"/>). A data
 /// exception (SQLSTATE class 22) quotes the value it could not take: that value is masked in the message,
 /// and its detail and context (a JSON error's "line 1: …") are withheld. An integrity violation (class 23)
-/// shows the row or key in its detail, which is withheld. Any text field in which a detector finds a value
-/// (a RAISE that prints one) is withheld whole. Code, position and the names of schema, table, column,
-/// type and constraint pass unchanged. The fields are judged where they lie in the message; only a message
-/// that changes is written anew.
+/// shows the row or key in its detail, which is withheld. Any other message the server composed while running
+/// a statement that strict mode says may compute a sensitive value has its texts withheld: such a message has
+/// no position in the statement's text (parse analysis, which reads no rows, gives one), and it can quote a
+/// value the statement turned into a name (<c>type "x4111…" does not exist</c>, <c>improper relation name (too
+/// many dotted names): x.y.z.4111…</c>, a syntax error in SQL text built at run time). Any text field in which
+/// a detector finds a value (a RAISE that prints one) is withheld whole. Code, position and the names of
+/// schema, table, column, type and constraint pass unchanged. The fields are judged where they lie in the
+/// message; only a message that changes is written anew.
 /// </summary>
 internal static class PgServerMessageMasker
 {
     private const byte Quote = (byte)'"';
 
-    public static RewriteDecision Mask(byte type, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    /// <param name="masker">Which statement the message answers (<see cref="PgResultMasker.MessageStatementMayShowValues"/>); null: none.</param>
+    public static RewriteDecision Mask(byte type, ReadOnlySpan<byte> body, IBufferWriter<byte> output, PgResultMasker? masker = null)
     {
-        // First the SQLSTATE, wherever its field stands: it decides how the texts before it are judged.
+        // First the SQLSTATE and whether there is a position, wherever their fields stand: they decide how the texts are judged.
         scoped var sqlState = ReadOnlySpan<byte>.Empty;
+        var positioned = false;
         var reader = new PgSpanReader(body);
         Field read;
         while ((read = NextField(ref reader, out var code, out var value)) == Field.Read)
         {
             sqlState = code == (byte)'C' ? value : sqlState;
+            positioned |= code == (byte)'P';
         }
 
         if (read == Field.Malformed)
@@ -37,11 +44,12 @@ internal static class PgServerMessageMasker
 
         var dataError = sqlState.StartsWith("22"u8);
         var integrityError = sqlState.StartsWith("23"u8);
+        var composedFromValues = !positioned && !dataError && !integrityError && masker?.MessageStatementMayShowValues() == true;
         var length = 4 + 1;
         var changed = false;
         for (reader = new PgSpanReader(body); NextField(ref reader, out var code, out var value) == Field.Read;)
         {
-            var verdict = Judge(code, value, dataError, integrityError);
+            var verdict = Judge(code, value, dataError, integrityError, composedFromValues);
             changed |= verdict != Verdict.Keep;
             length += 1 + ServerMessageMasking.Length(value, verdict, Quote) + 1;
         }
@@ -59,7 +67,7 @@ internal static class PgServerMessageMasker
         for (reader = new PgSpanReader(body); NextField(ref reader, out var code, out var value) == Field.Read;)
         {
             span[at++] = code;
-            at += Write(value, Judge(code, value, dataError, integrityError), Quote, span[at..]);
+            at += Write(value, Judge(code, value, dataError, integrityError, composedFromValues), Quote, span[at..]);
             span[at++] = 0;
         }
 
@@ -101,10 +109,11 @@ internal static class PgServerMessageMasker
     private static RewriteDecision Malformed(string what) => RewriteDecision.End(SessionEndReason.ProtocolViolation, $"malformed {what} from the upstream");
 
     /// <summary>What the client may see of one field.</summary>
-    private static Verdict Judge(byte code, ReadOnlySpan<byte> value, bool dataError, bool integrityError) => code switch
+    private static Verdict Judge(byte code, ReadOnlySpan<byte> value, bool dataError, bool integrityError, bool composedFromValues) => code switch
     {
         (byte)'M' when dataError => JudgeQuoting(value, Quote),
         (byte)'D' or (byte)'W' or (byte)'q' when dataError || integrityError => Verdict.Withhold,
+        (byte)'M' or (byte)'D' or (byte)'H' or (byte)'W' or (byte)'q' when composedFromValues => Verdict.Withhold,
         (byte)'M' or (byte)'D' or (byte)'H' or (byte)'W' or (byte)'q' => JudgeText(value),
         _ => Verdict.Keep, // severity, code, position, file, line, routine, and names of objects
     };
