@@ -688,6 +688,10 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.DoesNotContain("4111", psql.Stderr, StringComparison.Ordinal);
         var typo = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"SELECT card FROM {_schema}.nope"));
         Assert.Contains("nope", typo.MessageText, StringComparison.Ordinal);
+        await ExecuteAsync(connection, "SET statement_timeout = '50ms'");
+        var timeout = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(connection, $"SELECT reverse(card), pg_sleep(1) FROM {_schema}.people WHERE id = 1"));
+        Assert.Equal("canceling statement due to statement timeout", timeout.MessageText); // worded without a value: kept
+        await ExecuteAsync(connection, "RESET statement_timeout");
 
         await using var dba = await OpenWithDetailAsync("dba");
         var plain = await Assert.ThrowsAsync<PostgresException>(() => RowsAsync(dba, sql));

@@ -44,7 +44,8 @@ internal static class PgServerMessageMasker
 
         var dataError = sqlState.StartsWith("22"u8);
         var integrityError = sqlState.StartsWith("23"u8);
-        var composedFromValues = !positioned && !dataError && !integrityError && masker?.MessageStatementMayShowValues() == true;
+        var composedFromValues = !positioned && !dataError && !integrityError && !WordedWithoutValues(sqlState)
+            && masker?.MessageStatementMayShowValues() == true;
         var length = 4 + 1;
         var changed = false;
         for (reader = new PgSpanReader(body); NextField(ref reader, out var code, out var value) == Field.Read;)
@@ -105,6 +106,15 @@ internal static class PgServerMessageMasker
         output.Advance(1 + length);
         return RewriteDecision.Replace;
     }
+
+    /// <summary>
+    /// Classes whose messages the server words without a value (a statement timeout or cancel, shutdown, out of
+    /// memory, a lost connection, a serialization failure or deadlock, a failed transaction): kept, so a masked
+    /// session still learns why its statement stopped.
+    /// </summary>
+    private static bool WordedWithoutValues(ReadOnlySpan<byte> sqlState)
+        => sqlState.Length >= 2 && (sqlState[..2].SequenceEqual("57"u8) || sqlState[..2].SequenceEqual("53"u8) || sqlState[..2].SequenceEqual("08"u8)
+            || sqlState[..2].SequenceEqual("40"u8) || sqlState[..2].SequenceEqual("25"u8));
 
     private static RewriteDecision Malformed(string what) => RewriteDecision.End(SessionEndReason.ProtocolViolation, $"malformed {what} from the upstream");
 
