@@ -318,7 +318,8 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
     /// <summary>
     /// SET GLOBAL/PERSIST changes the server for everyone; SET ROLE and SET DEFAULT ROLE change who acts;
     /// SET PASSWORD changes an account's credentials; SET NAMES (or character_set_client) to a character set
-    /// whose bytes the lexer would read differently is refused as unreadable. sql_mode needs no following: the
+    /// whose bytes the lexer would read differently is refused as unreadable, and so is character_set_results to
+    /// one whose text the maskers and detectors would not read (utf16, utf32, ucs2, or NULL: no conversion). sql_mode needs no following: the
     /// classifier reads every text that holds a quote or backslash under each mode (<see cref="MySqlSqlClassifier"/>).
     /// </summary>
     private Decision Set(ReadOnlySpan<byte> sql, int i)
@@ -377,6 +378,13 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
                 && !IsAsciiCompatibleCharset(sql, Head(k + 2)))
             {
                 return Unreadable("a character set the gateway's lexer does not read");
+            }
+
+            // Results in UTF-16 or UTF-32 (or unconverted, NULL) are bytes the maskers and detectors do not read as text.
+            if ((IsWord(sql, k, "character_set_results"u8) || token.Kind == SqlTokenKind.Variable && EndsWith(sql, token, "character_set_results"u8))
+                && !IsAsciiCompatibleCharset(sql, Head(k + 2)))
+            {
+                return Unreadable("results in a character set the gateway does not read");
             }
         }
 

@@ -79,6 +79,17 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task Results_in_a_character_set_the_detectors_cannot_read_are_refused()
+    {
+        // As UTF-32, '4111 1111 1111 1111' is no text the card detector reads: it came through whole until 2026-12-07.
+        var refused = await MariaDbCli.RunAsync(fixture, Contractor, "set character_set_results = utf32; select concat('4111 1111 ', '1111 1111') x");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("default:unreadable", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("1", refused.Stdout, StringComparison.Ordinal);
+        Assert.Equal("[redacted]", (await AsContractorAsync("set character_set_results = utf8mb4; select concat('4111 1111 ', '1111 1111') x"))[^1]);
+    }
+
+    [Fact]
     public async Task A_cte_or_derived_table_named_like_a_real_table_is_no_way_around()
     {
         // The server reports a materialised CTE or derived table in org_table like a table: here "customers",
