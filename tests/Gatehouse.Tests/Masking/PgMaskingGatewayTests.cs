@@ -839,6 +839,35 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Equal(MaskedCard, (await RowsAsync(connection, $"SELECT * FROM {_schema}.later"))[0][0]);
     }
 
+    [Fact]
+    public async Task A_copy_after_a_rule_of_several_actions_is_found_where_the_server_splits_the_query()
+    {
+        // A rule's actions are one statement with ';'s inside parentheses. The COPY after it in the same Query was
+        // looked for at the wrong place (a piece of the rule), and the session was ended instead of masked.
+        var (host, settings) = await fixture.StartGatewayAsync(appendYaml: $$"""
+            masking:
+              exempt_roles: [dba]
+              rules:
+                - name: cards
+                  columns: ["{{_schema}}.*.card"]
+                  strategy: partial
+                  keep: 4
+            policy:
+              rules:
+                - name: rules-and-functions
+                  decision: allow
+                  risks: [routine_body]
+            """);
+        await using (host)
+        {
+            var token = TokenCommand.Mint(settings.Identity, "alice", ["analysts"], TimeSpan.FromMinutes(10));
+            var result = await Psql.RunOnPortAsync(host.BoundPorts["demo"], token, null, "-c",
+                $"CREATE TEMP TABLE t (x int); CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2); COPY (SELECT id, card FROM {_schema}.people WHERE id = 1) TO STDOUT");
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.EndsWith($"CREATE RULE\n1\t{MaskedCard}", result.Stdout.Trim(), StringComparison.Ordinal);
+        }
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);

@@ -4,29 +4,20 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 internal sealed partial class PgResultMasker
 {
     private byte[]? _messageSql;
-    private int _messageIndex = -1; // the statement's place in a simple Query; -1 when the text is one statement
 
     /// <summary>
     /// Whether the statement the last error or notice answers may compute a sensitive value (strict mode's
     /// reading). A message the server composed as that statement ran can then quote one: <c>type
     /// "x4111111111111111" does not exist</c> from <c>('x' || replace(card, ' ', ''))::regtype</c>. False when no
-    /// statement was at hand (a message between statements, from the server itself).
+    /// statement was at hand (a message between statements, from the server itself). A simple Query is judged
+    /// whole, as its results are: where its ';'s split it is the server's reading (a rule's actions, a BEGIN
+    /// ATOMIC body), and a statement taken for another would be judged wrongly.
     /// </summary>
-    public bool MessageStatementMayShowValues()
-    {
-        if (_messageSql is null)
-        {
-            return false;
-        }
-
-        var statement = _messageIndex >= 0 ? StatementAt(_messageSql, _messageIndex) : _messageSql;
-        return planner.MayComputeSensitive(statement);
-    }
+    public bool MessageStatementMayShowValues() => _messageSql is not null && planner.MayComputeSensitive(_messageSql);
 
     /// <summary>Notes the statement of the request at the head of the queue (an Execute's through its portal).</summary>
     private void NoteMessageStatement()
     {
-        _messageIndex = -1;
         _messageSql = null;
         if (!Peek(out var head))
         {
@@ -35,11 +26,7 @@ internal sealed partial class PgResultMasker
 
         switch (head.Kind)
         {
-            case PgPendingKind.Query:
-                _messageSql = head.Sql;
-                _messageIndex = _completedInQuery;
-                break;
-            case PgPendingKind.Parse:
+            case PgPendingKind.Query or PgPendingKind.Parse:
                 _messageSql = head.Sql;
                 break;
             case PgPendingKind.Bind:

@@ -303,15 +303,22 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         return planner.Plan(fields, statement).WithFormats([copy.Format == PgCopyFormat.Binary ? (short)1 : (short)0]);
     }
 
-    /// <summary>The <paramref name="index"/>-th non-empty statement of a simple Query (empty ones get no answer).</summary>
+    /// <summary>
+    /// The <paramref name="index"/>-th non-empty statement of a simple Query (empty ones get no answer). A ';'
+    /// inside parentheses (a rule's actions) splits nothing, as for the server; one in a BEGIN ATOMIC body is
+    /// taken as a split (such bodies are not read here), so a COPY after one is looked for in the wrong place,
+    /// where text that is no COPY ends the session.
+    /// </summary>
     private static ReadOnlySpan<byte> StatementAt(ReadOnlySpan<byte> sql, int index)
     {
         var lexer = new Sql.PgLexer(sql);
         var start = 0;
         var empty = true;
+        var depth = 0;
         for (var t = lexer.Next(); ; t = lexer.Next())
         {
-            if (t.Kind is Sql.SqlTokenKind.End or Sql.SqlTokenKind.Error || t.IsPunct(';'))
+            depth += t.IsPunct('(') ? 1 : t.IsPunct(')') && depth > 0 ? -1 : 0;
+            if (t.Kind is Sql.SqlTokenKind.End or Sql.SqlTokenKind.Error || (t.IsPunct(';') && depth == 0))
             {
                 var end = t.Kind == Sql.SqlTokenKind.End ? sql.Length : t.Start;
                 if (!empty && index-- == 0)
