@@ -384,6 +384,8 @@ internal static partial class StrictReferences
         "processlist", "processlist_info", "events_statements_current", "events_statements_history", "events_statements_history_long",
         "events_statements_summary_by_digest", "prepared_statements_instances", "sql_text", "current_statement", "last_statement",
         "general_log", "slow_log", // MySQL's statement logs, when written to tables
+        "info_binary", "innodb_trx", "trx_query", // the process list's text again, as bytes; InnoDB's running statements
+        "innodb_locks", "data_locks", "lock_data", // the key values of the rows other sessions lock
     };
 
     /// <summary>

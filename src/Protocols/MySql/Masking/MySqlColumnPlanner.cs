@@ -186,13 +186,18 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
     /// <summary>
     /// The text of statements other sessions run, which every session of the shared gateway account may read
-    /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO, performance_schema's statement
-    /// texts, and the general and slow query logs when the server writes them to tables.
+    /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO and INFO_BINARY (MariaDB's copy as
+    /// bytes, which showed a masked session an exempt one's card number until 2026-12-07), InnoDB's running
+    /// statements, performance_schema's statement texts, and the general and slow query logs when the server
+    /// writes them to tables; and the key values of the rows other sessions lock (InnoDB's and
+    /// performance_schema's lock data), which are a row's values when the key is a sensitive column.
     /// </summary>
     private static bool IsActivityValue(string schema, string table, string column)
-        => (Is(schema, "information_schema") && Is(table, "processlist") && Is(column, "info"))
+        => (Is(schema, "information_schema") && ((Is(table, "processlist") && (Is(column, "info") || Is(column, "info_binary")))
+                || (Is(table, "innodb_trx") && Is(column, "trx_query")) || (Is(table, "innodb_locks") && Is(column, "lock_data"))))
             || (Is(schema, "mysql") && ((Is(table, "general_log") && Is(column, "argument")) || (Is(table, "slow_log") && Is(column, "sql_text"))))
-            || (Is(schema, "performance_schema") && (Is(column, "sql_text") || Is(column, "digest_text") || Is(column, "query_sample_text") || Is(column, "processlist_info")));
+            || (Is(schema, "performance_schema") && (Is(column, "sql_text") || Is(column, "digest_text") || Is(column, "query_sample_text") || Is(column, "processlist_info")
+                || (Is(table, "data_locks") && Is(column, "lock_data"))));
 
     /// <summary>A name the server compares ignoring case (schemas, tables and columns of its own), compared without a lowered copy.</summary>
     private static bool Is(string name, string expected) => name.Equals(expected, StringComparison.OrdinalIgnoreCase);
