@@ -375,6 +375,30 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_procedures_out_parameter_cannot_carry_a_sensitive_value_into_a_variable()
+    {
+        // The procedure's OUT parameter stored a card number in @c, which SELECT reverse(@c) then showed: a
+        // masked session may not pass a user variable to a procedure.
+        var procedure = "card_of_" + _suffix;
+        await fixture.MariaDb.QueryAsync(
+            $"CREATE PROCEDURE {procedure}(IN i INT, OUT c VARCHAR(40)) SELECT card_number INTO c FROM customers WHERE id = i");
+        try
+        {
+            var refused = await MariaDbCli.RunAsync(fixture, Contractor, $"call {procedure}(1, @c); select reverse(@c)");
+            Assert.Contains("masking:store", refused.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("1111 1111 1111 1114", refused.Stdout, StringComparison.Ordinal);
+
+            // An exempt session's call runs as ever.
+            var analyst = await MariaDbCli.RunAsync(fixture, fixture.Token(), $"call {procedure}(1, @c); select reverse(@c) r");
+            Assert.EndsWith("1111 1111 1111 1114", analyst.Stdout.TrimEnd('\n'), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await fixture.MariaDb.QueryAsync($"DROP PROCEDURE IF EXISTS {procedure}");
+        }
+    }
+
+    [Fact]
     public async Task A_view_redefined_in_an_exempt_session_is_read_anew_by_masked_ones()
     {
         var view = "redefined_" + _suffix;
