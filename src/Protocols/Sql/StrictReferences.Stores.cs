@@ -142,7 +142,7 @@ internal static partial class StrictReferences
 
     // What a read that stores or sends must contain somewhere (any case): a cheap test before reading it whole.
     private static readonly SearchValues<string> StoreMarkers = SearchValues.Create(
-        ["into", "notify", "set_config", "lo_", "lowrite", "dblink", "pg_file_write", ":=", "setval", "advisory", "get_lock"], StringComparison.OrdinalIgnoreCase);
+        ["into", "notify", "set_config", "lo_", "lowrite", "dblink", "pg_file_write", ":=", "setval", "_lock"], StringComparison.OrdinalIgnoreCase); // "_lock": pg_advisory_lock and kin, GET_LOCK
 
     private static bool MayStoreFromRead(ReadOnlySpan<byte> sql)
     {
