@@ -319,8 +319,9 @@ internal sealed class MySqlStatementScanner(MySqlSqlClassifier owner, bool neste
     /// SET GLOBAL/PERSIST changes the server for everyone; SET ROLE and SET DEFAULT ROLE change who acts;
     /// SET PASSWORD changes an account's credentials; SET NAMES (or character_set_client) to a character set
     /// whose bytes the lexer would read differently is refused as unreadable, and so is character_set_results to
-    /// one whose text the maskers and detectors would not read (utf16, utf32, ucs2, or NULL: no conversion). sql_mode needs no following: the
-    /// classifier reads every text that holds a quote or backslash under each mode (<see cref="MySqlSqlClassifier"/>).
+    /// one whose text the maskers and detectors would not read (utf16, utf32, ucs2, or NULL: no conversion).
+    /// sql_mode needs no following: the classifier reads every text that holds a quote or backslash under each
+    /// mode (<see cref="MySqlSqlClassifier"/>).
     /// </summary>
     private Decision Set(ReadOnlySpan<byte> sql, int i)
     {

@@ -84,7 +84,7 @@ internal static partial class StrictReferences
                 : "it calls a function that may read tables itself (one of this database's own, or one that runs SQL text), or cannot be read to its end";
         }
 
-        if (NameAt(tokens, 0) == "call" && tokens.Exists(t => t.Kind == SqlTokenKind.Variable))
+        if (tokens.Exists(t => t.Kind == SqlTokenKind.Word && t.Name == "call") && tokens.Exists(t => t.Kind == SqlTokenKind.Variable))
         {
             // MySQL: CALL p(1, @c) lets the procedure's OUT parameter store what it read into @c, read back unmasked by SELECT reverse(@c).
             return "it passes a user variable to a procedure, whose OUT parameter may store a sensitive value in it";

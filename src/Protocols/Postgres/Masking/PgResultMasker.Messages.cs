@@ -4,6 +4,9 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 internal sealed partial class PgResultMasker
 {
     private byte[]? _messageSql;
+    private byte[]? _judgedSql; // the statement last judged, and the catalog state then: a notice storm reads its statement once
+    private int _judgedGeneration;
+    private bool _judgedMayShow;
 
     /// <summary>
     /// Whether the statement the last error or notice answers may compute a sensitive value (strict mode's
@@ -13,7 +16,23 @@ internal sealed partial class PgResultMasker
     /// whole, as its results are: where its ';'s split it is the server's reading (a rule's actions, a BEGIN
     /// ATOMIC body), and a statement taken for another would be judged wrongly.
     /// </summary>
-    public bool MessageStatementMayShowValues() => _messageSql is not null && planner.MayComputeSensitive(_messageSql);
+    public bool MessageStatementMayShowValues()
+    {
+        if (_messageSql is null)
+        {
+            return false;
+        }
+
+        var generation = planner.Catalog.Generation;
+        if (!ReferenceEquals(_messageSql, _judgedSql) || generation != _judgedGeneration)
+        {
+            _judgedMayShow = planner.MayComputeSensitive(_messageSql);
+            _judgedSql = _messageSql;
+            _judgedGeneration = generation;
+        }
+
+        return _judgedMayShow;
+    }
 
     /// <summary>Notes the statement of the request at the head of the queue (an Execute's through its portal).</summary>
     private void NoteMessageStatement()
