@@ -417,7 +417,7 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
-    public async Task Column_defaults_in_a_field_list_are_withheld_from_a_masked_session()
+    public async Task Column_defaults_are_withheld_from_a_masked_session()
     {
         var table = "keys_" + _suffix;
         await fixture.MariaDb.QueryAsync($"CREATE TABLE {table} (id int, api_key varchar(64) DEFAULT 'sk_live_not_for_contractors', note varchar(10))");
@@ -433,10 +433,18 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
                 Assert.Equal([1, (byte)'1'], next[2]); // the session goes on: a column count, its definition, the row
             }
 
+            // The same defaults through SHOW COLUMNS and information_schema, which showed them until 2026-12-07.
+            Assert.Equal(["id\tNULL", "api_key\tNULL", "note\tNULL"],
+                (await AsContractorAsync($"show columns from {table}")).Select(row => string.Join('\t', row.Split('\t')[0], row.Split('\t')[4])));
+            Assert.Equal(["api_key\tNULL"], await AsContractorAsync(
+                $"select column_name, column_default from information_schema.columns where table_name = '{table}' and column_name = 'api_key'"));
+
             await using var analyst = await MySqlRawClient.ConnectAsync(fixture.MySqlPort);
             await analyst.LoginAsync(fixture.Token());
             var plain = await FieldListAsync(analyst, table);
             Assert.Equal("sk_live_not_for_contractors", plain[1].Default);
+            var shown = await MariaDbCli.RunAsync(fixture, fixture.Token(), $"show columns from {table}");
+            Assert.Contains("sk_live_not_for_contractors", shown.Stdout, StringComparison.Ordinal);
         }
         finally
         {

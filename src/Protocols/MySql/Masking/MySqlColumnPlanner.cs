@@ -185,6 +185,13 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     private static readonly MaskAction Activity = MaskAction.Whole("activity");
 
     /// <summary>
+    /// A column's default value, in <c>information_schema.COLUMNS</c> and in SHOW COLUMNS, which the server answers
+    /// from it: a default can be the value a rule protects, so every one is withheld, as from COM_FIELD_LIST
+    /// (<see cref="MySqlFieldListDefaults"/>). SHOW COLUMNS showed a DBA's <c>DEFAULT '4111 …'</c> whole until 2026-12-07.
+    /// </summary>
+    private static readonly MaskAction ColumnDefault = MaskAction.Whole("column-default");
+
+    /// <summary>
     /// The text of statements other sessions run, which every session of the shared gateway account may read
     /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO and INFO_BINARY (MariaDB's copy as
     /// bytes, which showed a masked session an exempt one's card number until 2026-12-07), InnoDB's running
@@ -285,6 +292,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         if (IsActivityValue(schema, table, column))
         {
             return Activity;
+        }
+
+        if (Is(schema, "information_schema") && Is(table, "columns") && Is(column, "column_default"))
+        {
+            return ColumnDefault;
         }
 
         switch (relation.Kind)
