@@ -71,7 +71,14 @@ internal abstract class CatalogCache<TConnection, TView>(TimeProvider time) : IA
     }
 
     /// <summary>Whether what strict mode reads statement text against is loaded: the function names and the views.</summary>
-    public bool NamesKnown => TryGetFunctions(out _) && Views is not null;
+    public bool NamesKnown
+    {
+        get
+        {
+            ExpireIfOld(); // once: asked before every statement of a masked session
+            return _functions is not null && _views is not null;
+        }
+    }
 
     /// <summary>The load of the function names and views when they are not loaded (see <see cref="LoadFunctionsAsync"/>); else null.</summary>
     public Task? NamesLoading() => NamesKnown ? null : LoadFunctionsAsync();

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Gatehouse.Protocols.Masking;
 using Gatehouse.Protocols.MySql.Masking;
 using Gatehouse.Proxy.Core.Framing;
 using Gatehouse.Proxy.Core.Policy;
@@ -31,7 +32,7 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     private readonly StatementGuard? _guard;
     private MySqlLongStatement? _long; // a statement of 16 MiB or more, held until whole for the guard
     private readonly MySqlResultMasker? _masker;
-    private bool _heldForCatalog;
+    private CatalogNamesWait _catalogNames;
     private readonly bool _watchCatalog;
 
     /// <param name="onCatalogChange">Without a masker: told when DDL the session ran succeeded, for the masked sessions' shared catalog.</param>
@@ -234,15 +235,11 @@ internal sealed partial class MySqlSessionRewriter : IFrameRewriter, ISessionAct
     /// </summary>
     private RewriteDecision OnStatement(ReadOnlySpan<byte> payload, bool prepared, RewriteContext context)
     {
-        // A masked session's statement is judged with the catalog's function and view names (what it may store
-        // from a view): it waits for them to load, once; a load that failed leaves strict mode failing closed.
-        if (_guard is not null && !_heldForCatalog && _masker?.Planner.CatalogNamesLoading() is { } loading)
+        if (_guard is not null && _catalogNames.Before(_masker?.Planner.CatalogNamesLoading()) is { } hold)
         {
-            _heldForCatalog = true;
-            return RewriteDecision.Hold(loading);
+            return hold;
         }
 
-        _heldForCatalog = false;
         if (_guard is not null && _guard.Judge(payload[1..]) is { Allowed: false } verdict)
         {
             RefuseByPolicy(context, 1, verdict);

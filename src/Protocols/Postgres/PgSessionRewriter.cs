@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Gatehouse.Protocols.Masking;
 using Gatehouse.Protocols.Postgres.Masking;
 using Gatehouse.Proxy.Core.Framing;
 using Gatehouse.Proxy.Core.Relay;
@@ -17,7 +18,7 @@ namespace Gatehouse.Protocols.Postgres;
 internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMasker? masker = null, Action? onDdl = null) : IFrameRewriter, ISessionActivity
 {
     private volatile bool _awaitingServer;
-    private bool _heldForCatalog;
+    private CatalogNamesWait _catalogNames;
 
     /// <summary>The client said Terminate: the server closing next is the client's doing.</summary>
     public bool TerminateSeen { get; private set; }
@@ -87,17 +88,10 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RewriteDecision OnOtherFrame(Direction direction, in FrameHeader header, in ReadOnlySequence<byte> frame, RewriteContext context)
     {
-        if (direction == Direction.ClientToUpstream && gate is not null && IsGated(header.Type))
+        if (direction == Direction.ClientToUpstream && gate is not null && IsGated(header.Type)
+            && _catalogNames.Before(masker?.Planner.CatalogNamesLoading()) is { } hold)
         {
-            // A masked session's statement is judged with the catalog's function and view names (what it may store
-            // from a view): it waits for them to load, once; a load that failed leaves strict mode failing closed.
-            if (!_heldForCatalog && masker?.Planner.CatalogNamesLoading() is { } loading)
-            {
-                _heldForCatalog = true;
-                return RewriteDecision.Hold(loading);
-            }
-
-            _heldForCatalog = false;
+            return hold;
         }
 
         using var body = new ContiguousFrame(frame.Slice(header.HeaderLength));

@@ -12,6 +12,18 @@ namespace Gatehouse.Tests.Masking;
 public sealed class CatalogCacheTests
 {
     [Fact]
+    public void A_statement_waits_once_for_the_names_then_goes_on_even_if_they_are_still_missing()
+    {
+        var wait = new CatalogNamesWait();
+        var loading = new TaskCompletionSource().Task;
+        Assert.Equal(Gatehouse.Proxy.Core.Relay.RewriteAction.Hold, wait.Before(loading)?.Action);
+        Assert.Null(wait.Before(loading)); // the same statement, back after the load: judged without the names (fail closed)
+        Assert.NotNull(wait.Before(loading)); // the next statement waits again
+        Assert.Null(wait.Before(loading));
+        Assert.Null(wait.Before(null)); // loaded: no wait
+    }
+
+    [Fact]
     public async Task Relations_a_lookup_read_before_DDL_dropped_the_cache_are_not_kept()
     {
         await using var catalog = new FakeCatalog();
