@@ -42,16 +42,7 @@ internal static class MaskedStream
             return exempt;
         }
 
-        var rule = new MaskingRule { Name = "cards", Columns = [Pattern("card_number")], Action = new MaskAction("cards", MaskStrategy.Partial) };
-        var detected = DetectorActions.RedactEach();
-        var session = new MaskingPolicy([rule], ContentKinds.All, detected, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "app")!;
-        var options = new PgUpstreamOptions { Name = "bench", Host = "127.0.0.1", Database = "app", User = "bench", Password = static () => "" };
-        // Never dials: the catalog is seeded. The relay disposes the dialer (its memory pool) with itself.
-        var dialer = new UpstreamDialer();
-        var catalog = new PgCatalog(new PgUpstreamConnector(dialer), options, "app", TimeProvider.System, NullLogger.Instance);
-        catalog.Seed(new PgRelation { Oid = TableOid, Schema = "public", Name = "stream_cards", Kind = 'r', Columns = [null, "id", "card_number", "note"] });
-        var masker = new PgResultMasker(new PgColumnPlanner(session, catalog), new PgRowMasker(session, new MaskingCounter(metrics)));
-        var rewriter = new PgSessionRewriter(masker: masker);
+        var rewriter = MaskedRewriter(metrics, out var dialer);
 
         // The client's Query goes through the client direction's relay, which queues it for the masker.
         using (var client = new SteadyRelay(Direction.ClientToUpstream, PgFrameDecoder.ForFrontend(16 * 1024 * 1024), rewriter))
@@ -62,6 +53,47 @@ internal static class MaskedStream
         var relay = new SteadyRelay(Direction.UpstreamToClient, PgFrameDecoder.Backend, rewriter, owned: dialer);
         Describe(relay);
         return relay;
+    }
+
+    /// <summary>A statement whose result is one derived column (strict mode reads its text) that reads no sensitive column.</summary>
+    public const string CountSql = "SELECT count(*) FROM stream_cards WHERE note LIKE 'a%' AND id > 100";
+
+    /// <summary>The answer to a statement with one derived column: RowDescription, one DataRow, CommandComplete, ReadyForQuery.</summary>
+    public static byte[] DerivedResponse(string value) => PgMessages.Concat(
+        PgMessages.RowDescription(20, "count"), PgMessages.DataRow(value), PgMessages.CommandComplete("SELECT 1"), PgMessages.ReadyForQuery());
+
+    /// <summary>
+    /// Both directions of a contractor's session, for statements sent one after another: the client's relay
+    /// (which queues each statement for the masker) and the upstream's (which plans and masks its results).
+    /// </summary>
+    public static (SteadyRelay Client, SteadyRelay Upstream) CreateSession(GatehouseMetrics? metrics)
+    {
+        var rewriter = MaskedRewriter(metrics, out var dialer);
+        return (new SteadyRelay(Direction.ClientToUpstream, PgFrameDecoder.ForFrontend(16 * 1024 * 1024), rewriter),
+            new SteadyRelay(Direction.UpstreamToClient, PgFrameDecoder.Backend, rewriter, owned: dialer));
+    }
+
+    /// <summary>Both directions of an analyst's session, without a masker: <see cref="CreateSession"/>'s baseline.</summary>
+    public static (SteadyRelay Client, SteadyRelay Upstream) CreateExemptSession()
+    {
+        var rewriter = new PgSessionRewriter();
+        return (new SteadyRelay(Direction.ClientToUpstream, PgFrameDecoder.ForFrontend(16 * 1024 * 1024), rewriter),
+            new SteadyRelay(Direction.UpstreamToClient, PgFrameDecoder.Backend, rewriter));
+    }
+
+    private static PgSessionRewriter MaskedRewriter(GatehouseMetrics? metrics, out UpstreamDialer dialer)
+    {
+        var rule = new MaskingRule { Name = "cards", Columns = [Pattern("card_number")], Action = new MaskAction("cards", MaskStrategy.Partial) };
+        var detected = DetectorActions.RedactEach();
+        var session = new MaskingPolicy([rule], ContentKinds.All, detected, DetectorScope.Derived, strict: true, tokenKey: []).ForSession([], "app")!;
+        var options = new PgUpstreamOptions { Name = "bench", Host = "127.0.0.1", Database = "app", User = "bench", Password = static () => "" };
+        // Never dials: the catalog is seeded. The relay disposes the dialer (its memory pool) with itself.
+        dialer = new UpstreamDialer();
+        var catalog = new PgCatalog(new PgUpstreamConnector(dialer), options, "app", TimeProvider.System, NullLogger.Instance);
+        catalog.Seed(new PgRelation { Oid = TableOid, Schema = "public", Name = "stream_cards", Kind = 'r', Columns = [null, "id", "card_number", "note"] });
+        catalog.SeedNames(new HashSet<string>(), []); // a database without functions or views of its own
+        var masker = new PgResultMasker(new PgColumnPlanner(session, catalog), new PgRowMasker(session, new MaskingCounter(metrics)));
+        return new PgSessionRewriter(masker: masker);
     }
 
     private static void Describe(SteadyRelay relay)

@@ -80,6 +80,13 @@ internal abstract class CatalogCache<TConnection, TView>(TimeProvider time) : IA
         }
     }
 
+    /// <summary>Fills the names strict mode reads against without a connection: for benchmarks and tests.</summary>
+    internal void SeedNames(IReadOnlySet<string> functions, IReadOnlyList<TView> views)
+    {
+        _views = views;
+        _functions = functions;
+    }
+
     /// <summary>The load of the function names and views when they are not loaded (see <see cref="LoadFunctionsAsync"/>); else null.</summary>
     public Task? NamesLoading() => NamesKnown ? null : LoadFunctionsAsync();
 

@@ -16,6 +16,7 @@ namespace Gatehouse.Protocols.MySql.Masking;
 internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog catalog)
 {
     private readonly StoreVerdicts _stores = new(masking);
+    private readonly RecentTexts<StatementFacts> _facts = new();
 
     private const int MaxViewDepth = 16;
     private readonly MaskAction _unresolved = MaskAction.Whole("unresolved");
@@ -147,7 +148,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
                 action = null;
                 scan |= detectors && c.IsDerived;
             }
-            else if (c.IsDerived || (facts ??= StatementFacts.Read(statement, masking, Functions, views)).Defines(c.OrgTable))
+            else if (c.IsDerived || (facts ??= Facts(statement, views)).Defines(c.OrgTable))
             {
                 scan |= detectors;
                 action = Derived(c, ref facts, statement, views);
@@ -238,8 +239,26 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return column.Name == "Status" ? Activity : null; // InnoDB's report quotes the statements of the last deadlock
         }
 
-        facts ??= StatementFacts.Read(statement, masking, Functions, views);
+        facts ??= Facts(statement, views);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
+    }
+
+    /// <summary>What strict mode reads of a result's statement, remembered per text: applications repeat their queries.</summary>
+    private StatementFacts Facts(ReadOnlySpan<byte> statement, SensitiveViewColumns? views)
+    {
+        var functions = Functions;
+        if (functions is null || views is null)
+        {
+            return StatementFacts.Read(statement, masking, functions, views); // fails closed, until the names load
+        }
+
+        if (!_facts.TryGet(statement, 0, functions, views, out var facts))
+        {
+            facts = StatementFacts.Read(statement, masking, functions, views);
+            _facts.Remember(statement, 0, functions, views, facts);
+        }
+
+        return facts;
     }
 
     /// <summary>SHOW WARNINGS or SHOW ERRORS (with LIMIT or not).</summary>

@@ -13,6 +13,7 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
 {
     private readonly StoreVerdicts _stores = new(masking);
+    private readonly RecentTexts<bool> _references = new();
 
     private readonly PgColumnJudge _judge = new(masking, catalog);
     private int _generation = catalog.Generation;
@@ -156,8 +157,18 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
         }
 
         // Without the database's function names and views, a call or a view column could be anything: strict fails closed.
-        var lexer = new PgLexer(statement);
-        return !catalog.TryGetFunctions(out var functions) || ViewColumns() is not { } views
-            || StrictReferences.Find(ref lexer, statement, masking, functions, views);
+        if (!catalog.TryGetFunctions(out var functions) || ViewColumns() is not { } views)
+        {
+            return true;
+        }
+
+        if (!_references.TryGet(statement, 0, functions, views, out var references))
+        {
+            var lexer = new PgLexer(statement);
+            references = StrictReferences.Find(ref lexer, statement, masking, functions, views);
+            _references.Remember(statement, 0, functions, views, references);
+        }
+
+        return references;
     }
 }
