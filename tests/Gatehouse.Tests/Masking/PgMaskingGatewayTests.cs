@@ -13,7 +13,7 @@ namespace Gatehouse.Tests.Masking;
 /// not sensitive is exactly what a direct query returns, and exempt roles see real values.
 /// </summary>
 [Collection("gateway")]
-public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifetime
+public sealed partial class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifetime
 {
     private const string Card = "4111 1111 1111 1111";
     private const string MaskedCard = "**** **** **** 1111";
@@ -43,6 +43,8 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
             CREATE TYPE {_schema}.pay AS (amount numeric);
             CREATE FUNCTION {_schema}.to_pay(int) RETURNS {_schema}.pay LANGUAGE sql AS 'SELECT ROW(salary)::{_schema}.pay FROM {_schema}.people WHERE id = $1';
             CREATE CAST (int AS {_schema}.pay) WITH FUNCTION {_schema}.to_pay(int);
+            CREATE FUNCTION {_schema}.open_people(refcursor) RETURNS refcursor LANGUAGE plpgsql
+              AS $$ BEGIN OPEN $1 FOR SELECT reverse(card) AS r, upper(name) AS u FROM {_schema}.people WHERE id = 1; RETURN $1; END $$;
             GRANT USAGE, CREATE ON SCHEMA {_schema} TO gatehouse_scram;
             GRANT ALL ON ALL TABLES IN SCHEMA {_schema} TO gatehouse_scram;
             """);
@@ -84,6 +86,15 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
         var connection = new NpgsqlConnection(fixture.ConnectionString(Token(group), port: Port));
         await connection.OpenAsync();
         return connection;
+    }
+
+    /// <summary>A hand-spoken session of the masked role, over TLS, logged in.</summary>
+    private async Task<PgRawClient> ConnectRawAsync()
+    {
+        var client = await PgRawClient.ConnectAsync(Port);
+        await client.StartTlsAsync();
+        await client.LoginAsync(Token());
+        return client;
     }
 
     private string Token(string group = "analysts") => TokenCommand.Mint(_settings.Identity, "alice", [group], TimeSpan.FromMinutes(10));
@@ -447,16 +458,7 @@ public sealed class PgMaskingGatewayTests(GatewayFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task A_copy_through_the_extended_protocol_is_masked_and_the_session_goes_on()
     {
-        await using var client = await PgRawClient.ConnectAsync(Port);
-        await client.SendAsync(PgRawClient.Request(80877103)); // SSLRequest
-        if (await client.ReadByteAsync() == 'S')
-        {
-            var ssl = new System.Net.Security.SslStream(client.Stream, false, (_, _, _, _) => true);
-            await ssl.AuthenticateAsClientAsync("localhost");
-            client.Stream = ssl;
-        }
-
-        await client.LoginAsync(Token());
+        await using var client = await ConnectRawAsync();
         var copy = $"COPY (SELECT id, card, name FROM {_schema}.people WHERE id <= 2 ORDER BY id) TO STDOUT";
         await client.SendAsync([
             .. PgRawClient.Message('P', [.. PgRawClient.CString("copy_out"), .. PgRawClient.CString(copy), 0, 0]),

@@ -102,6 +102,51 @@ public sealed class PgRawClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks for TLS (SSLRequest) and, when the server agrees, speaks it from here on (any certificate).</summary>
+    public async Task StartTlsAsync()
+    {
+        await SendAsync(Request(80877103));
+        if (await ReadByteAsync() == 'S')
+        {
+            var ssl = new System.Net.Security.SslStream(Stream, false, (_, _, _, _) => true);
+            await ssl.AuthenticateAsClientAsync("localhost");
+            Stream = ssl;
+        }
+    }
+
+    /// <summary>Reads messages through the <paramref name="readies"/>-th ReadyForQuery.</summary>
+    public async Task<List<(char Type, byte[] Body)>> UntilReadyAsync(int readies = 1)
+    {
+        var seen = new List<(char, byte[])>();
+        while (readies > 0)
+        {
+            var m = await ReadAsync() ?? throw new InvalidOperationException("closed after: " + string.Concat(seen.Select(s => s.Item1)));
+            seen.Add(m);
+            readies -= m.Type == 'Z' ? 1 : 0;
+        }
+
+        return seen;
+    }
+
+    /// <summary>The values of a DataRow body, as text (null for SQL NULL).</summary>
+    public static string?[] Values(byte[] body)
+    {
+        var values = new string?[BinaryPrimitives.ReadInt16BigEndian(body)];
+        var at = 2;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(at));
+            at += 4;
+            if (length >= 0)
+            {
+                values[i] = Encoding.UTF8.GetString(body, at, length);
+                at += length;
+            }
+        }
+
+        return values;
+    }
+
     /// <summary>Logs in on a plaintext loopback listener and reads up to the first ReadyForQuery.</summary>
     public async Task<List<(char Type, byte[] Body)>> LoginAsync(string token, string user = "alice", string database = "app")
     {

@@ -29,6 +29,14 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     /// </summary>
     public string? FindStore(Proxy.Core.Policy.StatementKind kind, ReadOnlySpan<byte> sql)
     {
+        if (kind == Proxy.Core.Policy.StatementKind.Session && PgCursors.DeclaredQuery(sql) is var query && query >= 0)
+        {
+            // A cursor's rows leave only through FETCH or an Execute of its name, masked by the DECLARE's text
+            // (PgCursors): its query is judged as the read it is, so psql's FETCH_COUNT works in a masked session.
+            sql = sql[query..];
+            kind = Proxy.Core.Policy.StatementKind.Read;
+        }
+
         var lexer = new PgLexer(sql);
         var functions = catalog.FunctionsOrStartLoading();
         return _stores.Find(ref lexer, sql, kind, functions, functions is null ? null : ViewColumns());
@@ -103,7 +111,8 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     public bool NeedsFunctions(PgField[] fields)
         => masking.Strict && masking.HasColumnRules && !catalog.NamesKnown && fields.Any(f => f.Table == 0 || f.Attribute <= 0);
 
-    public PgResultShape Plan(PgField[] fields, ReadOnlySpan<byte> statement)
+    /// <param name="cursors">What the statement's FETCHes read (<see cref="PgCursors"/>), judged with it in strict mode.</param>
+    public PgResultShape Plan(PgField[] fields, ReadOnlySpan<byte> statement, in PgCursorReads cursors = default)
     {
         if (_generation != catalog.Generation)
         {
@@ -131,7 +140,7 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
             {
                 scan |= masking.Detectors != ContentKinds.None;
                 action = masking.ForResultName(f.Name);
-                if (action is null && masking.Strict && (referencesSensitive ??= ReferencesSensitive(statement)))
+                if (action is null && masking.Strict && (referencesSensitive ??= ReferencesSensitive(statement, cursors)))
                 {
                     action = masking.StrictAction;
                 }
@@ -147,7 +156,22 @@ internal sealed class PgColumnPlanner(MaskingSession masking, PgCatalog catalog)
     /// Whether strict mode says a value the statement computes may carry a sensitive one (the reading that masks
     /// its derived columns whole); false without strict mode.
     /// </summary>
-    public bool MayComputeSensitive(ReadOnlySpan<byte> statement) => masking.Strict && ReferencesSensitive(statement);
+    public bool MayComputeSensitive(ReadOnlySpan<byte> statement, in PgCursorReads cursors = default) => masking.Strict && ReferencesSensitive(statement, cursors);
+
+    private bool ReferencesSensitive(ReadOnlySpan<byte> statement, in PgCursorReads cursors)
+    {
+        if (!masking.HasColumnRules)
+        {
+            return false;
+        }
+
+        if (cursors.IsUnseen || ReferencesSensitive(statement))
+        {
+            return true;
+        }
+
+        return cursors.Texts is { } texts && texts.Exists(text => ReferencesSensitive(text));
+    }
 
     private bool ReferencesSensitive(ReadOnlySpan<byte> statement)
     {

@@ -19,6 +19,9 @@ internal sealed class PgStatementInfo(byte[] sql)
 
     public byte[] Sql { get; } = sql;
 
+    /// <summary>For a statement that FETCHes: the cursors' stamp when its rows were described (<see cref="PgCursors.Stamp"/>).</summary>
+    public long? FetchStamp { get; set; }
+
     public PgResultShape? Shape
     {
         get => _shape;

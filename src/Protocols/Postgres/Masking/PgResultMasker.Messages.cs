@@ -4,6 +4,7 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 internal sealed partial class PgResultMasker
 {
     private byte[]? _messageSql;
+    private bool _messageUnseen; // it answers an Execute of a cursor whose text the gateway did not see
     private byte[]? _judgedSql; // the statement last judged, and the catalog state then: a notice storm reads its statement once
     private int _judgedGeneration;
     private bool _judgedMayShow;
@@ -18,9 +19,20 @@ internal sealed partial class PgResultMasker
     /// </summary>
     public bool MessageStatementMayShowValues()
     {
+        if (_messageUnseen)
+        {
+            return planner.MayComputeSensitive([], PgCursorReads.Unseen);
+        }
+
         if (_messageSql is null)
         {
             return false;
+        }
+
+        var cursors = CursorReads(_messageSql);
+        if (cursors != default)
+        {
+            return planner.MayComputeSensitive(_messageSql, cursors); // not kept: the cursors may differ at the next FETCH
         }
 
         var generation = planner.Catalog.Generation;
@@ -38,6 +50,7 @@ internal sealed partial class PgResultMasker
     private void NoteMessageStatement()
     {
         _messageSql = null;
+        _messageUnseen = false;
         if (!Peek(out var head))
         {
             return;
@@ -54,8 +67,12 @@ internal sealed partial class PgResultMasker
             case PgPendingKind.DescribeStatement:
                 _messageSql = _statements.TryGetValue(head.Name, out var described) ? described.Sql : null;
                 break;
+            case PgPendingKind.Execute or PgPendingKind.DescribePortal when _portals.TryGetValue(head.Name, out var portal):
+                _messageSql = portal.Sql;
+                break;
             case PgPendingKind.Execute or PgPendingKind.DescribePortal:
-                _messageSql = _portals.TryGetValue(head.Name, out var portal) ? portal.Sql : null;
+                _messageSql = _cursors.TextOf(head.Name); // a cursor DECLARE opened, run through the protocol
+                _messageUnseen = _messageSql is null;
                 break;
         }
     }

@@ -27,6 +27,7 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
     private readonly Queue<PgPending> _pending = new();
     private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Portal> _portals = new(StringComparer.Ordinal);
+    private readonly PgCursors _cursors = new();
     private PgResultShape? _current;
     private bool _holding;
     private int _completedInQuery; // statements of the current simple Query answered so far: which one a COPY is
@@ -118,9 +119,7 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
                 _statements[parse.Name] = new PgStatementInfo(parse.Sql!);
                 break;
             case (byte)BackendCode.BindComplete when TryDequeue(PgPendingKind.Bind, out var bind):
-                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s)
-                    ? new Portal(s.ShapeFor(bind.Formats ?? []) ?? PgResultShape.Unknown, s.Sql)
-                    : new Portal(PgResultShape.Unknown, null);
+                _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s) ? Bound(s, bind.Formats ?? [], bind.Name) : new Portal(PgResultShape.Unknown, null);
                 break;
             case (byte)BackendCode.CloseComplete when TryDequeue(PgPendingKind.Close, out var close):
                 _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
@@ -140,6 +139,7 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
                 DrainAfterError();
                 break;
             case (byte)BackendCode.ReadyForQuery:
+                _cursors.Changed(); // a cursor may have closed with the transaction, and another opened under its name
                 _current = null;
                 _copy = null;
                 _completedInQuery = 0;
@@ -211,7 +211,9 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
                     Dequeue();
                     if (described.Kind == PgPendingKind.DescribeStatement && _statements.TryGetValue(described.Name, out var st))
                     {
-                        st.Shape = new PgResultShape([]);
+                        // No rows, as described at Parse; rows that come anyway (a FETCH from a cursor opened
+                        // later) are masked whole rather than passed under a plan of no columns.
+                        st.Shape = PgResultShape.Unknown;
                     }
 
                     return described.Injected ? RewriteDecision.Drop : RewriteDecision.Pass;
@@ -220,6 +222,15 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
                 return RewriteDecision.Pass;
             case (byte)BackendCode.CommandComplete:
                 OnCommandComplete(body);
+                return RewriteDecision.Pass;
+            case (byte)BackendCode.ReadyForQuery:
+                if (body is [(byte)'I'])
+                {
+                    // Out of any transaction: its portals and cursors are gone, but for cursors declared WITH HOLD.
+                    _cursors.TransactionEnded();
+                    _portals.Clear();
+                }
+
                 return RewriteDecision.Pass;
             case (byte)BackendCode.CopyData:
                 return _copy!.TryMask(body, context.Forward)
@@ -367,21 +378,31 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         switch (head.Kind)
         {
             case PgPendingKind.Query:
-                _current = planner.Plan(fields, head.Sql);
+                _current = planner.Plan(fields, head.Sql!, CursorReads(head.Sql));
                 return RewriteDecision.Pass;
             case PgPendingKind.DescribeStatement:
                 Dequeue();
                 if (_statements.TryGetValue(head.Name, out var statement))
                 {
-                    statement.Shape = planner.Plan(fields, statement.Sql);
+                    var cursors = CursorReads(statement.Sql);
+                    statement.Shape = planner.Plan(fields, statement.Sql, cursors);
+                    statement.FetchStamp = cursors == default ? null : _cursors.Stamp; // a FETCH's plan holds while its cursors do
                 }
 
                 return head.Injected ? RewriteDecision.Drop : RewriteDecision.Pass;
             case PgPendingKind.DescribePortal:
                 Dequeue();
-                if (!_portals.TryGetValue(head.Name, out var known) || known.Shape.IsUnknown)
+                if (!_portals.TryGetValue(head.Name, out var known))
                 {
-                    _portals[head.Name] = new Portal(planner.Plan(fields, []), known.Sql); // formats are the portal's own here
+                    // A cursor DECLARE opened (or a function's refcursor), read through the protocol: planned by its
+                    // DECLARE's text, and if the gateway saw none, as reading a sensitive value; held while it is the same cursor.
+                    var declared = _cursors.TextOf(head.Name);
+                    var plan = planner.Plan(fields, declared ?? [], declared is null ? PgCursorReads.Unseen : default);
+                    _portals[head.Name] = new Portal(plan, declared, _cursors.Stamp);
+                }
+                else if (known.Shape.IsUnknown && known.Sql is { } sql && PgCursors.FetchedNames(sql) is null)
+                {
+                    _portals[head.Name] = new Portal(planner.Plan(fields, sql), sql); // formats are the portal's own here
                 }
 
                 return RewriteDecision.Pass;
@@ -406,6 +427,31 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
     {
         _current = null;
         _copy = null;
+        _cursors.Changed(); // any statement may have run code (a function, a trigger) that closed or opened a cursor
+        if (body.StartsWith("ROLLBACK"u8))
+        {
+            _cursors.Clear(); // a rolled-back transaction takes the WITH HOLD cursors it declared with it
+        }
+        else if (body.StartsWith("DECLARE CURSOR"u8) || body.StartsWith("CLOSE CURSOR"u8))
+        {
+            // A portal plan made by a Describe of the cursor's name is stale once the name is closed or declared anew.
+            if (_cursors.Completed(body, CompletedStatement()) is { } name)
+            {
+                _portals.Remove(name);
+            }
+            else
+            {
+                var executing = Peek(out var running) && running.Kind == PgPendingKind.Execute ? running.Name : null;
+                foreach (var portal in _portals.Keys)
+                {
+                    if (portal != executing)
+                    {
+                        _portals.Remove(portal);
+                    }
+                }
+            }
+        }
+
         _completedInQuery++;
         if (IsDdl(body))
         {
@@ -418,6 +464,38 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         }
     }
 
+    /// <summary>The statement a CommandComplete answers: the simple Query's current one, or the text behind an Execute's portal.</summary>
+    private ReadOnlySpan<byte> CompletedStatement()
+        => !Peek(out var head) ? default
+            : head.Kind == PgPendingKind.Query ? StatementAt(head.Sql, _completedInQuery)
+            : head.Kind == PgPendingKind.Execute && _portals.TryGetValue(head.Name, out var portal) ? portal.Sql
+            : default;
+
+    /// <summary>
+    /// The texts behind the cursors and portals a statement's FETCHes read (<see cref="PgCursors"/>), for strict
+    /// mode to judge with it; unseen when one has no text the gateway knows.
+    /// </summary>
+    private PgCursorReads CursorReads(ReadOnlySpan<byte> statement)
+    {
+        if (PgCursors.FetchedNames(statement) is not { } names)
+        {
+            return default;
+        }
+
+        var texts = new List<byte[]>(names.Count);
+        foreach (var name in names)
+        {
+            if ((_portals.TryGetValue(name, out var portal) ? portal.Sql : _cursors.TextOf(name)) is not { } text)
+            {
+                return PgCursorReads.Unseen;
+            }
+
+            texts.Add(text);
+        }
+
+        return new PgCursorReads(texts);
+    }
+
     private PgResultShape CurrentShape()
     {
         if (_current is { } shape)
@@ -426,8 +504,9 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         }
 
         _current = Peek(out var head) && head.Kind == PgPendingKind.Execute && _portals.TryGetValue(head.Name, out var portal)
+                && (portal.FetchStamp is not { } stamp || stamp == _cursors.Stamp)
             ? portal.Shape
-            : PgResultShape.Unknown;
+            : PgResultShape.Unknown; // unknown, or reading a cursor that may have changed since its plan
         return _current;
     }
 
@@ -530,6 +609,23 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         return formats;
     }
 
-    /// <summary>A bound portal: the shape of its rows, and the statement it runs (a COPY behind an Execute is read from it).</summary>
-    private readonly record struct Portal(PgResultShape Shape, byte[]? Sql);
+    /// <summary>
+    /// A bound portal: the shape of its rows, and the statement it runs (a COPY behind an Execute is read from it).
+    /// A portal that reads cursors (a FETCH, or a cursor itself) has the cursors' <see cref="PgCursors.Stamp"/>
+    /// when planned: its plan holds only while that is current.
+    /// </summary>
+    private readonly record struct Portal(PgResultShape Shape, byte[]? Sql, long? FetchStamp = null);
+
+    /// <summary>The portal a Bind of a known statement made; a FETCH's plan only while its cursors are as when it was described.</summary>
+    private Portal Bound(PgStatementInfo statement, short[] formats, string name)
+    {
+        var shape = statement.FetchStamp is { } stamp && stamp != _cursors.Stamp ? PgResultShape.Unknown : statement.ShapeFor(formats) ?? PgResultShape.Unknown;
+        if (name.Length > 0)
+        {
+            _cursors.Forget(name); // the name is a portal's now: no cursor had it, or the Bind would have failed
+            _cursors.Changed(); // and a FETCH of that name reads this portal now
+        }
+
+        return new Portal(shape, statement.Sql, statement.FetchStamp is null ? null : _cursors.Stamp);
+    }
 }

@@ -1,0 +1,107 @@
+using Gatehouse.Tests.Postgres;
+using Npgsql;
+using static Gatehouse.Fuzz.Support.PgMessages;
+
+namespace Gatehouse.Tests.Masking;
+
+/// <summary>
+/// Rows read through a cursor: FETCH names no column, so they are masked by the query behind the cursor. Cursors
+/// and protocol portals share one namespace, so a FETCH can read a portal the client bound, and a prepared FETCH
+/// reads whatever cursor has its name when it runs.
+/// </summary>
+public sealed partial class PgMaskingGatewayTests
+{
+    private string Reversed => new(Card.Reverse().ToArray());
+
+    [Fact]
+    public async Task A_fetch_from_a_bound_portal_is_masked_by_the_portals_query()
+    {
+        // Until 2026-12-07 FETCH was judged by its own words: the portal's reverse(card) came out whole.
+        await using var client = await ConnectRawAsync();
+        await client.SendAsync(Query("BEGIN"));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Concat(Parse("", $"SELECT card, reverse(card) AS r, name FROM {_schema}.people WHERE id = 1"), Bind("p", ""), Sync()));
+        await client.UntilReadyAsync();
+
+        await client.SendAsync(Query("FETCH 1 FROM p"));
+        Assert.Equal([[MaskedCard, null, "Ada"]], DataRows(await client.UntilReadyAsync()));
+
+        // An error the server composes from the portal's values while fetching them keeps its code, not its text.
+        await client.SendAsync(Concat(Parse("", $"SELECT ('x' || replace(card, ' ', ''))::regtype FROM {_schema}.people WHERE id = 1"), Bind("q", ""), Sync()));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Query("FETCH 1 FROM q"));
+        var error = Assert.Single(await client.UntilReadyAsync(), m => m.Type == 'E');
+        Assert.Contains("42704", PgRawClient.ErrorText(error.Body), StringComparison.Ordinal);
+        Assert.DoesNotContain("4111", PgRawClient.ErrorText(error.Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_prepared_fetch_is_not_masked_by_a_plan_its_cursor_has_outlived()
+    {
+        await using var client = await ConnectRawAsync();
+        await client.SendAsync(Query($"BEGIN; DECLARE h CURSOR FOR SELECT upper(name) AS u, id FROM {_schema}.people ORDER BY id"));
+        await client.UntilReadyAsync();
+
+        // A FETCH parsed, described and run at once (psycopg's server-side cursors, Npgsql) is planned by its cursor's query.
+        await client.SendAsync(Concat(Parse("", "FETCH 1 FROM h"), Bind("", ""), Describe('P', ""), Execute("", 0), Sync()));
+        Assert.Equal([["ADA", "1"]], DataRows(await client.UntilReadyAsync()));
+
+        // Parsed before its cursor existed (described as no rows), then run against a portal of that name: until
+        // 2026-12-07 its rows passed unplanned, card numbers whole. Now whatever it reads is masked whole.
+        await client.SendAsync(Concat(Parse("early", "FETCH 1 FROM c"), Parse("cards", $"SELECT card, reverse(card) AS r, name FROM {_schema}.people WHERE id = 1"),
+            Bind("c", "cards"), Bind("", "early"), Execute("", 0), Sync()));
+        Assert.Equal([[null, null, null]], DataRows(await client.UntilReadyAsync()));
+
+        // Described while h read names, run after h was declared anew over reverse(card): masked whole too.
+        await client.SendAsync(Concat(Parse("later", "FETCH 1 FROM h"), Sync()));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Query($"CLOSE h; DECLARE h CURSOR FOR SELECT reverse(card) AS u, id FROM {_schema}.people ORDER BY id"));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Concat(Bind("", "later"), Execute("", 0), Sync()));
+        Assert.Equal([[null, null]], DataRows(await client.UntilReadyAsync()));
+
+        // A cursor run as a portal, described first: by its DECLARE; not described after it was declared anew: whole.
+        await client.SendAsync(Query($"CLOSE h; DECLARE h CURSOR FOR SELECT card, upper(name) AS u FROM {_schema}.people ORDER BY id"));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Concat(Describe('P', "h"), Execute("h", 1), Sync()));
+        Assert.Equal([[MaskedCard, null]], DataRows(await client.UntilReadyAsync()));
+        await client.SendAsync(Query($"CLOSE h; DECLARE h CURSOR FOR SELECT name, card FROM {_schema}.people ORDER BY id"));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Concat(Execute("h", 1), Sync()));
+        Assert.Equal([[null, null]], DataRows(await client.UntilReadyAsync()));
+    }
+
+    [Fact]
+    public async Task A_cursor_a_function_opened_is_masked_as_unseen()
+    {
+        // open_people OPENs a refcursor over reverse(card): the gateway never saw that query. Through Npgsql
+        // (extended protocol) and psql (simple Query), the reversed card came out whole until 2026-12-07.
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await RowsAsync(connection, $"SELECT {_schema}.open_people('fc')");
+        Assert.Equal([null, null], (await RowsAsync(connection, "FETCH 1 FROM fc"))[0]);
+
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-At", "-c", $"BEGIN; SELECT {_schema}.open_people('fc'); FETCH 1 FROM fc; COMMIT");
+        Assert.True(psql.ExitCode == 0, psql.Stderr);
+        Assert.DoesNotContain(Reversed, psql.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("ADA", psql.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Psql_fetches_a_masked_result_through_a_cursor()
+    {
+        // FETCH_COUNT makes psql DECLARE a cursor and FETCH from it: DECLARE over card was refused until 2026-12-07.
+        var psql = await Psql.RunOnPortAsync(Port, Token(), null, "-At", "-v", "FETCH_COUNT=1",
+            "-c", $"SELECT id, card, reverse(card), upper(name) FROM {_schema}.people WHERE id <= 2 ORDER BY id",
+            "-c", $"SELECT upper(name) FROM {_schema}.people WHERE id = 1");
+        Assert.True(psql.ExitCode == 0, psql.Stderr);
+        Assert.Equal($"1|{MaskedCard}||\n2|**** **** **** 0004||\nADA\n", psql.Stdout);
+
+        var dba = await Psql.RunOnPortAsync(Port, Token("dba"), null, "-At", "-v", "FETCH_COUNT=1",
+            "-c", $"SELECT card, reverse(card) FROM {_schema}.people WHERE id = 1");
+        Assert.Equal($"{Card}|{Reversed}\n", dba.Stdout);
+    }
+
+    private static List<string?[]> DataRows(List<(char Type, byte[] Body)> messages)
+        => [.. messages.Where(m => m.Type == 'D').Select(m => PgRawClient.Values(m.Body))];
+}
