@@ -43,6 +43,7 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
 
             masker?.OnRequestHeader(header.Type);
             return (gate is not null && IsGated(header.Type)) || (masker is not null && PgResultMasker.InspectsRequest(header.Type))
+                || (header.Type == (byte)FrontendCode.Sync && masker is { SyncAmongCopyData: true })
                 ? FrameInterest.Inspect
                 : FrameInterest.Pass;
         }
@@ -98,6 +99,12 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
         var bytes = body.Span;
         if (direction == Direction.ClientToUpstream)
         {
+            if (header.Type == (byte)FrontendCode.Sync && masker is { SyncAmongCopyData: true })
+            {
+                // Inspected only among COPY data (PgResultMasker.CopyIn): where the server answers it is not known.
+                return RewriteDecision.End(SessionEndReason.ProtocolViolation, "a Sync among COPY data: a masked session sends CopyDone or CopyFail first");
+            }
+
             var decision = gate is not null && IsGated(header.Type) ? gate.OnRequest(header.Type, bytes, context) : RewriteDecision.Pass;
             if (masker is not null && PgResultMasker.InspectsRequest(header.Type) && decision.Action is RewriteAction.Pass or RewriteAction.Replace
                 && masker.OnRequest(header.Type, bytes, frame, context, decision.Action == RewriteAction.Replace, gate?.LastText))

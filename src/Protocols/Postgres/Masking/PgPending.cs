@@ -3,8 +3,9 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// <summary>A client request whose answer the server has not finished yet, in the order the server answers.</summary>
 internal enum PgPendingKind : byte { Query, Parse, DescribeStatement, DescribePortal, Bind, Execute, Close, Sync, FunctionCall }
 
+/// <param name="CopyEnds">How many CopyDone and CopyFail the client had sent before it: which COPY's input a Sync is among.</param>
 internal readonly record struct PgPending(PgPendingKind Kind, string Name = "", string Statement = "", byte[]? Sql = null,
-    short[]? Formats = null, bool Injected = false, byte Target = 0)
+    short[]? Formats = null, bool Injected = false, byte Target = 0, long CopyEnds = 0)
 {
     /// <summary>Requests answered by ReadyForQuery; an extended-protocol error discards everything before the next Sync.</summary>
     public bool EndsAtReady => Kind is PgPendingKind.Query or PgPendingKind.Sync or PgPendingKind.FunctionCall;

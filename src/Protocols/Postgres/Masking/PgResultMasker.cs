@@ -53,6 +53,10 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         {
             Enqueue(new PgPending(PgPendingKind.Sync));
         }
+        else if (type is (byte)FrontendCode.CopyData or (byte)FrontendCode.CopyDone or (byte)FrontendCode.CopyFail)
+        {
+            NoteCopyInput(type);
+        }
         else if (type == (byte)FrontendCode.FunctionCall)
         {
             Enqueue(new PgPending(PgPendingKind.FunctionCall));
@@ -131,7 +135,11 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
             case (byte)BackendCode.NoticeResponse:
                 NoteMessageStatement();
                 break;
+            case (byte)BackendCode.CopyInResponse:
+                OnCopyInResponse();
+                break;
             case (byte)BackendCode.ErrorResponse:
+                CopyInEnded();
                 NoteMessageStatement(); // before the drain below forgets what it answers
                 _current = null;
                 _copy = null;
@@ -425,6 +433,7 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
 
     private void OnCommandComplete(ReadOnlySpan<byte> body)
     {
+        CopyInEnded();
         _current = null;
         _copy = null;
         _cursors.Changed(); // any statement may have run code (a function, a trigger) that closed or opened a cursor
@@ -514,11 +523,20 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
     {
         lock (_lock)
         {
-            // In a simple Query the error ends only the statement; in the extended protocol the server skips
-            // everything up to Sync (55.2.3), and so do its answers.
-            while (_pending.TryPeek(out var head) && !head.EndsAtReady)
+            // In a simple Query (or a FunctionCall) the error ends only the statement. In the extended protocol
+            // the server discards every message up to Sync (55.2.3), a Query or FunctionCall among them, so its
+            // answers skip them too: stopping at such a Query left it queued, and until 2026-12-07 the next
+            // Query's rows were planned by that discarded text (a masked session got reverse(card) past strict
+            // mode by sending Parse of bad SQL, then a harmless Query, then Sync).
+            if (_pending.TryPeek(out var first) && first.Kind is PgPendingKind.Query or PgPendingKind.FunctionCall)
+            {
+                return;
+            }
+
+            while (_pending.TryPeek(out var head) && head.Kind != PgPendingKind.Sync)
             {
                 _pending.Dequeue();
+                _copyInsInRequest = 0;
             }
         }
     }
@@ -530,14 +548,21 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
             while (_pending.TryDequeue(out var head) && !head.EndsAtReady)
             {
             }
+
+            _copyInsInRequest = 0;
         }
     }
 
-    private void Enqueue(in PgPending pending)
+    /// <summary>Queues a request the client sent (client direction), with its place among the client's COPY input.</summary>
+    private void Enqueue(in PgPending request)
     {
+        var pending = request with { CopyEnds = _copyEndsSent };
         lock (_lock)
         {
-            _pending.Enqueue(pending);
+            if (!SwallowedByCopy(pending))
+            {
+                _pending.Enqueue(pending);
+            }
         }
     }
 
@@ -554,6 +579,7 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         lock (_lock)
         {
             _pending.TryDequeue(out _);
+            _copyInsInRequest = 0;
         }
     }
 
@@ -564,6 +590,7 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
             if (_pending.TryPeek(out pending) && pending.Kind == kind)
             {
                 _pending.Dequeue();
+                _copyInsInRequest = 0;
                 return true;
             }
 

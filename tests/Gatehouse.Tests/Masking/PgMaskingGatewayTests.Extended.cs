@@ -5,9 +5,10 @@ using static Gatehouse.Fuzz.Support.PgMessages;
 namespace Gatehouse.Tests.Masking;
 
 /// <summary>
-/// Rows read through a cursor: FETCH names no column, so they are masked by the query behind the cursor. Cursors
-/// and protocol portals share one namespace, so a FETCH can read a portal the client bound, and a prepared FETCH
-/// reads whatever cursor has its name when it runs.
+/// The protocol's edges, hand-spoken: rows read through a cursor (FETCH names no column, so they are masked by
+/// the query behind the cursor; cursors and protocol portals share one namespace, and a prepared FETCH reads
+/// whatever cursor has its name when it runs), and requests the server discards or swallows, after which every
+/// answer must still be matched to its own request.
 /// </summary>
 public sealed partial class PgMaskingGatewayTests
 {
@@ -100,6 +101,82 @@ public sealed partial class PgMaskingGatewayTests
         var dba = await Psql.RunOnPortAsync(Port, Token("dba"), null, "-At", "-v", "FETCH_COUNT=1",
             "-c", $"SELECT card, reverse(card) FROM {_schema}.people WHERE id = 1");
         Assert.Equal($"{Card}|{Reversed}\n", dba.Stdout);
+    }
+
+    [Fact]
+    public async Task A_query_the_server_discards_after_an_extended_error_plans_nothing_after_it()
+    {
+        // After an extended-protocol error the server discards everything up to Sync, a Query among them. The
+        // masker kept that Query queued, so each later Query's rows were planned by the text before it: the third
+        // statement's reverse(card) was judged by upper(name) and came out whole until 2026-12-07.
+        await using var client = await ConnectRawAsync();
+        await client.SendAsync(Concat(Parse("", $"SELECT * FROM {_schema}.no_such_table"), Query("SELECT 1 AS discarded"), Sync()));
+        var first = await client.UntilReadyAsync();
+        Assert.Equal("EZ", string.Concat(first.Select(m => m.Type)));
+
+        await client.SendAsync(Query($"SELECT upper(name) FROM {_schema}.people WHERE id = 1"));
+        Assert.Equal([["ADA"]], DataRows(await client.UntilReadyAsync()));
+        await client.SendAsync(Query($"SELECT reverse(card) FROM {_schema}.people WHERE id = 1"));
+        Assert.Equal([[null]], DataRows(await client.UntilReadyAsync()));
+    }
+
+    [Fact]
+    public async Task Syncs_the_server_swallows_during_copy_input_leave_answers_paired()
+    {
+        // libpq's COPY through the extended protocol sends Sync after Execute and again after CopyDone; the server
+        // swallows the first. The masker kept it queued, so until 2026-12-07 each later Query was planned by the
+        // text before it, and reverse(card) came out whole.
+        await using var client = await ConnectRawAsync();
+        await StartExtendedCopyAsync(client);
+        await client.SendAsync(Concat(CopyData("x\n"u8), CopyDone(), Sync()));
+        Assert.Equal("CZ", string.Concat((await client.UntilReadyAsync()).Select(m => m.Type)));
+        Assert.Equal([["ADA"], [null]], await NameAndReversedCardAsync(client));
+
+        // A Query of two COPYs, a Sync before each one's data: both swallowed.
+        await client.SendAsync(Concat(Query("COPY typed FROM STDIN; COPY typed FROM STDIN"), Sync(), CopyData("y\n"u8), CopyDone(), Sync(), CopyData("z\n"u8), CopyDone()));
+        Assert.Equal("GCGCZ", string.Concat((await client.UntilReadyAsync()).Select(m => m.Type)));
+        Assert.Equal([["ADA"], [null]], await NameAndReversedCardAsync(client));
+        await client.SendAsync(Query("SELECT count(*) FROM typed"));
+        Assert.Equal([["3"]], DataRows(await client.UntilReadyAsync()));
+    }
+
+    /// <summary>upper(name), then reverse(card), of Ada, each in a Query of its own.</summary>
+    private async Task<List<string?[]>> NameAndReversedCardAsync(PgRawClient client)
+    {
+        await client.SendAsync(Query($"SELECT upper(name) FROM {_schema}.people WHERE id = 1"));
+        var rows = DataRows(await client.UntilReadyAsync());
+        await client.SendAsync(Query($"SELECT reverse(card) FROM {_schema}.people WHERE id = 1"));
+        rows.AddRange(DataRows(await client.UntilReadyAsync()));
+        return rows;
+    }
+
+    [Fact]
+    public async Task A_sync_among_copy_data_ends_the_session_with_an_error()
+    {
+        // Were the COPY to fail on a row, the server would leave copy mode at a message the gateway cannot know,
+        // and answer the Syncs after it: pairing could not be kept, so the session ends instead.
+        await using var client = await ConnectRawAsync();
+        await StartExtendedCopyAsync(client);
+        await client.SendAsync(Concat(CopyData("x\n"u8), Sync()));
+        var error = await client.ReadAsync();
+        Assert.Equal('E', error!.Value.Type);
+        Assert.Contains("08P01 a Sync among COPY data", PgRawClient.ErrorText(error.Value.Body), StringComparison.Ordinal);
+        Assert.Null(await client.ReadAsync());
+    }
+
+    /// <summary>A temporary table "typed", and a COPY into it as libpq sends one through the extended protocol, up to the server's CopyInResponse.</summary>
+    private static async Task StartExtendedCopyAsync(PgRawClient client)
+    {
+        await client.SendAsync(Query("CREATE TEMP TABLE typed (a text)"));
+        await client.UntilReadyAsync();
+        await client.SendAsync(Concat(Parse("", "COPY typed FROM STDIN"), Bind("", ""), Execute("", 0), Sync()));
+        var types = "";
+        while (!types.EndsWith('G') && await client.ReadAsync() is { } message)
+        {
+            types += message.Type;
+        }
+
+        Assert.Equal("12G", types);
     }
 
     private static List<string?[]> DataRows(List<(char Type, byte[] Body)> messages)
