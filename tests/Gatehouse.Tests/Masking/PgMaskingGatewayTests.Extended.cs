@@ -121,6 +121,20 @@ public sealed partial class PgMaskingGatewayTests
     }
 
     [Fact]
+    public async Task Requests_sent_after_an_extended_error_and_before_sync_are_discarded_with_it()
+    {
+        // The error came back after a Flush, so the queue held nothing more; the Query sent next was discarded by
+        // the server (it skips to Sync) but queued by the masker, which until 2026-12-07 then planned each later
+        // Query by the text before it.
+        await using var client = await ConnectRawAsync();
+        await client.SendAsync(Concat(Parse("", $"SELECT * FROM {_schema}.no_such_table"), Flush()));
+        Assert.Equal('E', (await client.ReadAsync())!.Value.Type);
+        await client.SendAsync(Concat(Query("SELECT 1 AS discarded"), Parse("", "SELECT 2"), Sync()));
+        Assert.Equal("Z", string.Concat((await client.UntilReadyAsync()).Select(m => m.Type)));
+        Assert.Equal([["ADA"], [null]], await NameAndReversedCardAsync(client));
+    }
+
+    [Fact]
     public async Task Syncs_the_server_swallows_during_copy_input_leave_answers_paired()
     {
         // libpq's COPY through the extended protocol sends Sync after Execute and again after CopyDone; the server

@@ -28,6 +28,8 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
     private readonly Dictionary<string, PgStatementInfo> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Portal> _portals = new(StringComparer.Ordinal);
     private readonly PgCursors _cursors = new();
+    private bool _skippingToSync; // under _lock: an extended error drained the queue, and the server discards until the client's Sync
+    private string? _lostTrack; // the server answered what no queued request asks for: answers can no longer be matched
     private PgResultShape? _current;
     private bool _holding;
     private int _completedInQuery; // statements of the current simple Query answered so far: which one a COPY is
@@ -119,13 +121,28 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
             case (byte)BackendCode.RowDescription or (byte)BackendCode.ParameterDescription or (byte)BackendCode.NoData
                 or (byte)BackendCode.CommandComplete or (byte)BackendCode.CopyOutResponse or (byte)BackendCode.CopyBothResponse:
                 return FrameInterest.Inspect;
-            case (byte)BackendCode.ParseComplete when TryDequeue(PgPendingKind.Parse, out var parse):
+            case (byte)BackendCode.ParseComplete:
+                if (!TryDequeue(PgPendingKind.Parse, out var parse))
+                {
+                    return LoseTrack("a ParseComplete");
+                }
+
                 _statements[parse.Name] = new PgStatementInfo(parse.Sql!);
                 break;
-            case (byte)BackendCode.BindComplete when TryDequeue(PgPendingKind.Bind, out var bind):
+            case (byte)BackendCode.BindComplete:
+                if (!TryDequeue(PgPendingKind.Bind, out var bind))
+                {
+                    return LoseTrack("a BindComplete");
+                }
+
                 _portals[bind.Name] = _statements.TryGetValue(bind.Statement, out var s) ? Bound(s, bind.Formats ?? [], bind.Name) : new Portal(PgResultShape.Unknown, null);
                 break;
-            case (byte)BackendCode.CloseComplete when TryDequeue(PgPendingKind.Close, out var close):
+            case (byte)BackendCode.CloseComplete:
+                if (!TryDequeue(PgPendingKind.Close, out var close))
+                {
+                    return LoseTrack("a CloseComplete");
+                }
+
                 _ = close.Target == (byte)'S' ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
                 break;
             case (byte)BackendCode.PortalSuspended or (byte)BackendCode.EmptyQueryResponse:
@@ -147,6 +164,11 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
                 DrainAfterError();
                 break;
             case (byte)BackendCode.ReadyForQuery:
+                if (!Peek(out var ready) || !ready.EndsAtReady)
+                {
+                    return LoseTrack("a ReadyForQuery"); // every request before a Sync is answered (or discarded) before its ReadyForQuery
+                }
+
                 _cursors.Changed(); // a cursor may have closed with the transaction, and another opened under its name
                 _current = null;
                 _copy = null;
@@ -205,6 +227,11 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
 
     public RewriteDecision OnResponse(byte type, ReadOnlySpan<byte> body, RewriteContext context)
     {
+        if (_lostTrack is { } lost)
+        {
+            return RewriteDecision.End(SessionEndReason.ProtocolViolation, lost);
+        }
+
         switch (type)
         {
             case (byte)BackendCode.DataRow:
@@ -229,6 +256,12 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
 
                 return RewriteDecision.Pass;
             case (byte)BackendCode.CommandComplete:
+                if (!Peek(out var completed) || completed.Kind is not (PgPendingKind.Query or PgPendingKind.Execute))
+                {
+                    LoseTrack("a CommandComplete");
+                    return RewriteDecision.End(SessionEndReason.ProtocolViolation, _lostTrack!);
+                }
+
                 OnCommandComplete(body);
                 return RewriteDecision.Pass;
             case (byte)BackendCode.ReadyForQuery:
@@ -473,6 +506,16 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         }
     }
 
+    /// <summary>
+    /// The server answered something no queued request asks for: the model of the conversation no longer holds,
+    /// so no later result could be matched to its statement, and the session ends (fail closed) at this frame.
+    /// </summary>
+    private FrameInterest LoseTrack(string answer)
+    {
+        _lostTrack ??= $"{answer} from the upstream answers no request the gateway forwarded: it can no longer tell which statement each result belongs to";
+        return FrameInterest.Inspect;
+    }
+
     /// <summary>The statement a CommandComplete answers: the simple Query's current one, or the text behind an Execute's portal.</summary>
     private ReadOnlySpan<byte> CompletedStatement()
         => !Peek(out var head) ? default
@@ -538,6 +581,8 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
                 _pending.Dequeue();
                 _copyInsInRequest = 0;
             }
+
+            _skippingToSync = _pending.Count == 0; // what the client sends before its Sync is discarded too
         }
     }
 
@@ -559,6 +604,15 @@ internal sealed partial class PgResultMasker(PgColumnPlanner planner, PgRowMaske
         var pending = request with { CopyEnds = _copyEndsSent };
         lock (_lock)
         {
+            if (_skippingToSync)
+            {
+                _skippingToSync = pending.Kind != PgPendingKind.Sync;
+                if (_skippingToSync)
+                {
+                    return; // after an extended error the server discards all but Sync
+                }
+            }
+
             if (!SwallowedByCopy(pending))
             {
                 _pending.Enqueue(pending);
