@@ -97,8 +97,7 @@ internal sealed class PgCursors
             depth += t.IsPunct('(') ? 1 : t.IsPunct(')') && depth > 0 ? -1 : 0;
             if (start && t.Is(Keyword.Fetch))
             {
-                var statementEnd = StatementEnd(text, t.End);
-                (names ??= []).Add(FetchedName(text[t.Start..statementEnd], Keyword.Fetch) ?? "");
+                (names ??= []).Add(FetchedName(text[t.Start..], Keyword.Fetch) ?? ""); // it reads up to the statement's ';'
             }
 
             start = t.IsPunct(';') && depth == 0;
@@ -122,22 +121,6 @@ internal sealed class PgCursors
         }
 
         return false;
-    }
-
-    private static int StatementEnd(ReadOnlySpan<byte> text, int from)
-    {
-        var lexer = new PgLexer(text);
-        var depth = 0;
-        for (var t = lexer.Next(); t.Kind is not (SqlTokenKind.End or SqlTokenKind.Error); t = lexer.Next())
-        {
-            depth += t.IsPunct('(') ? 1 : t.IsPunct(')') && depth > 0 ? -1 : 0;
-            if (t.Start >= from && t.IsPunct(';') && depth == 0)
-            {
-                return t.Start;
-            }
-        }
-
-        return text.Length;
     }
 
     /// <summary>
