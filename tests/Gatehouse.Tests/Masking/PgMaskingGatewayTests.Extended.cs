@@ -178,6 +178,73 @@ public sealed partial class PgMaskingGatewayTests
         Assert.Null(await client.ReadAsync());
     }
 
+    [Fact]
+    public async Task Answers_stay_paired_through_any_order_of_the_protocols_edges()
+    {
+        // Each step's result is exact: a harmless derived value must come back, a sensitive one masked. A request
+        // left queued, or dropped, that the server treated otherwise shifts every later plan by one, which shows
+        // here as a masked "ADA" or a reversed card. 40 sequences of 8 steps, seeded, each on a fresh session.
+        var ada = $"SELECT upper(name) FROM {_schema}.people WHERE id = 1";
+        var reversed = $"SELECT reverse(card) FROM {_schema}.people WHERE id = 1";
+        var steps = new (string Name, Func<PgRawClient, Task> Run)[]
+        {
+            ("harmless Query", async c => Assert.Equal([["ADA"]], await QueryRowsAsync(c, Query(ada)))),
+            ("sensitive Query", async c => Assert.Equal([[null]], await QueryRowsAsync(c, Query(reversed)))),
+            ("sensitive extended", async c => Assert.Equal([[null]], await QueryRowsAsync(c, Concat(Parse("", reversed), Bind("", ""), Execute("", 0), Sync())))),
+            ("harmless extended", async c => Assert.Equal([["ADA"]], await QueryRowsAsync(c, Concat(Parse("", ada), Bind("", ""), Execute("", 0), Sync())))),
+            ("error, Query discarded", async c => Assert.Empty(await QueryRowsAsync(c, Concat(Parse("", "SELECT * FROM no_such_table"), Query(ada), Sync())))),
+            ("error after Flush", async c =>
+            {
+                await c.SendAsync(Concat(Parse("", "SELECT * FROM no_such_table"), Flush()));
+                Assert.Equal('E', (await c.ReadAsync())!.Value.Type);
+                Assert.Empty(await QueryRowsAsync(c, Concat(Query(reversed), Sync())));
+            }),
+            ("extended COPY", async c =>
+            {
+                await c.SendAsync(Concat(Parse("", "COPY typed FROM STDIN"), Bind("", ""), Execute("", 0), Sync()));
+                while ((await c.ReadAsync())!.Value.Type != 'G')
+                {
+                }
+
+                Assert.Empty(await QueryRowsAsync(c, Concat(CopyData("x\n"u8), CopyDone(), Sync())));
+            }),
+            ("two COPYs, a Sync before each", async c => Assert.Empty(await QueryRowsAsync(c,
+                Concat(Query("COPY typed FROM STDIN; COPY typed FROM STDIN"), Sync(), CopyData("y\n"u8), CopyDone(), Sync(), CopyDone())))),
+            ("FETCH from a portal", async c =>
+            {
+                Assert.Empty(await QueryRowsAsync(c, Concat(Query("BEGIN"), Parse("", reversed), Bind("p", ""), Sync()), readies: 2));
+                Assert.Equal([[null]], await QueryRowsAsync(c, Query("FETCH 1 FROM p")));
+                Assert.Empty(await QueryRowsAsync(c, Query("COMMIT")));
+            }),
+        };
+
+        var random = new Random(20261207);
+        for (var sequence = 0; sequence < 40; sequence++)
+        {
+            var chosen = Enumerable.Range(0, 8).Select(_ => steps[random.Next(steps.Length)]).ToArray();
+            await using var client = await ConnectRawAsync();
+            Assert.Empty(await QueryRowsAsync(client, Query("CREATE TEMP TABLE typed (a text)")));
+            for (var i = 0; i < chosen.Length; i++)
+            {
+                try
+                {
+                    await chosen[i].Run(client);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    throw new InvalidOperationException($"sequence {sequence}, step {i} of: {string.Join(" | ", chosen.Select(c => c.Name))}", ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends <paramref name="messages"/> and returns the rows of the answers through <paramref name="readies"/> ReadyForQuery.</summary>
+    private static async Task<List<string?[]>> QueryRowsAsync(PgRawClient client, byte[] messages, int readies = 1)
+    {
+        await client.SendAsync(messages);
+        return DataRows(await client.UntilReadyAsync(readies));
+    }
+
     /// <summary>A temporary table "typed", and a COPY into it as libpq sends one through the extended protocol, up to the server's CopyInResponse.</summary>
     private static async Task StartExtendedCopyAsync(PgRawClient client)
     {
