@@ -216,6 +216,13 @@ public sealed partial class PgMaskingGatewayTests
                 Assert.Equal([[null]], await QueryRowsAsync(c, Query("FETCH 1 FROM p")));
                 Assert.Empty(await QueryRowsAsync(c, Query("COMMIT")));
             }),
+            ("cursors, simple and extended FETCH", async c =>
+            {
+                Assert.Empty(await QueryRowsAsync(c, Query($"BEGIN; DECLARE k CURSOR FOR {ada}; DECLARE r CURSOR FOR {reversed}")));
+                Assert.Equal([["ADA"]], await QueryRowsAsync(c, Concat(Parse("", "FETCH 1 FROM k"), Bind("", ""), Describe('P', ""), Execute("", 0), Sync())));
+                Assert.Equal([[null]], await QueryRowsAsync(c, Query("FETCH 1 FROM r")));
+                Assert.Empty(await QueryRowsAsync(c, Query("COMMIT")));
+            }),
         };
 
         var random = new Random(20261207);
