@@ -389,12 +389,20 @@ internal static partial class StrictReferences
     };
 
     /// <summary>
-    /// Planner statistics (PostgreSQL's <c>pg_stats</c> and its kin, MariaDB's and MySQL's column statistics): they
-    /// show sampled values of every analysed column, sensitive ones included, so reading them counts as reading
-    /// a sensitive column.
+    /// What the planner saw of the rows (PostgreSQL's <c>pg_stats</c> and its kin, MariaDB's and MySQL's column
+    /// statistics, and their optimizer trace): statistics show sampled values of every analysed column, and the
+    /// trace's range analysis quotes values the optimizer computed from rows (a constant subquery's result,
+    /// <c>"(1111 1111 1111 1114) &lt; (k)"</c> in MariaDB until 2026-12-07). Reading one counts as reading a
+    /// sensitive column. Compared ignoring case: MySQL's information_schema names are.
     /// </summary>
-    public static bool IsStatisticsView(string name) => name is "pg_stats" or "pg_stats_ext" or "pg_stats_ext_exprs" or "pg_statistic" or "pg_statistic_ext_data"
-        or "column_stats" or "column_statistics"; // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
+    public static bool IsStatisticsView(string name) => StatisticsViews.Contains(name);
+
+    private static readonly HashSet<string> StatisticsViews = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "pg_stats", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic", "pg_statistic_ext_data",
+        "column_stats", "column_statistics", // MariaDB's mysql.column_stats, MySQL's information_schema.column_statistics
+        "optimizer_trace",
+    };
 
     private static string? DecodedName<TLexer>(ref TLexer lexer, in SqlToken token)
         where TLexer : ISqlLexer, allows ref struct

@@ -51,6 +51,7 @@ public sealed class StrictReferencesTests
     [InlineData("SELECT g FROM public.generate_series(1, 2) g")] // not pg_catalog's: a user's function of that name
     [InlineData("SELECT histogram_bounds::text FROM pg_catalog.pg_stats")] // sampled values of every column
     [InlineData("SELECT upper(query) FROM pg_stat_activity")] // what other sessions run
+    [InlineData("SELECT substr(trace, 1, 10) FROM information_schema.\"OPTIMIZER_TRACE\"")] // ranges quote values the optimizer computed; any case
     [InlineData("SELECT upper(U&\"c\\0061rd\") FROM customers")] // a Unicode-escaped name is the name it stands for
     [InlineData("SELECT upper(U&\"\\+000073sn\") FROM people")]
     [InlineData("SELECT upper(U&\"c\\zzzzrd\") FROM customers")] // an escape that cannot be decoded: could be any name

@@ -193,6 +193,13 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     private static readonly MaskAction ColumnDefault = MaskAction.Whole("column-default");
 
     /// <summary>
+    /// The optimizer trace (<c>SET optimizer_trace='enabled=on'</c>, then <c>information_schema.OPTIMIZER_TRACE</c>):
+    /// its range analysis quotes values the optimizer computed from rows, such as a constant subquery's result over a
+    /// sensitive column, in a later statement that names none. Withheld whole; showed a reversed card until 2026-12-07.
+    /// </summary>
+    private static readonly MaskAction OptimizerTrace = MaskAction.Whole("optimizer-trace");
+
+    /// <summary>
     /// The text of statements other sessions run, which every session of the shared gateway account may read
     /// (<see cref="StrictReferences.IsActivityText"/>): the process list's INFO and INFO_BINARY (MariaDB's copy as
     /// bytes, which showed a masked session an exempt one's card number until 2026-12-07), InnoDB's running
@@ -316,6 +323,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
         if (Is(schema, "information_schema") && Is(table, "columns") && Is(column, "column_default"))
         {
             return ColumnDefault;
+        }
+
+        if (Is(schema, "information_schema") && Is(table, "optimizer_trace") && Is(column, "trace"))
+        {
+            return OptimizerTrace;
         }
 
         switch (relation.Kind)
