@@ -156,6 +156,33 @@ public sealed class MySqlMaskingGatewayTests(GatewayFixture fixture) : IAsyncLif
     }
 
     [Fact]
+    public async Task The_plan_another_session_runs_is_not_shown_to_a_masked_session()
+    {
+        // SHOW EXPLAIN FOR shows a running session's conditions as it typed them; every session shares the
+        // gateway's account, so a contractor could read an exempt analyst's literals there until 2026-12-07.
+        // A row a tenth of a second: the server answers SHOW EXPLAIN between rows.
+        var running = MariaDbCli.RunAsync(fixture, fixture.Token(), "select seq from seq_1_to_30 where concat(seq, '') = 'typed-secret-7Q' or sleep(0.1) = 1");
+        string? id = null;
+        var seen = "";
+        for (var i = 0; i < 40 && id is null; i++)
+        {
+            var list = await MariaDbCli.RunAsync(fixture, fixture.Token(), "select id, info from information_schema.processlist");
+            seen = list.Stdout + list.Stderr;
+            id = list.Stdout.Split('\n').FirstOrDefault(line => line.Contains("typed-secret-7Q", StringComparison.Ordinal) && !line.Contains("processlist", StringComparison.Ordinal))?.Split('\t')[0];
+            await Task.Delay(id is null ? 50 : 0);
+        }
+
+        Assert.True(id is not null, seen); // else the rest proves nothing
+        var explain = $"show explain format=json for {id}; show explain for {id}; explain format=json for connection {id}";
+        var analyst = await MariaDbCli.RunAsync(fixture, fixture.Token(), explain);
+        var masked = await AsContractorAsync(explain);
+        await running;
+        Assert.True(analyst.Stdout.Contains("typed-secret-7Q", StringComparison.Ordinal), analyst.Stderr); // exempt: the plan as the server gives it
+        Assert.DoesNotContain("typed-secret-7Q", string.Join('\n', masked), StringComparison.Ordinal);
+        Assert.DoesNotContain("seq_1_to_30", string.Join('\n', masked), StringComparison.Ordinal); // the tabular plan's columns too
+    }
+
+    [Fact]
     public async Task The_optimizer_trace_does_not_show_values_the_optimizer_computed()
     {
         // The range analysis quotes a constant subquery's result: the reversed card of customer 1 came out whole,

@@ -246,6 +246,11 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return column.Name == "Status" ? Activity : null; // InnoDB's report quotes the statements of the last deadlock
         }
 
+        if (ExplainsAnotherSession(statement))
+        {
+            return Activity; // its JSON quotes that session's conditions, literals and all
+        }
+
         facts ??= Facts(statement, views);
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
@@ -282,6 +287,37 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
     {
         var lexer = new MySqlLexer(statement);
         return IsWord(statement, lexer.Next(), "show"u8) && IsWord(statement, lexer.Next(), "engine"u8);
+    }
+
+    /// <summary>
+    /// The plan another session is running: MariaDB's SHOW EXPLAIN or SHOW ANALYZE … FOR id, and EXPLAIN or
+    /// ANALYZE … FOR CONNECTION id (MySQL, MariaDB). Every session shares the gateway's account, so a contractor
+    /// could read an exempt session's <c>attached_condition</c> there, its typed values included, until 2026-12-07.
+    /// </summary>
+    private static bool ExplainsAnotherSession(ReadOnlySpan<byte> statement)
+    {
+        var lexer = new MySqlLexer(statement);
+        var first = lexer.Next();
+        var second = lexer.Next();
+        if (IsWord(statement, first, "show"u8) && (IsWord(statement, second, "explain"u8) || IsWord(statement, second, "analyze"u8)))
+        {
+            return true;
+        }
+
+        if (!(IsWord(statement, first, "explain"u8) || IsWord(statement, first, "describe"u8) || IsWord(statement, first, "desc"u8) || IsWord(statement, first, "analyze"u8)))
+        {
+            return false;
+        }
+
+        for (SqlToken previous = second, t = lexer.Next(); t.Kind is not (SqlTokenKind.End or SqlTokenKind.Error); previous = t, t = lexer.Next())
+        {
+            if (IsWord(statement, previous, "for"u8) && IsWord(statement, t, "connection"u8))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>SHOW [FULL] PROCESSLIST.</summary>
