@@ -54,7 +54,9 @@ internal sealed class PgSessionRewriter(PgStatementGate? gate = null, PgResultMa
             case (byte)BackendCode.ReadyForQuery:
                 _awaitingServer = false;
                 gate?.ReadyForQuerySeen();
-                return masker is null ? FrameInterest.Pass : FrameInterest.Inspect; // its status: a transaction's cursors and portals end with it
+                return interest == FrameInterest.Inspect || masker is { NeedsReadyStatus: true } // its status: a transaction's cursors and portals end with it
+                    ? FrameInterest.Inspect
+                    : FrameInterest.Pass;
             case (byte)BackendCode.ErrorResponse when gate is { ExpectsError: true } || masker is not null:
             case (byte)BackendCode.NoticeResponse or (byte)BackendCode.NotificationResponse when masker is not null:
             case (byte)BackendCode.ParameterStatus:

@@ -26,6 +26,9 @@ internal sealed class PgCursors
 
     public void Changed() => Stamp++;
 
+    /// <summary>Whether this session has declared a cursor it has not closed.</summary>
+    public bool Any => _declared.Count > 0;
+
     /// <summary>The DECLARE text of a cursor this session declared and has not closed, or null.</summary>
     public byte[]? TextOf(string name) => _declared.TryGetValue(name, out var cursor) ? cursor.Sql : null;
 

@@ -6,6 +6,12 @@ namespace Gatehouse.Protocols.Postgres.Masking;
 /// </summary>
 internal sealed partial class PgResultMasker
 {
+    /// <summary>
+    /// Whether ReadyForQuery's transaction status matters (<see cref="OnResponse"/>): only while a cursor or a named
+    /// portal is known, which a transaction's end closes. Otherwise the frame passes uninspected.
+    /// </summary>
+    public bool NeedsReadyStatus => _cursors.Any || _portals.Count > (_portals.ContainsKey("") ? 1 : 0);
+
     /// <summary>A CommandComplete: a ROLLBACK, DECLARE CURSOR or CLOSE changes which cursors are known.</summary>
     private void OnCursorCommand(ReadOnlySpan<byte> tag)
     {
