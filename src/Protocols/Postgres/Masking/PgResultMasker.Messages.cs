@@ -8,6 +8,7 @@ internal sealed partial class PgResultMasker
     private byte[]? _judgedSql; // the statement last judged, and the catalog state then: a notice storm reads its statement once
     private int _judgedGeneration;
     private bool _judgedMayShow;
+    private bool _judgedFetches; // that statement FETCHes: judged again at every message
 
     /// <summary>
     /// Whether the statement the last error or notice answers may compute a sensitive value (strict mode's
@@ -29,18 +30,14 @@ internal sealed partial class PgResultMasker
             return false;
         }
 
-        var cursors = CursorReads(_messageSql);
-        if (cursors != default)
-        {
-            return planner.MayComputeSensitive(_messageSql, cursors); // not kept: the cursors may differ at the next FETCH
-        }
-
+        // Kept per statement and catalog state, so a notice storm reads its statement once; not for a FETCH,
+        // whose cursor may be another at the next message.
         var generation = planner.Catalog.Generation;
-        if (!ReferenceEquals(_messageSql, _judgedSql) || generation != _judgedGeneration)
+        if (!ReferenceEquals(_messageSql, _judgedSql) || generation != _judgedGeneration || _judgedFetches)
         {
-            _judgedMayShow = planner.MayComputeSensitive(_messageSql);
-            _judgedSql = _messageSql;
-            _judgedGeneration = generation;
+            var cursors = CursorReads(_messageSql);
+            _judgedMayShow = planner.MayComputeSensitive(_messageSql, cursors);
+            (_judgedSql, _judgedGeneration, _judgedFetches) = (_messageSql, generation, cursors != default);
         }
 
         return _judgedMayShow;
