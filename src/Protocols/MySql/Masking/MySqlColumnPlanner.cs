@@ -231,27 +231,19 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             return byName;
         }
 
-        if (column.Name == "Message" && ShowsDiagnostics(statement))
-        {
-            return Diagnostics; // a warning's text can quote a row's value ("Truncated incorrect DOUBLE value: '…'")
-        }
-
-        if (ShowsProcesslist(statement))
-        {
-            return column.Name == "Info" ? Activity : null; // the text other sessions run; the other columns show no row's value
-        }
-
-        if (ShowsEngineStatus(statement))
-        {
-            return column.Name == "Status" ? Activity : null; // InnoDB's report quotes the statements of the last deadlock
-        }
-
-        if (ExplainsAnotherSession(statement))
-        {
-            return Activity; // its JSON quotes that session's conditions, literals and all
-        }
-
         facts ??= Facts(statement, views);
+        switch (facts.Shows)
+        {
+            case ServerShows.Diagnostics when column.Name == "Message":
+                return Diagnostics; // a warning's text can quote a row's value ("Truncated incorrect DOUBLE value: '…'")
+            case ServerShows.Processlist:
+                return column.Name == "Info" ? Activity : null; // the text other sessions run; the other columns show no row's value
+            case ServerShows.EngineStatus:
+                return column.Name == "Status" ? Activity : null; // InnoDB's report quotes the statements of the last deadlock
+            case ServerShows.AnotherSessionsPlan:
+                return Activity; // its JSON quotes that session's conditions, literals and all
+        }
+
         return masking.Strict && facts.ReferencesSensitive ? masking.StrictAction : null;
     }
 
@@ -272,66 +264,6 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         return facts;
     }
-
-    /// <summary>SHOW WARNINGS or SHOW ERRORS (with LIMIT or not).</summary>
-    private static bool ShowsDiagnostics(ReadOnlySpan<byte> statement)
-    {
-        var lexer = new MySqlLexer(statement);
-        var first = lexer.Next();
-        var second = lexer.Next();
-        return IsWord(statement, first, "show"u8) && (IsWord(statement, second, "warnings"u8) || IsWord(statement, second, "errors"u8));
-    }
-
-    /// <summary>SHOW ENGINE name STATUS (or MUTEX).</summary>
-    private static bool ShowsEngineStatus(ReadOnlySpan<byte> statement)
-    {
-        var lexer = new MySqlLexer(statement);
-        return IsWord(statement, lexer.Next(), "show"u8) && IsWord(statement, lexer.Next(), "engine"u8);
-    }
-
-    /// <summary>
-    /// The plan another session is running: MariaDB's SHOW EXPLAIN or SHOW ANALYZE … FOR id, and EXPLAIN or
-    /// ANALYZE … FOR CONNECTION id (MySQL, MariaDB). Every session shares the gateway's account, so a contractor
-    /// could read an exempt session's <c>attached_condition</c> there, its typed values included, until 2026-12-07.
-    /// </summary>
-    private static bool ExplainsAnotherSession(ReadOnlySpan<byte> statement)
-    {
-        var lexer = new MySqlLexer(statement);
-        var first = lexer.Next();
-        var second = lexer.Next();
-        if (IsWord(statement, first, "show"u8) && (IsWord(statement, second, "explain"u8) || IsWord(statement, second, "analyze"u8)))
-        {
-            return true;
-        }
-
-        if (!(IsWord(statement, first, "explain"u8) || IsWord(statement, first, "describe"u8) || IsWord(statement, first, "desc"u8) || IsWord(statement, first, "analyze"u8)))
-        {
-            return false;
-        }
-
-        for (SqlToken previous = second, t = lexer.Next(); t.Kind is not (SqlTokenKind.End or SqlTokenKind.Error); previous = t, t = lexer.Next())
-        {
-            if (IsWord(statement, previous, "for"u8) && IsWord(statement, t, "connection"u8))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>SHOW [FULL] PROCESSLIST.</summary>
-    private static bool ShowsProcesslist(ReadOnlySpan<byte> statement)
-    {
-        var lexer = new MySqlLexer(statement);
-        var first = lexer.Next();
-        var second = lexer.Next();
-        var third = IsWord(statement, second, "full"u8) ? lexer.Next() : second;
-        return IsWord(statement, first, "show"u8) && IsWord(statement, third, "processlist"u8);
-    }
-
-    private static bool IsWord(ReadOnlySpan<byte> sql, in SqlToken token, ReadOnlySpan<byte> word)
-        => token.Kind == SqlTokenKind.Word && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(token.Start, token.Length), word);
 
     /// <param name="views">The view columns that show a sensitive value (<see cref="ViewColumns"/>); null = not known, and strict fails closed.</param>
     private MaskAction? Resolve(string schema, string table, string column, int depth, ref bool scan, SensitiveViewColumns? views)
@@ -387,7 +319,17 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             : masking.Strict && StatementFacts.Read(relation.Definition, masking, Functions, views).ReferencesSensitive ? masking.StrictAction : null;
     }
 
-    /// <summary>What strict mode needs of a statement's text, read once per result.</summary>
+    /// <summary>What of the server's own a statement shows (<see cref="StatementFacts.Shows"/>).</summary>
+    private enum ServerShows
+    {
+        None,
+        Diagnostics,
+        Processlist,
+        EngineStatus,
+        AnotherSessionsPlan,
+    }
+
+    /// <summary>What strict mode needs of a statement's text, read once per text (<see cref="Facts"/>).</summary>
     private sealed class StatementFacts
     {
         private HashSet<string>? _defined;
@@ -397,6 +339,9 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
 
         /// <summary>UNION, EXCEPT or INTERSECT: a column's reported identity is only that of the first branch.</summary>
         public bool HasSetOperation { get; private init; }
+
+        /// <summary>What of the server's own the statement shows, whose derived columns carry other sessions' or rows' values.</summary>
+        public ServerShows Shows { get; private init; }
 
         /// <summary>Unreadable text defines anything: every attributed column is then judged as derived.</summary>
         private bool DefinesEverything { get; init; }
@@ -420,6 +365,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
                     {
                         ReferencesSensitive = facts.ReferencesSensitive || other.ReferencesSensitive,
                         HasSetOperation = facts.HasSetOperation || other.HasSetOperation,
+                        Shows = facts.Shows, // a statement's first words read the same in every mode
                         _defined = Union(facts._defined, other._defined),
                     };
                 }
@@ -453,7 +399,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
                         break;
                     }
 
-                    return new StatementFacts { ReferencesSensitive = true, DefinesEverything = true, HasSetOperation = true };
+                    return new StatementFacts { ReferencesSensitive = true, DefinesEverything = true, HasSetOperation = true, Shows = ShowsOf(sql, tokens) };
                 }
 
                 tokens.Add(t);
@@ -463,6 +409,7 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             {
                 ReferencesSensitive = ReadsUnseen(tokens) || functions is null || views is null || References(sql, mode, masking, functions, views),
                 HasSetOperation = tokens.Exists(t => t.Is(Keyword.Union) || t.Is(Keyword.Except) || t.Is(Keyword.Intersect)),
+                Shows = ShowsOf(sql, tokens),
             };
             facts._defined = DefinedNames(sql, tokens);
             return facts;
@@ -474,6 +421,47 @@ internal sealed class MySqlColumnPlanner(MaskingSession masking, MySqlCatalog ca
             var lexer = MySqlModes.Lexer(sql, mode);
             return StrictReferences.Find(ref lexer, sql, masking, functions, views, errorEndsText: mode != 0);
         }
+
+        /// <summary>
+        /// SHOW WARNINGS or ERRORS; SHOW [FULL] PROCESSLIST; SHOW ENGINE name STATUS (or MUTEX); and the plan another
+        /// session is running: MariaDB's SHOW EXPLAIN or SHOW ANALYZE … FOR id, and EXPLAIN or ANALYZE … FOR
+        /// CONNECTION id (MySQL, MariaDB). Every session shares the gateway's account, so a contractor could read an
+        /// exempt session's <c>attached_condition</c> there, its typed values included, until 2026-12-07.
+        /// </summary>
+        private static ServerShows ShowsOf(ReadOnlySpan<byte> sql, List<SqlToken> tokens)
+        {
+            if (tokens.Count < 2)
+            {
+                return ServerShows.None;
+            }
+
+            var (first, second) = (tokens[0], tokens[1]);
+            if (IsWord(sql, first, "show"u8))
+            {
+                var third = IsWord(sql, second, "full"u8) && tokens.Count > 2 ? tokens[2] : second;
+                return IsWord(sql, second, "warnings"u8) || IsWord(sql, second, "errors"u8) ? ServerShows.Diagnostics
+                    : IsWord(sql, second, "engine"u8) ? ServerShows.EngineStatus
+                    : IsWord(sql, second, "explain"u8) || IsWord(sql, second, "analyze"u8) ? ServerShows.AnotherSessionsPlan
+                    : IsWord(sql, third, "processlist"u8) ? ServerShows.Processlist
+                    : ServerShows.None;
+            }
+
+            if (IsWord(sql, first, "explain"u8) || IsWord(sql, first, "describe"u8) || IsWord(sql, first, "desc"u8) || IsWord(sql, first, "analyze"u8))
+            {
+                for (var i = 2; i < tokens.Count; i++)
+                {
+                    if (IsWord(sql, tokens[i - 1], "for"u8) && IsWord(sql, tokens[i], "connection"u8))
+                    {
+                        return ServerShows.AnotherSessionsPlan;
+                    }
+                }
+            }
+
+            return ServerShows.None;
+        }
+
+        private static bool IsWord(ReadOnlySpan<byte> sql, in SqlToken token, ReadOnlySpan<byte> word)
+            => token.Kind == SqlTokenKind.Word && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(token.Start, token.Length), word);
 
         /// <summary>
         /// CALL runs SQL the statement does not show (EXECUTE too: strict mode's reading counts it for both
