@@ -23,7 +23,7 @@ namespace Gatehouse.Host;
 /// The composition root: Kestrel listens on each database port through a connection handler, and on the HTTP
 /// port for <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.
 /// </summary>
-public sealed class GatewayHost : IAsyncDisposable
+public sealed partial class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly JwtIdentityValidator _validator;
@@ -31,6 +31,8 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly PrometheusExporter _exporter;
     private readonly SegmentIndexer? _indexer;
     private List<(string Name, ListenOptions Options)> _bound = [];
+    private Dictionary<string, ListenerSlot> _slots = [];
+    private readonly Lock _reloading = new();
 
     private GatewayHost(WebApplication app, JwtIdentityValidator validator, UpstreamDialer dialer, PrometheusExporter exporter, GatehouseSettings settings,
         Recorder? recorder, SegmentIndexer? indexer)
@@ -41,10 +43,18 @@ public sealed class GatewayHost : IAsyncDisposable
         _validator = validator;
         _dialer = dialer;
         _exporter = exporter;
-        Settings = settings;
+        _settings = _started = settings;
     }
 
-    public GatehouseSettings Settings { get; }
+    private readonly GatehouseSettings _started;
+
+    private GatehouseSettings _settings;
+
+    /// <summary>
+    /// The configuration last loaded, at start or by a reload (<see cref="Reload"/>); what a reload could not
+    /// apply (its outcome lists it) still runs as it started.
+    /// </summary>
+    public GatehouseSettings Settings => Volatile.Read(ref _settings);
 
     /// <summary>The session recorder; null when the configuration records nothing.</summary>
     public Recorder? Recorder { get; }
@@ -94,19 +104,21 @@ public sealed class GatewayHost : IAsyncDisposable
         var recorder = recording?.Recorder;
         JwtIdentityValidator? validator = null;
         var bound = new List<(string Name, ListenOptions Options)>();
+        var slots = settings.Listeners.ToDictionary(plan => plan.Name, plan => new ListenerSlot(plan, settings.Roles, settings.Recording), StringComparer.Ordinal);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Limits for database connections are the gateway's own (clean protocol errors); Kestrel's HTTP
             // limits only concern the small admin port.
             foreach (var plan in settings.Listeners)
             {
+                var slot = slots[plan.Name];
                 kestrel.Listen(plan.Endpoint, listen =>
                 {
                     bound.Add((plan.Name, listen));
                     Func<ConnectionContext, Task>? handle = null;
                     listen.Run(connection =>
                     {
-                        handle ??= CreateListener(listen.ApplicationServices, plan);
+                        handle ??= CreateListener(listen.ApplicationServices, slot);
                         return handle(connection);
                     });
                 });
@@ -118,21 +130,27 @@ public sealed class GatewayHost : IAsyncDisposable
             }
         });
 
-        Func<ConnectionContext, Task> CreateListener(IServiceProvider services, ListenerPlan plan)
+        Func<ConnectionContext, Task> CreateListener(IServiceProvider services, ListenerSlot slot)
         {
             validator ??= services.GetRequiredService<JwtIdentityValidator>();
-            var authenticator = new TokenClientAuthenticator(validator, settings.Roles);
             var metrics = services.GetRequiredService<GatehouseMetrics>();
             var loggers = services.GetRequiredService<ILoggerFactory>();
             var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            if (plan.MySql is { } mysql)
+            lock (slot.Gate)
             {
-                return new MySqlListener(mysql with { Recorder = recorder, ResultRecording = settings.Recording?.ResultsFor(mysql.Upstream.Name) ?? default }, authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
-                    TimeProvider.System, stopping, limiter).HandleAsync;
-            }
+                // Made at the first connection; a reload before it has changed the slot's plan and roles.
+                slot.Authenticator = new TokenClientAuthenticator(validator, slot.Roles);
+                if (slot.Plan.MySql is not null)
+                {
+                    slot.MySql = new MySqlListener(slot.MySqlOptions(recorder), slot.Authenticator, mysqlConnections, dialer, metrics, loggers.CreateLogger("Gatehouse.MySql"),
+                        TimeProvider.System, stopping, limiter);
+                    return slot.MySql.HandleAsync;
+                }
 
-            return new PgListener(plan.Postgres! with { Recorder = recorder, ResultRecording = settings.Recording?.ResultsFor(plan.Postgres!.Upstream.Name) ?? default }, authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
-                TimeProvider.System, stopping, limiter).HandleAsync;
+                slot.Postgres = new PgListener(slot.PgOptions(recorder), slot.Authenticator, cancels, dialer, metrics, loggers.CreateLogger("Gatehouse.Postgres"),
+                    TimeProvider.System, stopping, limiter);
+                return slot.Postgres.HandleAsync;
+            }
         }
 
         builder.Services.AddSingleton(sp => new JwtIdentityValidator(settings.Identity, TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Identity")));
@@ -156,7 +174,7 @@ public sealed class GatewayHost : IAsyncDisposable
             opened.Writer.SegmentSealed += indexer.OnSealed;
         }
 
-        return new GatewayHost(app, jwt, dialer, exporter, settings, recorder, indexer) { _bound = bound };
+        return new GatewayHost(app, jwt, dialer, exporter, settings, recorder, indexer) { _bound = bound, _slots = slots };
     }
 
     /// <summary>

@@ -48,12 +48,14 @@ internal static class DemoCommand
                 var settings = GatehouseSettings.FromFile(demo.ConfigPath);
                 await using var gateway = GatewayHost.Create(settings);
                 await gateway.StartAsync(stop.Token).ConfigureAwait(false);
+                using var reloader = gateway.WatchConfig(demo.ConfigPath);
                 var listenerPort = gateway.BoundPorts["demo"];
                 var token = TokenCommand.Mint(settings.Identity, "alice@example.com", ["analysts"], TimeSpan.FromHours(1));
                 Console.WriteLine($"""
 
                     Gatehouse is running in front of a throwaway PostgreSQL.
                       config:   {demo.ConfigPath}
+                                (edit it and save: new sessions take the change; SIGHUP reloads it too)
                       upstream: postgresql://{LocalPostgres.ScramUser}@{postgres.Host}:{postgres.Port}/{LocalPostgres.AppDatabase} (password in {demo.Directory}/upstream-password)
                       gateway pid: {Environment.ProcessId}
                       metrics:  {gateway.HttpAddress}metrics

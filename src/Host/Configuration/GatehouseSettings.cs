@@ -32,16 +32,33 @@ public sealed partial class GatehouseSettings
 
     public int MaxConnections { get; private set; }
 
+    /// <summary>The file's model as read, for telling what a reload changes (<see cref="ConfigDiff"/>).</summary>
+    public GatehouseConfig Source { get; private set; } = new();
+
+    /// <summary>The file this was read from; null when it was made from a model in memory.</summary>
+    public string? FilePath { get; private set; }
+
     public static GatehouseSettings FromFile(string path)
     {
         var full = Path.GetFullPath(path);
-        return From(ConfigLoader.Load(full), Path.GetDirectoryName(full)!);
+        var settings = From(ConfigLoader.Load(full), Path.GetDirectoryName(full)!);
+        settings.FilePath = full;
+        return settings;
+    }
+
+    /// <summary>As <see cref="FromFile"/>, from text already read from <paramref name="path"/>: a reload validates exactly what it read.</summary>
+    public static GatehouseSettings FromText(string yaml, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var settings = From(ConfigLoader.Parse(yaml, full), Path.GetDirectoryName(full)!);
+        settings.FilePath = full;
+        return settings;
     }
 
     /// <summary>Validates and resolves; throws <see cref="ConfigException"/> listing every error.</summary>
     public static GatehouseSettings From(GatehouseConfig config, string baseDirectory)
     {
-        var s = new GatehouseSettings(baseDirectory);
+        var s = new GatehouseSettings(baseDirectory) { Source = config };
         s.Resolve(config);
         if (s._errors.Count > 0)
         {

@@ -18,6 +18,7 @@ namespace Gatehouse.Protocols.MySql;
 internal sealed partial class MySqlClientSession
 {
     private readonly MySqlListener _listener;
+    private readonly MySqlListenerGeneration _generation; // the listener's options when this session started: a reload changes later sessions only
     private readonly ConnectionContext _connection;
     private readonly string _id;
     private IDuplexPipe _client;
@@ -35,12 +36,13 @@ internal sealed partial class MySqlClientSession
     public MySqlClientSession(MySqlListener listener, ConnectionContext connection)
     {
         _listener = listener;
+        _generation = listener.Current;
         _connection = connection;
         _client = connection.Transport;
         _id = connection.ConnectionId;
     }
 
-    private MySqlListenerOptions Options => _listener.Options;
+    private MySqlListenerOptions Options => _generation.Options;
 
     private string? Remote => _connection.RemoteEndPoint?.ToString();
 
@@ -83,7 +85,7 @@ internal sealed partial class MySqlClientSession
         }
 
         return new Masking.MySqlResultMasker(new Masking.MySqlColumnPlanner(masking, _listener.Catalog),
-            new Masking.MySqlRowMasker(masking, new MaskingCounter(_listener.Metrics)), _listener.Limits.MaxInspectedFrame);
+            new Masking.MySqlRowMasker(masking, new MaskingCounter(_listener.Metrics)), _generation.Limits.MaxInspectedFrame);
     }
 
     private async Task RelayAsync()
@@ -108,7 +110,7 @@ internal sealed partial class MySqlClientSession
         }
 
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
-            commands, MySqlFrameDecoder.ForServer(commands), rewriter, _listener.Limits, _listener.Meter, _listener.Time, _recording);
+            commands, MySqlFrameDecoder.ForServer(commands), rewriter, _generation.Limits, _listener.Meter, _listener.Time, _recording);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         masker?.Counter.Flush(); // both directions have stopped: what the last response counted
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.QuitSeen)

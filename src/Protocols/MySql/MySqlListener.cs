@@ -13,7 +13,7 @@ public sealed class MySqlListener
     public MySqlListener(MySqlListenerOptions options, IClientAuthenticator authenticator, MySqlConnectionRegistry connections, UpstreamDialer dialer,
         GatehouseMetrics? metrics, ILogger logger, TimeProvider? time = null, CancellationToken shutdown = default, ConnectionLimiter? limiter = null)
     {
-        Options = options;
+        _current = new MySqlListenerGeneration(options);
         Authenticator = authenticator;
         Connections = connections;
         Connector = new MySqlUpstreamConnector(dialer);
@@ -24,11 +24,29 @@ public sealed class MySqlListener
         Shutdown = shutdown;
         Limiter = limiter ?? new ConnectionLimiter(int.MaxValue);
         Sessions = new SessionMeter(metrics, options.Name);
-        // A whole 16 MiB packet may be inspected (a COM_QUERY of that size); continuations stream.
-        Limits = new RelayLimits { MaxInspectedFrame = MySqlFrameDecoder.MaxPayload + 4L, IdleTimeout = options.IdleTimeout, MaxSessionDuration = options.MaxSessionDuration };
     }
 
-    public MySqlListenerOptions Options { get; }
+    private MySqlListenerGeneration _current;
+
+    /// <summary>The options new sessions start with; a session keeps the ones it started with (<see cref="Current"/>).</summary>
+    public MySqlListenerOptions Options => Current.Options;
+
+    /// <summary>The options and what follows from them, as one: a session takes this once, when it starts.</summary>
+    internal MySqlListenerGeneration Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// New options from a configuration reload, for sessions that start from now on; live sessions keep theirs.
+    /// The masking catalog stays: the caller keeps the upstream's server and login as they were.
+    /// </summary>
+    public void Reload(MySqlListenerOptions options)
+    {
+        if (options.Name != Current.Options.Name)
+        {
+            throw new ArgumentException($"listener {Current.Options.Name} cannot take the options of {options.Name}", nameof(options));
+        }
+
+        Volatile.Write(ref _current, new MySqlListenerGeneration(options));
+    }
 
     internal IClientAuthenticator Authenticator { get; }
 
@@ -39,8 +57,6 @@ public sealed class MySqlListener
     internal GatehouseMetrics? Metrics { get; }
 
     internal RelayMeter Meter { get; }
-
-    internal RelayLimits Limits { get; }
 
     internal ILogger Logger { get; }
 
@@ -66,4 +82,13 @@ public sealed class MySqlListener
 
     /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
     public Task HandleAsync(ConnectionContext connection) => new MySqlClientSession(this, connection).RunAsync();
+}
+
+/// <summary>A listener's options and what is made from them once, shared by the sessions that start with them.</summary>
+internal sealed class MySqlListenerGeneration(MySqlListenerOptions options)
+{
+    public MySqlListenerOptions Options { get; } = options;
+
+    // A whole 16 MiB packet may be inspected (a COM_QUERY of that size); continuations stream.
+    public RelayLimits Limits { get; } = new() { MaxInspectedFrame = MySqlFrameDecoder.MaxPayload + 4L, IdleTimeout = options.IdleTimeout, MaxSessionDuration = options.MaxSessionDuration };
 }

@@ -21,6 +21,7 @@ namespace Gatehouse.Protocols.Postgres;
 internal sealed partial class PgClientSession
 {
     private readonly PgListener _listener;
+    private readonly PgListenerGeneration _generation; // the listener's options when this session started: a reload changes later sessions only
     private readonly ConnectionContext _connection;
     private readonly string _id;
     private IDuplexPipe _client;
@@ -39,12 +40,13 @@ internal sealed partial class PgClientSession
     public PgClientSession(PgListener listener, ConnectionContext connection)
     {
         _listener = listener;
+        _generation = listener.Current;
         _connection = connection;
         _client = connection.Transport;
         _id = connection.ConnectionId;
     }
 
-    private PgListenerOptions Options => _listener.Options;
+    private PgListenerOptions Options => _generation.Options;
 
     private string? Remote => _connection.RemoteEndPoint?.ToString();
 
@@ -93,7 +95,7 @@ internal sealed partial class PgClientSession
         }
 
         return new PgResultMasker(new PgColumnPlanner(masking, _listener.CatalogFor(_database!)), new PgRowMasker(masking, new MaskingCounter(_listener.Metrics)),
-            _listener.Limits.MaxInspectedFrame);
+            _generation.Limits.MaxInspectedFrame);
     }
 
     /// <summary>
@@ -149,8 +151,8 @@ internal sealed partial class PgClientSession
         }
 
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
-            _listener.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
-            _listener.Limits, _listener.Meter, _listener.Time, recording);
+            _generation.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
+            _generation.Limits, _listener.Meter, _listener.Time, recording);
         var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
         masker?.Counter.Flush(); // both directions have stopped: what the last response counted
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.TerminateSeen)

@@ -14,8 +14,7 @@ public sealed class PgListener
         GatehouseMetrics? metrics, ILogger logger, TimeProvider? time = null, CancellationToken shutdown = default, ConnectionLimiter? limiter = null)
     {
         Limiter = limiter ?? new ConnectionLimiter(int.MaxValue);
-        Options = options;
-        FrontendDecoder = PgFrameDecoder.ForFrontend(options.MaxStatementBytes);
+        _current = new PgListenerGeneration(options);
         Authenticator = authenticator;
         Cancels = cancels;
         Connector = new PgUpstreamConnector(dialer);
@@ -25,18 +24,30 @@ public sealed class PgListener
         Time = time ?? TimeProvider.System;
         Shutdown = shutdown;
         Sessions = new SessionMeter(metrics, options.Name);
-        Limits = new RelayLimits
-        {
-            MaxInspectedFrame = Math.Max(options.MaxStatementBytes + 1L, 64 * 1024),
-            IdleTimeout = options.IdleTimeout,
-            MaxSessionDuration = options.MaxSessionDuration,
-        };
     }
 
-    public PgListenerOptions Options { get; }
+    private PgListenerGeneration _current;
 
-    /// <summary>The client-side framer; it holds no per-session state, so the listener's sessions share it.</summary>
-    internal PgFrameDecoder FrontendDecoder { get; }
+    /// <summary>The options new sessions start with; a session keeps the ones it started with (<see cref="Current"/>).</summary>
+    public PgListenerOptions Options => Current.Options;
+
+    /// <summary>The options and what follows from them, as one: a session takes this once, when it starts.</summary>
+    internal PgListenerGeneration Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// New options from a configuration reload, for sessions that start from now on; live sessions keep theirs.
+    /// The masking catalogs stay: the caller keeps the upstream's server and login as they were (a change there
+    /// waits for a restart), so what they read still describes the database new sessions reach.
+    /// </summary>
+    public void Reload(PgListenerOptions options)
+    {
+        if (options.Name != Current.Options.Name)
+        {
+            throw new ArgumentException($"listener {Current.Options.Name} cannot take the options of {options.Name}", nameof(options));
+        }
+
+        Volatile.Write(ref _current, new PgListenerGeneration(options));
+    }
 
     internal IClientAuthenticator Authenticator { get; }
 
@@ -47,8 +58,6 @@ public sealed class PgListener
     internal GatehouseMetrics? Metrics { get; }
 
     internal RelayMeter Meter { get; }
-
-    internal RelayLimits Limits { get; }
 
     internal ILogger Logger { get; }
 
@@ -80,4 +89,20 @@ public sealed class PgListener
 
     /// <summary>Serves one client connection until its session ends; never throws for anything the peers do.</summary>
     public Task HandleAsync(ConnectionContext connection) => new PgClientSession(this, connection).RunAsync();
+}
+
+/// <summary>A listener's options and what is made from them once, shared by the sessions that start with them.</summary>
+internal sealed class PgListenerGeneration(PgListenerOptions options)
+{
+    public PgListenerOptions Options { get; } = options;
+
+    /// <summary>The client-side framer; it holds no per-session state, so the sessions share it.</summary>
+    public PgFrameDecoder FrontendDecoder { get; } = PgFrameDecoder.ForFrontend(options.MaxStatementBytes);
+
+    public RelayLimits Limits { get; } = new()
+    {
+        MaxInspectedFrame = Math.Max(options.MaxStatementBytes + 1L, 64 * 1024),
+        IdleTimeout = options.IdleTimeout,
+        MaxSessionDuration = options.MaxSessionDuration,
+    };
 }

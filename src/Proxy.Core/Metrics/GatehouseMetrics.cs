@@ -29,7 +29,12 @@ public sealed class GatehouseMetrics
         meter.CreateObservableCounter("gatehouse.policy.time", () => PolicySeconds, "s",
             "Time spent judging statements: classifying them, evaluating the rules and, in masked sessions, checking what they store.");
         LoginDuration = meter.CreateHistogram<double>("gatehouse.login.duration", "s", "Time from accept to a relaying session, including the upstream login.");
+        ConfigReloads = meter.CreateCounter<long>("gatehouse.config.reloads", "{reload}",
+            "Configuration reloads, by result: applied (to new sessions), or rejected (invalid; the running configuration stays).");
     }
+
+    /// <summary>Configuration reloads; tag <c>result</c>: applied or rejected.</summary>
+    public Counter<long> ConfigReloads { get; }
 
     /// <summary>Client connections open now.</summary>
     public UpDownCounter<long> ActiveConnections { get; }

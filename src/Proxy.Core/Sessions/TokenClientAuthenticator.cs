@@ -10,7 +10,7 @@ namespace Gatehouse.Proxy.Core.Sessions;
 public sealed class TokenClientAuthenticator : IClientAuthenticator
 {
     private readonly JwtIdentityValidator _validator;
-    private readonly RoleMap _roles;
+    private RoleMap _roles;
 
     /// <summary>Creates the authenticator.</summary>
     public TokenClientAuthenticator(JwtIdentityValidator validator, RoleMap roles)
@@ -18,6 +18,9 @@ public sealed class TokenClientAuthenticator : IClientAuthenticator
         _validator = validator;
         _roles = roles;
     }
+
+    /// <summary>The roles from a configuration reload, for logins from now on; a live session keeps the roles it logged in with.</summary>
+    public void Reload(RoleMap roles) => Volatile.Write(ref _roles, roles);
 
     /// <inheritdoc />
     public async ValueTask<ClientAuthResult> AuthenticateAsync(string credential, string upstream, CancellationToken cancellationToken)
@@ -28,8 +31,9 @@ public sealed class TokenClientAuthenticator : IClientAuthenticator
             return ClientAuthResult.Refused("token_" + ToLabel(outcome.Reason), "token rejected: " + outcome.Message);
         }
 
-        var roles = _roles.RolesFor(identity);
-        if (!_roles.MayUse(roles, upstream))
+        var map = Volatile.Read(ref _roles); // one map for the whole decision
+        var roles = map.RolesFor(identity);
+        if (!map.MayUse(roles, upstream))
         {
             return ClientAuthResult.Refused("not_authorized",
                 $"\"{identity.Subject}\" has no role that grants upstream \"{upstream}\" (groups: {string.Join(", ", identity.Groups)})", notAuthorized: true);
