@@ -37,8 +37,8 @@ internal static class RunCommand
 
             await using var host = created;
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            using var reloader = host.WatchConfig(parse.GetValue(config)!.FullName); // before the ports are announced: SIGHUP is handled from then on
             host.LogListening();
-            using var reloader = host.WatchConfig(parse.GetValue(config)!.FullName);
             await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         });
