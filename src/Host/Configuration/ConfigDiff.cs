@@ -66,34 +66,14 @@ public static class ConfigDiff
             return null;
         }
 
-        if (started.Postgres is { Upstream: var was } && next.Postgres is { Upstream: var now } pg)
+        if (started.Postgres is { Upstream: var was } && next.Postgres is { } pg)
         {
-            return next with
-            {
-                Postgres = pg with
-                {
-                    Upstream = now with
-                    {
-                        Host = was.Host, Port = was.Port, User = was.User, Tls = was.Tls, CaCertificatePath = was.CaCertificatePath,
-                        ServerName = was.ServerName, MinimumAuth = was.MinimumAuth, RequireChannelBinding = was.RequireChannelBinding,
-                    },
-                },
-            };
+            return next with { Postgres = pg with { Upstream = WithConnectionOf(pg.Upstream, was) } };
         }
 
-        if (started.MySql is { Upstream: var wasMy } && next.MySql is { Upstream: var nowMy } my)
+        if (started.MySql is { Upstream: var wasMy } && next.MySql is { } my)
         {
-            return next with
-            {
-                MySql = my with
-                {
-                    Upstream = nowMy with
-                    {
-                        Host = wasMy.Host, Port = wasMy.Port, User = wasMy.User, Tls = wasMy.Tls, CaCertificatePath = wasMy.CaCertificatePath,
-                        ServerName = wasMy.ServerName, AuthPlugins = wasMy.AuthPlugins,
-                    },
-                },
-            };
+            return next with { MySql = my with { Upstream = WithConnectionOf(my.Upstream, wasMy) } };
         }
 
         return next;
@@ -108,6 +88,7 @@ public static class ConfigDiff
         _ => false,
     };
 
+    // An upstream's connection: the fields Same compares are the ones WithConnectionOf keeps; change both together.
     private static bool Same(PgUpstreamOptions x, PgUpstreamOptions y)
         => x.Host == y.Host && x.Port == y.Port && x.User == y.User && x.Tls == y.Tls && x.CaCertificatePath == y.CaCertificatePath
             && x.ServerName == y.ServerName && x.MinimumAuth == y.MinimumAuth && x.RequireChannelBinding == y.RequireChannelBinding;
@@ -115,4 +96,16 @@ public static class ConfigDiff
     private static bool Same(MySqlUpstreamOptions x, MySqlUpstreamOptions y)
         => x.Host == y.Host && x.Port == y.Port && x.User == y.User && x.Tls == y.Tls && x.CaCertificatePath == y.CaCertificatePath
             && x.ServerName == y.ServerName && x.AuthPlugins.SequenceEqual(y.AuthPlugins);
+
+    private static PgUpstreamOptions WithConnectionOf(PgUpstreamOptions now, PgUpstreamOptions was) => now with
+    {
+        Host = was.Host, Port = was.Port, User = was.User, Tls = was.Tls, CaCertificatePath = was.CaCertificatePath,
+        ServerName = was.ServerName, MinimumAuth = was.MinimumAuth, RequireChannelBinding = was.RequireChannelBinding,
+    };
+
+    private static MySqlUpstreamOptions WithConnectionOf(MySqlUpstreamOptions now, MySqlUpstreamOptions was) => now with
+    {
+        Host = was.Host, Port = was.Port, User = was.User, Tls = was.Tls, CaCertificatePath = was.CaCertificatePath,
+        ServerName = was.ServerName, AuthPlugins = was.AuthPlugins,
+    };
 }
