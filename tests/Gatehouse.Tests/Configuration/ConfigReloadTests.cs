@@ -191,6 +191,42 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Sessions_that_start_while_reloads_come_and_go_each_see_one_whole_configuration()
+    {
+        var (host, settings) = await fixture.StartGatewayAsync();
+        await using var owner = host;
+        var masked = GatehouseSettings.FromFile(settings.FilePath!);
+        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        var exempt = GatehouseSettings.FromFile(settings.FilePath!);
+
+        using var stop = new CancellationTokenSource();
+        var reloads = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                host.Reload(i % 2 == 0 ? exempt : masked);
+                await Task.Delay(1);
+            }
+        });
+        var seen = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        {
+            await Task.Delay(i * 10); // logins spread over the reloads
+            await using var session = await ContractorAsync(host, settings);
+            var first = await FirstCardAsync(session);
+            await Task.Delay(20);
+            return (first, second: await FirstCardAsync(session));
+        }));
+        await stop.CancelAsync();
+        await reloads;
+
+        Assert.All(seen, s =>
+        {
+            Assert.Contains(s.first, new[] { Card, MaskedCard });
+            Assert.Equal(s.first, s.second); // a session's rules do not change under it
+        });
+    }
+
+    [Fact]
     public async Task A_file_caught_half_written_is_not_applied()
     {
         var (host, settings) = await fixture.StartGatewayAsync();
