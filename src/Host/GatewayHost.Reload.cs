@@ -5,15 +5,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Host;
 
-/// <summary>What a configuration reload did: it applied, and these changes wait for a restart.</summary>
-public sealed record ConfigReloadOutcome(IReadOnlyList<string> NeedsRestart);
+/// <summary>What a configuration reload did: it applied, these changes wait for a restart, and this many live sessions lost their access and ended.</summary>
+public sealed record ConfigReloadOutcome(IReadOnlyList<string> NeedsRestart, int SessionsEnded = 0);
 
 public sealed partial class GatewayHost
 {
     /// <summary>
     /// Applies a validated configuration to the sessions that start from now on: statement policy, masking,
     /// roles, listener options (certificates, timeouts, limits) and upstreams' allowed databases and passwords.
-    /// Live sessions keep what they started with. What a running gateway cannot change (<see cref="ConfigDiff"/>)
+    /// Live sessions keep what they started with, except access: one whose subject the new roles no longer let
+    /// use its upstream ends now. What a running gateway cannot change (<see cref="ConfigDiff"/>)
     /// stays as it was and is listed in the outcome.
     /// </summary>
     public ConfigReloadOutcome Reload(GatehouseSettings next)
@@ -21,17 +22,18 @@ public sealed partial class GatewayHost
         lock (_reloading)
         {
             var planned = next.Listeners.ToDictionary(plan => plan.Name, StringComparer.Ordinal);
+            var ended = 0;
             foreach (var started in _started.Listeners)
             {
                 // Roles apply to every listener (a group's access withdrawn is withdrawn everywhere); a plan only
                 // where the listener still fronts the same upstream in the same protocol.
                 var slot = _slots[started.Name];
                 var plan = planned.TryGetValue(started.Name, out var written) ? ConfigDiff.Applicable(started, written) : null;
-                slot.Apply(plan is null ? slot.Plan : plan with { Endpoint = started.Endpoint }, next.Roles, Recorder);
+                ended += slot.Apply(plan is null ? slot.Plan : plan with { Endpoint = started.Endpoint }, next.Roles, Recorder);
             }
 
             Volatile.Write(ref _settings, next);
-            return new ConfigReloadOutcome(ConfigDiff.NeedsRestart(_started, next));
+            return new ConfigReloadOutcome(ConfigDiff.NeedsRestart(_started, next), ended);
         }
     }
 

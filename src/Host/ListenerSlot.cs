@@ -33,8 +33,11 @@ internal sealed class ListenerSlot(ListenerPlan plan, RoleMap roles, RecordingSe
     public MySqlListenerOptions MySqlOptions(Recorder? recorder)
         => Plan.MySql! with { Recorder = recorder, ResultRecording = recording?.ResultsFor(Plan.MySql!.Upstream.Name) ?? default };
 
-    /// <summary>Takes a reloaded plan (its bind and protocol unchanged) and roles, for sessions that start from now on.</summary>
-    public void Apply(ListenerPlan next, RoleMap nextRoles, Recorder? recorder)
+    /// <summary>
+    /// Takes a reloaded plan (its bind and protocol unchanged) and roles, for sessions that start from now on;
+    /// live sessions whose access the roles withdraw end now. Returns how many ended.
+    /// </summary>
+    public int Apply(ListenerPlan next, RoleMap nextRoles, Recorder? recorder)
     {
         lock (Gate)
         {
@@ -43,6 +46,7 @@ internal sealed class ListenerSlot(ListenerPlan plan, RoleMap roles, RecordingSe
             Authenticator?.Reload(nextRoles);
             Postgres?.Reload(PgOptions(recorder));
             MySql?.Reload(MySqlOptions(recorder));
+            return (Postgres?.Withdraw(nextRoles) ?? 0) + (MySql?.Withdraw(nextRoles) ?? 0);
         }
     }
 }

@@ -102,6 +102,11 @@ public sealed class ConfigReloader : IDisposable
         var outcome = _host.Reload(next);
         _metrics?.ConfigReloads.Add(1, new KeyValuePair<string, object?>("result", "applied"));
         _logger.LogInformation("Configuration reloaded from {Path}: it applies to sessions that start from now on", _path);
+        if (outcome.SessionsEnded > 0)
+        {
+            _logger.LogWarning("Configuration reload ended {Count} live sessions whose access it withdrew", outcome.SessionsEnded);
+        }
+
         if (outcome.NeedsRestart.Count > 0)
         {
             _logger.LogWarning("Configuration changes that wait for a restart: {Changes}", string.Join("; ", outcome.NeedsRestart));

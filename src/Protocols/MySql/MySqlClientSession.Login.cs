@@ -137,6 +137,7 @@ internal sealed partial class MySqlClientSession
         }
 
         _subject = identity.Subject;
+        _identity = identity;
         _policySubject = new PolicySubject(_id, identity.Subject, identity.Roles, Options.Upstream.Name);
         if (Options.Recorder is { } recorder)
         {

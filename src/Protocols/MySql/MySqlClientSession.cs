@@ -6,6 +6,7 @@ using System.Net;
 using Gatehouse.Proxy.Core.Metrics;
 using Gatehouse.Proxy.Core.Recording;
 using Gatehouse.Proxy.Core.Relay;
+using Gatehouse.Proxy.Core.Sessions;
 using Gatehouse.Proxy.Core.Transport;
 using Microsoft.AspNetCore.Connections;
 
@@ -31,6 +32,7 @@ internal sealed partial class MySqlClientSession
     private bool _holdsSlot;
     private string _subject = "";
     private PolicySubject? _policySubject;
+    private ClientAuthResult? _identity;
     private SessionRelay? _relay;
 
     public MySqlClientSession(MySqlListener listener, ConnectionContext connection)
@@ -111,7 +113,12 @@ internal sealed partial class MySqlClientSession
 
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             commands, MySqlFrameDecoder.ForServer(commands), rewriter, _generation.Limits, _listener.Meter, _listener.Time, _recording);
-        var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        RelayOutcome outcome;
+        using (_listener.Live.Add(_id, _identity!, Options.Upstream.Name, _relay))
+        {
+            outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        }
+
         masker?.Counter.Flush(); // both directions have stopped: what the last response counted
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.QuitSeen)
         {
@@ -134,6 +141,9 @@ internal sealed partial class MySqlClientSession
                 break;
             case SessionEndReason.Shutdown:
                 await SendErrorAsync(0, MySqlError.ServerShutdown, "08S01", "the gateway is shutting down").ConfigureAwait(false);
+                break;
+            case SessionEndReason.AccessWithdrawn:
+                await SendErrorAsync(0, MySqlError.AccessDenied, "28000", outcome.Detail!).ConfigureAwait(false);
                 break;
             case SessionEndReason.RecordingFailed:
                 await SendErrorAsync(1, MySqlError.ErrorOnWrite, "HY000", outcome.Detail ?? "the session could not be recorded, so the gateway ended it").ConfigureAwait(false);

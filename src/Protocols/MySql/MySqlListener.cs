@@ -68,6 +68,12 @@ public sealed class MySqlListener
 
     internal SessionMeter Sessions { get; }
 
+    /// <summary>The sessions relaying now, for a reload that withdraws access (<see cref="Withdraw"/>).</summary>
+    internal LiveSessions Live { get; } = new();
+
+    /// <summary>A reload's roles: live sessions whose subject they no longer let use the upstream end now. Returns how many.</summary>
+    public int Withdraw(Gatehouse.Proxy.Core.Identity.RoleMap roles) => Live.Withdraw(roles);
+
     /// <summary>DDL an exempt session ran: masked sessions must not go on with names resolved before it.</summary>
     internal void OnCatalogChange() => Volatile.Read(ref _catalog)?.Invalidate();
 

@@ -153,7 +153,12 @@ internal sealed partial class PgClientSession
         _relay = new SessionRelay(_client, clientOutput, upstream.Transport, upstreamOutput,
             _generation.FrontendDecoder, PgFrameDecoder.Backend, rewriter,
             _generation.Limits, _listener.Meter, _listener.Time, recording);
-        var outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        RelayOutcome outcome;
+        using (_listener.Live.Add(_id, _identity!, Options.Upstream.Name, _relay))
+        {
+            outcome = await _relay.RunAsync(_listener.Shutdown).ConfigureAwait(false);
+        }
+
         masker?.Counter.Flush(); // both directions have stopped: what the last response counted
         if (outcome.Reason == SessionEndReason.UpstreamClosed && rewriter.TerminateSeen)
         {
@@ -185,6 +190,9 @@ internal sealed partial class PgClientSession
                 break;
             case SessionEndReason.Shutdown:
                 await SendFatalAsync(SqlState.AdminShutdown, "terminating connection because the gateway is shutting down").ConfigureAwait(false);
+                break;
+            case SessionEndReason.AccessWithdrawn:
+                await SendFatalAsync(SqlState.InvalidAuthorization, outcome.Detail!).ConfigureAwait(false);
                 break;
         }
 

@@ -67,6 +67,12 @@ public sealed class PgListener
 
     internal SessionMeter Sessions { get; }
 
+    /// <summary>The sessions relaying now, for a reload that withdraws access (<see cref="Withdraw"/>).</summary>
+    internal LiveSessions Live { get; } = new();
+
+    /// <summary>A reload's roles: live sessions whose subject they no longer let use the upstream end now. Returns how many.</summary>
+    public int Withdraw(Gatehouse.Proxy.Core.Identity.RoleMap roles) => Live.Withdraw(roles);
+
     internal ConnectionLimiter Limiter { get; }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Masking.PgCatalog> _catalogs = new(StringComparer.Ordinal);

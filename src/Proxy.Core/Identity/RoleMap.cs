@@ -50,8 +50,15 @@ public sealed class RoleMap
     public IReadOnlyList<string> RolesFor(AuthenticatedIdentity identity)
     {
         ArgumentNullException.ThrowIfNull(identity);
+        return RolesFor(identity.Groups);
+    }
+
+    /// <summary>The roles granted to members of <paramref name="groups"/>, sorted ordinally; empty when none.</summary>
+    public IReadOnlyList<string> RolesFor(IReadOnlyList<string> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
         var roles = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var group in identity.Groups)
+        foreach (var group in groups)
         {
             if (_rolesByGroup.TryGetValue(group, out var granted))
             {

@@ -27,4 +27,6 @@ public enum SessionEndReason : byte
     TransportError,
     /// <summary>The session's recording failed: nothing unrecorded is forwarded, so the session ends.</summary>
     RecordingFailed,
+    /// <summary>A configuration reload withdrew the subject's access to the session's upstream.</summary>
+    AccessWithdrawn,
 }

@@ -44,10 +44,25 @@ public sealed class SessionRelay
     /// <summary>Bytes relayed from the database.</summary>
     public long UpstreamBytes => _toClient.Bytes;
 
+    private readonly CancellationTokenSource _endNow = new();
+    private System.Runtime.CompilerServices.StrongBox<RelayOutcome>? _endedBy;
+
+    /// <summary>
+    /// Ends the session from outside (a configuration reload withdrew its access): both directions stop between
+    /// frames, as at shutdown, and <see cref="RunAsync"/> returns this reason. The first call decides.
+    /// </summary>
+    public void End(SessionEndReason reason, string detail)
+    {
+        if (Interlocked.CompareExchange(ref _endedBy, new(new RelayOutcome(reason, Direction.ClientToUpstream, detail)), null) is null)
+        {
+            _endNow.Cancel();
+        }
+    }
+
     /// <summary>Relays until either direction ends; returns the first outcome.</summary>
     public async Task<RelayOutcome> RunAsync(CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _endNow.Token);
         var up = Guard(_toUpstream, Direction.ClientToUpstream, stop.Token);
         var down = Guard(_toClient, Direction.UpstreamToClient, stop.Token);
         using var watchdogStop = new CancellationTokenSource();
@@ -59,6 +74,10 @@ public sealed class SessionRelay
         if (cancellationToken.IsCancellationRequested)
         {
             outcome = outcome with { Reason = SessionEndReason.Shutdown };
+        }
+        else if (Volatile.Read(ref _endedBy) is { } ended && _endNow.IsCancellationRequested)
+        {
+            outcome = ended.Value;
         }
         else if (expired is { } reason)
         {

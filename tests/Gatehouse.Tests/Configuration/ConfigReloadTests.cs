@@ -11,7 +11,8 @@ namespace Gatehouse.Tests.Configuration;
 
 /// <summary>
 /// A running gateway takes a changed configuration file without a restart: masking, roles and policy apply
-/// to the sessions that start after the reload, live sessions keep what they started with, an invalid file is
+/// to the sessions that start after the reload, live sessions keep what they started with (but end when the
+/// reload withdraws their access), an invalid file is
 /// refused whole, and what a running gateway cannot change (ports, identity, an upstream's server) is named and
 /// waits for a restart. Against the real PostgreSQL of the demo's data (customers.card_number is masked for
 /// contractors).
@@ -77,19 +78,43 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task A_role_withdrawn_by_a_reload_refuses_new_logins_and_leaves_live_sessions_running()
+    public async Task A_role_withdrawn_by_a_reload_refuses_new_logins_and_ends_live_sessions()
     {
         var (host, settings) = await fixture.StartGatewayAsync();
         await using var owner = host;
         await using var live = await ContractorAsync(host, settings);
+        await using var analyst = new NpgsqlConnection(fixture.ConnectionString(Token(settings, "alice", "analysts"), port: host.BoundPorts["demo"]));
+        await analyst.OpenAsync();
 
         Edit(settings, "groups: [contractors]", "groups: [former-contractors]");
-        host.Reload(GatehouseSettings.FromFile(settings.FilePath!));
+        var outcome = host.Reload(GatehouseSettings.FromFile(settings.FilePath!));
 
+        Assert.Equal(1, outcome.SessionsEnded);
         var refused = await Assert.ThrowsAsync<PostgresException>(() => ContractorAsync(host, settings));
         Assert.Equal("28000", refused.SqlState);
         Assert.Contains("has no role that grants upstream", refused.MessageText, StringComparison.Ordinal);
-        Assert.Equal(MaskedCard, await FirstCardAsync(live));
+        var ended = await Assert.ThrowsAsync<PostgresException>(() => FirstCardAsync(live));
+        Assert.Equal("28000", ended.SqlState);
+        Assert.Contains("withdrew the access of \"carol\" to upstream \"demo-db\"", ended.MessageText, StringComparison.Ordinal);
+        Assert.Equal(Card, await FirstCardAsync(analyst)); // a session whose access stands runs on
+    }
+
+    [Fact]
+    public async Task A_role_withdrawn_by_a_reload_ends_a_live_MySQL_session_mid_statement()
+    {
+        var (host, settings) = await fixture.StartGatewayAsync(withMySql: true);
+        await using var owner = host;
+        var running = MariaDbCli.RunAsync(fixture, Token(settings, "carol", "contractors"),
+            "select 1; select sleep(3); select card_number from customers order by id limit 1", port: host.BoundPorts["demo-mysql"]);
+        await Task.Delay(1000); // logged in and waiting on sleep(3)
+
+        Edit(settings, "groups: [contractors]", "groups: [former-contractors]");
+        Assert.Equal(1, host.Reload(GatehouseSettings.FromFile(settings.FilePath!)).SessionsEnded);
+
+        var result = await running;
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("withdrew the access of \"carol\" to upstream \"demo-mariadb\"", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(MaskedCard, result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
