@@ -55,7 +55,7 @@ public sealed class SessionRelay
     {
         if (Interlocked.CompareExchange(ref _endedBy, new(new RelayOutcome(reason, Direction.ClientToUpstream, detail)), null) is null)
         {
-            _endNow.Cancel();
+            _ = _endNow.CancelAsync(); // the session's loops wake on the thread pool, not on the caller's thread (a reload holding its lock)
         }
     }
 
