@@ -118,6 +118,51 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_listener_certificate_rotated_by_a_reload_is_offered_to_new_connections()
+    {
+        var (host, settings) = await fixture.StartGatewayAsync();
+        await using var owner = host;
+        var before = await OfferedCertificateAsync(host.BoundPorts["demo"]);
+        var directory = Path.GetDirectoryName(settings.FilePath!)!;
+        var certificate = Path.Combine(directory, "rotated.crt");
+        var key = Path.Combine(directory, "rotated.key");
+        SelfSignedCertificate.WritePem(certificate, key, "Gatehouse rotated");
+        var yaml = File.ReadAllText(settings.FilePath!);
+        yaml = System.Text.RegularExpressions.Regex.Replace(yaml, @"(?m)^(      certificate: ).*$", "${1}" + certificate, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        yaml = System.Text.RegularExpressions.Regex.Replace(yaml, @"(?m)^(      key: ).*$", "${1}" + key, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        File.WriteAllText(settings.FilePath!, yaml);
+
+        Assert.Empty(host.Reload(GatehouseSettings.FromFile(settings.FilePath!)).NeedsRestart);
+
+        var after = await OfferedCertificateAsync(host.BoundPorts["demo"]);
+        using var rotated = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key);
+        Assert.NotEqual(before, after);
+        Assert.Equal(rotated.Thumbprint, after);
+        await using var session = await ContractorAsync(host, settings); // and logins go on over it
+        Assert.Equal(MaskedCard, await FirstCardAsync(session));
+    }
+
+    /// <summary>The thumbprint of the certificate the listener offers after PostgreSQL's SSLRequest.</summary>
+    private static async Task<string> OfferedCertificateAsync(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(new byte[] { 0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F }); // SSLRequest
+        var answer = new byte[1];
+        Assert.Equal(1, await stream.ReadAsync(answer));
+        Assert.Equal((byte)'S', answer[0]);
+        string? thumbprint = null;
+        await using var tls = new System.Net.Security.SslStream(stream, leaveInnerStreamOpen: false, (_, offered, _, _) =>
+        {
+            thumbprint = offered is null ? null : new System.Security.Cryptography.X509Certificates.X509Certificate2(offered).Thumbprint;
+            return true;
+        });
+        await tls.AuthenticateAsClientAsync("localhost");
+        return thumbprint!;
+    }
+
+    [Fact]
     public async Task A_policy_rule_added_by_a_reload_is_enforced_in_new_sessions()
     {
         var (host, settings) = await fixture.StartGatewayAsync();
