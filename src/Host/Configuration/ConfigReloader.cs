@@ -27,6 +27,7 @@ public sealed class ConfigReloader : IDisposable
     private readonly PosixSignalRegistration? _hangup;
     private byte[] _loaded; // the contents last reloaded (or read at start)
     private byte[]? _pending; // changed contents seen once, applied if the next look sees them again
+    private bool _disposed; // under _gate: a look still running when the gateway stops must not reload into it
 
     public ConfigReloader(string path, GatewayHost host, ILogger logger, GatehouseMetrics? metrics, TimeSpan? interval = null)
     {
@@ -52,7 +53,7 @@ public sealed class ConfigReloader : IDisposable
     {
         lock (_gate)
         {
-            if (Read() is not { } file || file.Hash.AsSpan().SequenceEqual(_loaded))
+            if (_disposed || Read() is not { } file || file.Hash.AsSpan().SequenceEqual(_loaded))
             {
                 _pending = null;
                 return null;
@@ -73,14 +74,19 @@ public sealed class ConfigReloader : IDisposable
     {
         lock (_gate)
         {
-            return Read() is { } file ? Apply(file) : null;
+            return !_disposed && Read() is { } file ? Apply(file) : null;
         }
     }
 
+    /// <summary>Stops looking and listening; returns once a reload in progress has finished.</summary>
     public void Dispose()
     {
         _hangup?.Dispose();
         _timer.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+        }
     }
 
     private ConfigReloadOutcome? Apply((string Text, byte[] Hash) file)

@@ -41,17 +41,20 @@ public sealed partial class GatehouseSettings
     public static GatehouseSettings FromFile(string path)
     {
         var full = Path.GetFullPath(path);
-        var settings = From(ConfigLoader.Load(full), Path.GetDirectoryName(full)!);
-        settings.FilePath = full;
-        return settings;
+        return FromFileModel(ConfigLoader.Load(full), full);
     }
 
     /// <summary>As <see cref="FromFile"/>, from text already read from <paramref name="path"/>: a reload validates exactly what it read.</summary>
     public static GatehouseSettings FromText(string yaml, string path)
     {
         var full = Path.GetFullPath(path);
-        var settings = From(ConfigLoader.Parse(yaml, full), Path.GetDirectoryName(full)!);
-        settings.FilePath = full;
+        return FromFileModel(ConfigLoader.Parse(yaml, full), full);
+    }
+
+    private static GatehouseSettings FromFileModel(GatehouseConfig config, string fullPath)
+    {
+        var settings = From(config, Path.GetDirectoryName(fullPath)!);
+        settings.FilePath = fullPath;
         return settings;
     }
 

@@ -31,7 +31,7 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
         await using var before = await ContractorAsync(host, settings);
         Assert.Equal(MaskedCard, await FirstCardAsync(before));
 
-        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        ExemptContractors(settings);
         var outcome = host.Reload(GatehouseSettings.FromFile(settings.FilePath!));
 
         Assert.Empty(outcome.NeedsRestart);
@@ -53,7 +53,7 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
         var before = await MariaDbCli.RunAsync(fixture, token, Sql, port: host.BoundPorts["demo-mysql"]);
         Assert.Equal(MaskedCard, before.Stdout.Trim());
 
-        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        ExemptContractors(settings);
         Assert.Empty(host.Reload(GatehouseSettings.FromFile(settings.FilePath!)).NeedsRestart);
 
         var after = await MariaDbCli.RunAsync(fixture, token, Sql, port: host.BoundPorts["demo-mysql"]);
@@ -187,7 +187,7 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
         using var reloader = host.WatchConfig(settings.FilePath!, TimeSpan.FromHours(1));
 
         // Two edits in one file: a valid one (contractors exempt) and an invalid strategy. Neither may apply.
-        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        ExemptContractors(settings);
         Edit(settings, "strategy: partial\n", "strategy: scramble\n");
 
         Assert.Null(reloader.Reload());
@@ -211,7 +211,7 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
         var token = Token(settings, "carol", "contractors");
         Edit(settings, "audience: ", "audience: another-");
         Edit(settings, $"port: {fixture.Postgres.Port}\n", "port: 1\n");
-        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        ExemptContractors(settings);
 
         var outcome = host.Reload(GatehouseSettings.FromFile(settings.FilePath!));
 
@@ -266,7 +266,7 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
         var (host, settings) = await fixture.StartGatewayAsync();
         await using var owner = host;
         var masked = GatehouseSettings.FromFile(settings.FilePath!);
-        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        ExemptContractors(settings);
         var exempt = GatehouseSettings.FromFile(settings.FilePath!);
 
         using var stop = new CancellationTokenSource();
@@ -320,12 +320,28 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_reloader_stopped_with_its_gateway_reloads_nothing_more()
+    {
+        var (host, settings) = await fixture.StartGatewayAsync();
+        await using var owner = host;
+        var reloader = host.WatchConfig(settings.FilePath!, TimeSpan.FromHours(1));
+        reloader.Dispose();
+        ExemptContractors(settings);
+
+        Assert.Null(reloader.Reload());
+        Assert.Null(reloader.ReloadIfChanged());
+        Assert.Null(reloader.ReloadIfChanged());
+        await using var session = await ContractorAsync(host, settings);
+        Assert.Equal(MaskedCard, await FirstCardAsync(session));
+    }
+
+    [Fact]
     public async Task A_changed_file_is_reloaded_without_a_signal()
     {
         var (host, settings) = await fixture.StartGatewayAsync();
         await using var owner = host;
         using var reloader = host.WatchConfig(settings.FilePath!, TimeSpan.FromMilliseconds(100));
-        Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
+        ExemptContractors(settings);
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         string? card;
@@ -423,6 +439,9 @@ public sealed class ConfigReloadTests(GatewayFixture fixture)
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync() as string;
     }
+
+    /// <summary>Contractors see values unmasked, as analysts do.</summary>
+    private static void ExemptContractors(GatehouseSettings settings) => Edit(settings, "exempt_roles: [analyst, dba]", "exempt_roles: [analyst, dba, contractor]");
 
     /// <summary>Replaces the one place <paramref name="old"/> appears in the configuration file.</summary>
     private static void Edit(GatehouseSettings settings, string old, string replacement)
